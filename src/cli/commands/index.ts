@@ -1,0 +1,5 @@
+import type { Command } from 'commander';
+
+/** Each command module exports a function that adds itself to the program; one line each, in help order. */
+export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
+];

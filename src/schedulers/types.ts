@@ -1,0 +1,28 @@
+import type { Tensor } from '../tensor/tensor.ts';
+import type { NoiseGenerator } from '../rng/types.ts';
+
+/** CLI names; diffusers class names are accepted too (see registry). */
+export type SchedulerName = 'ddim' | 'pndm' | 'euler' | 'euler-a' | 'dpmpp-2m' | 'lcm';
+
+/** A diffusers scheduler_config.json, as loaded (keys the scheduler does not read are kept and ignored). */
+export type SchedulerConfig = Record<string, unknown>;
+
+/**
+ * One interface for all schedulers, mirroring diffusers: `setTimesteps`, then
+ * per step `scaleModelInput` and `step`. Tensors are float32, like the
+ * pipeline's latents; internal arithmetic follows diffusers' own precision.
+ */
+export interface Scheduler {
+  readonly name: SchedulerName;
+  /** The effective config: file keys merged over the class defaults. */
+  readonly config: Readonly<SchedulerConfig>;
+  readonly initNoiseSigma: number;
+  /** Valid after setTimesteps. Values as diffusers holds them. */
+  readonly timesteps: readonly number[];
+  /** dtype of `scheduler.timesteps` in diffusers: int64 (DDIM, PNDM, DPM-Solver, LCM) or float32 (Euler family). */
+  readonly timestepDtype: 'int64' | 'float32';
+  setTimesteps(numInferenceSteps: number): void;
+  scaleModelInput(sample: Tensor<'float32'>, timestep: number): Tensor<'float32'>;
+  /** Returns prev_sample. `generator` is used by schedulers that add noise (Euler ancestral, LCM). */
+  step(modelOutput: Tensor<'float32'>, timestep: number, sample: Tensor<'float32'>, generator?: NoiseGenerator): Tensor<'float32'>;
+}

@@ -1,0 +1,246 @@
+/**
+ * The `report.json` contract, version `lockstep.report/1`: what the lockstep
+ * engine produces and everything downstream (gates, report.md, report.html,
+ * `lockstep report DIR`) consumes. These types are the documentation of the
+ * data; `docs/report-schema.md` explains each field. The zod reader that
+ * validates an existing file lives in `read-schema.ts`.
+ *
+ * Non-finite numbers: JSON has no Infinity/NaN, yet metrics produce them
+ * (SQNR of identical tensors is +Infinity, cosine of a NaN tensor is NaN).
+ * In report.json every number field that may be non-finite is written as
+ * the string "Infinity", "-Infinity" or "NaN" (see `encodeNumbers`); the
+ * reader turns them back into numbers, and also accepts the bare tokens
+ * Python's json module writes.
+ */
+import type { MetricSet } from './metric-set.ts';
+
+export type { MetricSet } from './metric-set.ts';
+
+export const REPORT_SCHEMA = 'lockstep.report/1';
+export const REPORT_FILE = 'report.json';
+
+/** Where a build's tensors come from: a model folder run live, or a recorded trace replayed. */
+export type BuildKind = 'model' | 'trace';
+
+/** onnxruntime session settings of a live build (null for a trace). */
+export interface BackendSettings {
+  /** Execution providers in priority order, e.g. ["cpu"]. */
+  providers: string[];
+  /** "disabled" | "basic" | "extended" | "all" (ORT's names). */
+  graphOptimizationLevel: string;
+  /** null = ORT's default. */
+  intraOpThreads: number | null;
+  interOpThreads: number | null;
+}
+
+/** One input or output of a component; dynamic dims are their symbolic names. */
+export interface TensorSignature {
+  name: string;
+  dtype: string;
+  shape: Array<number | string>;
+}
+
+export interface ComponentSignature {
+  inputs: TensorSignature[];
+  outputs: TensorSignature[];
+}
+
+export interface BuildInfo {
+  label: string;
+  kind: BuildKind;
+  path: string;
+  backend: BackendSettings | null;
+  /** Per component ("textEncoder", "unet", "vaeDecoder", ...). */
+  signatures: Record<string, ComponentSignature>;
+}
+
+export interface PipelineSettings {
+  prompt: string;
+  negativePrompt: string;
+  seed: number;
+  /** The random generator: "torch-cpu" | "numpy-legacy". */
+  noise: string;
+  steps: number;
+  scheduler: string;
+  guidanceScale: number;
+  height: number;
+  width: number;
+}
+
+/** Whole-component checks, each teacher-forced on the reference's inputs. */
+export interface ComponentChecks {
+  textEncoder: MetricSet | null;
+  vaeDecoder: MetricSet | null;
+}
+
+/** Tensors compared in each mode; null = not compared (absent, or guidance ≤ 1 for the guidance ones). */
+export const TEACHER_FORCED_TENSORS = ['noisePred', 'noisePredUncond', 'noisePredText', 'guidanceDelta'] as const;
+export const FREE_RUNNING_TENSORS = [
+  'latentModelInput',
+  'noisePredUncond',
+  'noisePredText',
+  'noisePred',
+  'guidanceDelta',
+  'latents',
+] as const;
+export type TeacherForcedTensor = (typeof TEACHER_FORCED_TENSORS)[number];
+export type FreeRunningTensor = (typeof FREE_RUNNING_TENSORS)[number];
+
+export type TeacherForcedRecord = Record<TeacherForcedTensor, MetricSet | null>;
+export type FreeRunningRecord = Record<FreeRunningTensor, MetricSet | null>;
+
+export interface StepRecord {
+  /** 0-based, in execution order. */
+  index: number;
+  /** The scheduler's timestep for this step. */
+  timestep: number;
+  /** The candidate U-Net fed the reference's inputs: this step's own error. */
+  teacherForced: TeacherForcedRecord;
+  /** Each build on its own trajectory: accumulated drift. */
+  freeRunning: FreeRunningRecord;
+}
+
+export interface ImageMetrics {
+  /** dB over 8-bit RGB; Infinity when identical. */
+  psnr: number;
+  ssim: number;
+}
+
+export interface FinalRecord {
+  latents: MetricSet | null;
+  decoded: MetricSet | null;
+  image: ImageMetrics | null;
+}
+
+export type FindingKind = 'first-divergence' | 'first-nonfinite' | 'signature' | 'missing-tensor' | 'note';
+export type Severity = 'error' | 'warning' | 'info';
+/** The tensor families a finding or gate can concern. */
+export type Mode = 'teacherForced' | 'freeRunning';
+
+export interface Finding {
+  kind: FindingKind;
+  severity: Severity;
+  message: string;
+  /** "engine" findings are kept when gates are re-evaluated; "gates" findings are recomputed. */
+  source: 'engine' | 'gates';
+  step?: number;
+  /** e.g. "teacherForced.noisePred", "final.latents". */
+  tensor?: string;
+  component?: string;
+}
+
+export type GateScope = 'component' | 'teacherForced' | 'freeRunning' | 'final';
+export type GateOp = '>=' | '<=';
+
+export interface GateResult {
+  /** Unique and readable: "step[3].teacherForced.noisePred.cosine", "final.image.psnr". */
+  id: string;
+  scope: GateScope;
+  /** The tensor within the scope ("noisePred", "textEncoder", "image"). */
+  tensor: string;
+  metric: string;
+  op: GateOp;
+  threshold: number;
+  actual: number;
+  passed: boolean;
+  step?: number;
+}
+
+/** Metrics a tensor threshold can bound; `nonFinite` = candidate NaN + Inf count. */
+export const TENSOR_METRICS = ['cosine', 'relL2', 'maxAbs', 'l1', 'rmse', 'sqnr', 'nonFinite'] as const;
+export type TensorMetric = (typeof TENSOR_METRICS)[number];
+export const IMAGE_METRICS = ['psnr', 'ssim'] as const;
+export type ImageMetric = (typeof IMAGE_METRICS)[number];
+
+/** A bound per metric; absent or null = not gated. */
+export type TensorThresholds = Partial<Record<TensorMetric, number | null>>;
+
+export interface Thresholds {
+  teacherForced: Record<TeacherForcedTensor, TensorThresholds>;
+  freeRunning: Record<FreeRunningTensor, TensorThresholds>;
+  components: Record<keyof ComponentChecks, TensorThresholds>;
+  final: {
+    latents: TensorThresholds;
+    decoded: TensorThresholds;
+    image: Partial<Record<ImageMetric, number | null>>;
+  };
+}
+
+export interface Timing {
+  wallSeconds: number;
+  /** Time spent inside onnxruntime `run()` calls, both builds. */
+  ortSeconds: number;
+}
+
+export interface ReportDocument {
+  schema: typeof REPORT_SCHEMA;
+  /** ISO 8601, when the run started. */
+  createdAt: string;
+  /** "pass" only when the run is complete and every gate passed. */
+  verdict: 'pass' | 'fail';
+  /** false while running, or when the run was interrupted or failed midway. */
+  complete: boolean;
+  /** Why the run stopped early (null when it did not). */
+  error: string | null;
+  firstDivergentStep: number | null;
+  builds: { reference: BuildInfo; candidate: BuildInfo };
+  pipeline: PipelineSettings;
+  components: ComponentChecks;
+  steps: StepRecord[];
+  final: FinalRecord;
+  findings: Finding[];
+  gates: GateResult[];
+  thresholds: Thresholds;
+  versions: { lockstep: string; onnxruntime: string | null };
+  timing: Timing;
+}
+
+export interface NewReportInit {
+  builds: { reference: BuildInfo; candidate: BuildInfo };
+  pipeline: PipelineSettings;
+  thresholds: Thresholds;
+  versions: { lockstep: string; onnxruntime: string | null };
+  createdAt?: string;
+}
+
+/** An empty, incomplete report the engine fills step by step. */
+export function newReport(init: NewReportInit): ReportDocument {
+  return {
+    schema: REPORT_SCHEMA,
+    createdAt: init.createdAt ?? new Date().toISOString(),
+    verdict: 'fail',
+    complete: false,
+    error: null,
+    firstDivergentStep: null,
+    builds: init.builds,
+    pipeline: init.pipeline,
+    components: { textEncoder: null, vaeDecoder: null },
+    steps: [],
+    final: { latents: null, decoded: null, image: null },
+    findings: [],
+    gates: [],
+    thresholds: init.thresholds,
+    versions: init.versions,
+    timing: { wallSeconds: 0, ortSeconds: 0 },
+  };
+}
+
+/** A step record with nothing compared yet; fill in what the run produces. */
+export function emptyStep(index: number, timestep: number): StepRecord {
+  const tf = Object.fromEntries(TEACHER_FORCED_TENSORS.map((k) => [k, null])) as TeacherForcedRecord;
+  const fr = Object.fromEntries(FREE_RUNNING_TENSORS.map((k) => [k, null])) as FreeRunningRecord;
+  return { index, timestep, teacherForced: tf, freeRunning: fr };
+}
+
+/** Non-finite numbers as the strings report.json stores them. */
+export const NONFINITE_STRINGS = ['Infinity', '-Infinity', 'NaN'] as const;
+
+/** JSON text of a report with non-finite numbers encoded as strings. */
+export function stringifyReport(report: ReportDocument): string {
+  return JSON.stringify(report, (_key, value) => encodeNumber(value), 2) + '\n';
+}
+
+function encodeNumber(value: unknown): unknown {
+  if (typeof value !== 'number' || Number.isFinite(value)) return value;
+  return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
+}

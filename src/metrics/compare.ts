@@ -1,0 +1,173 @@
+/**
+ * Tensor comparison metrics: one pass over both tensors, float64 accumulation.
+ * Definitions, edge cases and the NaN/Inf policy are in docs/metrics.md.
+ */
+import { UsageError } from '../errors.ts';
+import { elementReader, type ElementReader } from './read.ts';
+import { sameDims, shapeString, type Tensor } from '../tensor/tensor.ts';
+
+/** Metrics of candidate `b` against reference `a`. */
+export interface MetricSet {
+  /** a·b / (‖a‖‖b‖), clamped to [-1, 1]; both all-zero → 1, exactly one all-zero → 0. */
+  cosine: number;
+  /** mean |a − b| over the compared elements. */
+  l1: number;
+  /** max |a − b| over the compared elements (0 when none). */
+  maxAbs: number;
+  /** Multi-index (C order) of the first element where maxAbs occurs; [] when nothing was compared. */
+  maxAbsIndex: number[];
+  /** sqrt(mean (a − b)²). */
+  rmse: number;
+  /** ‖a − b‖ / ‖a‖; 0 when a = b, +Infinity when ‖a‖ = 0 but b ≠ 0. */
+  relL2: number;
+  /** dB = 10·log10(Σa² / Σ(a−b)²); +Infinity when identical, −Infinity when a = 0 but b ≠ 0. */
+  sqnr: number;
+  /** NaN elements per side; always reported, whatever else is. */
+  nanCount: { reference: number; candidate: number };
+  /** ±Infinity elements per side; always reported. */
+  infCount: { reference: number; candidate: number };
+  /** Elements per tensor (the product of the dims), compared or not. */
+  count: number;
+}
+
+/** Running sums of one comparison; filled by the loops below. */
+interface Sums {
+  n: number; // elements compared (both sides finite)
+  aa: number;
+  bb: number;
+  ab: number;
+  absDiff: number;
+  sqDiff: number;
+  max: number;
+  maxAt: number;
+  nanA: number;
+  nanB: number;
+  infA: number;
+  infB: number;
+}
+
+/**
+ * Compares candidate `b` with reference `a` element by element.
+ *
+ * Elements where either side is NaN or ±Infinity are counted (nanCount,
+ * infCount) and left out of every other metric, so one NaN does not hide how
+ * the rest of the tensor compares; a gate must check the counts itself.
+ * float32/float64/int32/uint8 data is read in place; float16 and int64 are
+ * converted per element, never copied.
+ *
+ * @throws UsageError when the shapes differ (naming `name` and both shapes).
+ */
+export function compareTensors(a: Tensor, b: Tensor, name = 'tensor'): MetricSet {
+  if (!sameDims(a.dims, b.dims)) {
+    throw new UsageError(
+      `${name}: shape mismatch, reference ${shapeString(a.dims)} vs candidate ${shapeString(b.dims)}`,
+    );
+  }
+  const s = emptySums();
+  const da = plainNumbers(a);
+  const db = plainNumbers(b);
+  if (da && db) accumulatePlain(da, db, s);
+  else accumulateRead(elementReader(a), elementReader(b), a.data.length, s);
+  return finish(s, a.dims, a.data.length);
+}
+
+function emptySums(): Sums {
+  return { n: 0, aa: 0, bb: 0, ab: 0, absDiff: 0, sqDiff: 0, max: -1, maxAt: -1, nanA: 0, nanB: 0, infA: 0, infB: 0 };
+}
+
+/** The data as an indexable array of numbers, or undefined when it needs per-element conversion. */
+function plainNumbers(t: Tensor): ArrayLike<number> | undefined {
+  return t.dtype === 'float16' || t.dtype === 'int64' ? undefined : (t.data as ArrayLike<number>);
+}
+
+/** The hot loop: plain typed arrays, locals only, no allocation. */
+function accumulatePlain(a: ArrayLike<number>, b: ArrayLike<number>, s: Sums): void {
+  // max starts at −1 so that the first compared element sets maxAt even when every difference is 0.
+  let n = 0, aa = 0, bb = 0, ab = 0, absDiff = 0, sqDiff = 0, max = -1, maxAt = -1;
+  const len = a.length;
+  for (let i = 0; i < len; i++) {
+    const x = a[i];
+    const y = b[i];
+    // x − x is NaN exactly when x is NaN or ±Infinity.
+    if (x - x !== 0 || y - y !== 0) {
+      countNonFinite(x, y, s);
+      continue;
+    }
+    const d = x - y;
+    const ad = d < 0 ? -d : d;
+    n++;
+    aa += x * x;
+    bb += y * y;
+    ab += x * y;
+    absDiff += ad;
+    sqDiff += d * d;
+    if (ad > max) {
+      max = ad;
+      maxAt = i;
+    }
+  }
+  Object.assign(s, { n, aa, bb, ab, absDiff, sqDiff, max, maxAt });
+}
+
+/** Same sums through per-element readers (float16, int64). */
+function accumulateRead(ra: ElementReader, rb: ElementReader, len: number, s: Sums): void {
+  for (let i = 0; i < len; i++) {
+    const x = ra(i);
+    const y = rb(i);
+    if (x - x !== 0 || y - y !== 0) {
+      countNonFinite(x, y, s);
+      continue;
+    }
+    const d = x - y;
+    const ad = Math.abs(d);
+    s.n++;
+    s.aa += x * x;
+    s.bb += y * y;
+    s.ab += x * y;
+    s.absDiff += ad;
+    s.sqDiff += d * d;
+    if (ad > s.max) {
+      s.max = ad;
+      s.maxAt = i;
+    }
+  }
+}
+
+function countNonFinite(x: number, y: number, s: Sums): void {
+  if (Number.isNaN(x)) s.nanA++;
+  else if (!Number.isFinite(x)) s.infA++;
+  if (Number.isNaN(y)) s.nanB++;
+  else if (!Number.isFinite(y)) s.infB++;
+}
+
+function finish(s: Sums, dims: readonly number[], count: number): MetricSet {
+  return {
+    cosine: cosine(s.ab, s.aa, s.bb),
+    l1: s.n > 0 ? s.absDiff / s.n : 0,
+    maxAbs: s.n > 0 ? s.max : 0,
+    maxAbsIndex: s.n > 0 ? unravel(s.maxAt, dims) : [],
+    rmse: s.n > 0 ? Math.sqrt(s.sqDiff / s.n) : 0,
+    relL2: s.sqDiff === 0 ? 0 : s.aa === 0 ? Infinity : Math.sqrt(s.sqDiff / s.aa),
+    sqnr: s.sqDiff === 0 ? Infinity : 10 * Math.log10(s.aa / s.sqDiff),
+    nanCount: { reference: s.nanA, candidate: s.nanB },
+    infCount: { reference: s.infA, candidate: s.infB },
+    count,
+  };
+}
+
+function cosine(ab: number, aa: number, bb: number): number {
+  if (aa === 0 && bb === 0) return 1;
+  if (aa === 0 || bb === 0) return 0;
+  const c = ab / (Math.sqrt(aa) * Math.sqrt(bb)); // two roots: aa·bb can overflow for float64 data
+  return c > 1 ? 1 : c < -1 ? -1 : c;
+}
+
+/** Flat C-order index → multi-index. */
+export function unravel(flat: number, dims: readonly number[]): number[] {
+  const index = new Array<number>(dims.length);
+  for (let k = dims.length - 1; k >= 0; k--) {
+    index[k] = flat % dims[k];
+    flat = Math.floor(flat / dims[k]);
+  }
+  return index;
+}

@@ -1,0 +1,4 @@
+/** Comparison metrics for tensors and images; definitions in docs/metrics.md. */
+export { compareTensors, unravel, type MetricSet } from './compare.ts';
+export { guidanceDelta } from './guidance.ts';
+export { psnr, ssim, type RgbImage } from './image.ts';

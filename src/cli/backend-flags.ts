@@ -1,0 +1,26 @@
+/** Backend flags (execution provider, optimization level, threads), optionally prefixed (ref-/cand-). */
+import type { Command } from 'commander';
+import { type BackendOptions, DEFAULT_BACKEND, parseOptLevel, parseProviders } from '../models/backend.ts';
+import { parseIntFlag } from './pipeline-flags.ts';
+
+export function addBackendFlags(cmd: Command, prefix = ''): Command {
+  const p = prefix ? `${prefix}-` : '';
+  return cmd
+    .option(`--${p}provider <list>`, 'execution providers in priority order (default cpu)')
+    .option(`--${p}opt-level <level>`, 'graph optimization level: disabled | basic | extended | all (default extended)')
+    .option(`--${p}threads <n>`, 'intra-op threads (default: ONNX Runtime decides)');
+}
+
+export function backendFromFlags(values: Record<string, string | undefined>, prefix = ''): BackendOptions {
+  const key = (name: string) => (prefix ? prefix + name[0].toUpperCase() + name.slice(1) : name);
+  const flag = (name: string) => `--${prefix ? `${prefix}-` : ''}${name}`;
+  const provider = values[key('provider')];
+  const opt = values[key('optLevel')];
+  const threads = values[key('threads')];
+  return {
+    ...DEFAULT_BACKEND,
+    executionProviders: provider ? parseProviders(provider, flag('provider')) : DEFAULT_BACKEND.executionProviders,
+    graphOptimizationLevel: opt ? parseOptLevel(opt, flag('opt-level')) : DEFAULT_BACKEND.graphOptimizationLevel,
+    intraOpThreads: threads ? parseIntFlag(flag('threads'), threads) : 0,
+  };
+}

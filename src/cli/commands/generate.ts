@@ -1,0 +1,38 @@
+import { Command } from 'commander';
+import { resolve } from 'node:path';
+import { generate } from '../../pipeline/generate.ts';
+import { addBackendFlags, backendFromFlags } from '../backend-flags.ts';
+import { type PipelineFlagValues, addPipelineFlags, settingsFromFlags } from '../pipeline-flags.ts';
+import { createProgress } from '../progress.ts';
+
+export function registerGenerate(program: Command): void {
+  const cmd = program
+    .command('generate')
+    .description('run text-to-image on a model folder exactly as diffusers does; optionally record every tensor as a trace')
+    .requiredOption('--model <dir>', 'model folder in the diffusers/optimum ONNX layout')
+    .requiredOption('--out <image.png>', 'where to write the image')
+    .option('--trace <dir>', 'record every intermediate tensor here (TRACE_FORMAT.md)')
+    .option('--quiet', 'no progress output');
+  addPipelineFlags(cmd, true);
+  addBackendFlags(cmd);
+  cmd.action(async (opts: PipelineFlagValues & Record<string, string | undefined> & { model: string; out: string; trace?: string; quiet?: boolean }) => {
+    const progress = createProgress('generate', opts.quiet);
+    try {
+      const result = await generate({
+        model: opts.model,
+        settings: settingsFromFlags(opts),
+        backend: backendFromFlags(opts),
+        imageOut: opts.out,
+        traceDir: opts.trace,
+        onStep: (done, total) => progress.update(done, total),
+        onWarning: (m) => process.stderr.write(`lockstep: warning: ${m}\n`),
+      });
+      progress.stop();
+      process.stdout.write(`image: ${resolve(opts.out)}\n`);
+      if (opts.trace) process.stdout.write(`trace: ${resolve(opts.trace)}\n`);
+      process.stdout.write(`time: ${result.wallSeconds.toFixed(2)} s (ONNX Runtime ${result.ortSeconds.toFixed(2)} s in ${result.ortCalls} calls)\n`);
+    } finally {
+      progress.stop();
+    }
+  });
+}

@@ -1,0 +1,71 @@
+/**
+ * Backend settings are part of a build: the same model under another
+ * execution provider, optimization level or thread count is another build.
+ */
+import type { InferenceSession } from 'onnxruntime-node';
+import { UsageError } from '../errors.ts';
+
+export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
+export const OPT_LEVELS: readonly GraphOptimizationLevel[] = ['disabled', 'basic', 'extended', 'all'];
+
+export interface BackendOptions {
+  /** Execution providers in priority order, e.g. ['cpu'] or ['cuda', 'cpu']. */
+  executionProviders: string[];
+  graphOptimizationLevel: GraphOptimizationLevel;
+  /** 0 lets ONNX Runtime choose. */
+  intraOpThreads: number;
+  interOpThreads: number;
+}
+
+/**
+ * `extended` is bit-reproducible on the CPU provider and identical to
+ * `disabled` (ENV-NOTES); `all` rewrites layouts and fuses int8 kernels, so it
+ * is treated as a different backend build, not as the reference default.
+ */
+export const DEFAULT_BACKEND: BackendOptions = {
+  executionProviders: ['cpu'],
+  graphOptimizationLevel: 'extended',
+  intraOpThreads: 0,
+  interOpThreads: 0,
+};
+
+export function parseOptLevel(value: string, flag: string): GraphOptimizationLevel {
+  if ((OPT_LEVELS as readonly string[]).includes(value)) return value as GraphOptimizationLevel;
+  throw new UsageError(`${flag}: unknown graph optimization level '${value}' (expected one of ${OPT_LEVELS.join(', ')})`);
+}
+
+export function parseProviders(value: string, flag: string): string[] {
+  const list = value.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  if (list.length === 0) throw new UsageError(`${flag}: expected a comma-separated list of execution providers, e.g. cpu`);
+  return list;
+}
+
+export function sessionOptions(b: BackendOptions): InferenceSession.SessionOptions {
+  return {
+    executionProviders: b.executionProviders,
+    graphOptimizationLevel: b.graphOptimizationLevel,
+    intraOpNumThreads: b.intraOpThreads || undefined,
+    interOpNumThreads: b.interOpThreads || undefined,
+    logSeverityLevel: 3,
+  };
+}
+
+export function describeBackend(b: BackendOptions): string {
+  const threads = b.intraOpThreads ? `${b.intraOpThreads} intra-op threads` : 'default threads';
+  return `${b.executionProviders.join('>')} / opt ${b.graphOptimizationLevel} / ${threads}`;
+}
+
+/** Turns ORT's provider-loading failures into an explanation (the CPU-only npm binary is the common case). */
+export function explainProviderError(err: unknown, b: BackendOptions, file: string): UsageError | null {
+  const msg = err instanceof Error ? err.message : String(err);
+  const nonCpu = b.executionProviders.filter((p) => p !== 'cpu');
+  if (nonCpu.length === 0) return null;
+  if (/shared library|not supported|backend not found|unknown provider|EP|provider/i.test(msg)) {
+    return new UsageError(
+      `${file}: execution provider ${nonCpu.map((p) => `'${p}'`).join(', ')} is not available in this onnxruntime-node build ` +
+        `(the npm package ships the CPU provider only; ORT said: ${msg.split('\n')[0]}). ` +
+        `Use --ref-provider/--cand-provider cpu, or install an onnxruntime-node build with that provider.`,
+    );
+  }
+  return null;
+}

@@ -1,0 +1,130 @@
+/**
+ * One ONNX component (text encoder, U-Net, VAE decoder) in an ORT session.
+ * Inputs are converted to the dtype the model declares, so a port that takes
+ * `timestep` as float32 or `input_ids` as int64 is fed correctly, and what was
+ * fed is visible to the caller.
+ */
+import { existsSync, statSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import { UsageError } from '../errors.ts';
+import { type DType, type Tensor, makeTensor, float32ToHalfBits, halfBitsToFloat32 } from '../tensor/tensor.ts';
+import { type BackendOptions, explainProviderError, sessionOptions } from './backend.ts';
+import { type ComponentSignature, type TensorSignature, formatSignature, signatureOf } from './signature.ts';
+
+export type ComponentName = 'text_encoder' | 'unet' | 'vae_decoder';
+
+/** Accumulates time spent inside ORT `run` calls (the bench compares it with wall time). */
+export class OrtClock {
+  seconds = 0;
+  calls = 0;
+}
+
+export class OnnxComponent {
+  private constructor(
+    readonly name: ComponentName,
+    readonly file: string,
+    readonly signature: ComponentSignature,
+    private readonly session: ort.InferenceSession,
+    private readonly clock: OrtClock,
+  ) {}
+
+  static async open(name: ComponentName, file: string, backend: BackendOptions, clock = new OrtClock()): Promise<OnnxComponent> {
+    if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError(`${file}: ${name} model file not found`);
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(file, sessionOptions(backend));
+    } catch (err) {
+      throw explainProviderError(err, backend, file) ?? describeLoadError(file, name, err);
+    }
+    return new OnnxComponent(name, file, signatureOf(session), session, clock);
+  }
+
+  input(name: string): TensorSignature | undefined {
+    return this.signature.inputs.find((s) => s.name === name);
+  }
+
+  /** Checks that the model has the inputs lockstep feeds, naming what it found instead. */
+  requireInputs(names: readonly string[]): void {
+    const missing = names.filter((n) => !this.input(n));
+    if (missing.length === 0) return;
+    const found = this.signature.inputs.map(formatSignature).join('; ');
+    throw new UsageError(
+      `${this.file}: the ${this.name} model has no input ${missing.map((m) => `'${m}'`).join(', ')} ` +
+        `(expected ${names.join(', ')} as in the diffusers/optimum ONNX layout; the model declares ${found})`,
+    );
+  }
+
+  /** Runs the model; feeds are cast to the declared dtypes. Returns outputs by name. */
+  async run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrt(castTo(t, this.declaredDtype(name)));
+    const start = performance.now();
+    let results: ort.InferenceSession.OnnxValueMapType;
+    try {
+      results = await this.session.run(ortFeeds);
+    } catch (err) {
+      throw new UsageError(`${this.file}: ${this.name} failed to run: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+    } finally {
+      this.clock.seconds += (performance.now() - start) / 1000;
+      this.clock.calls++;
+    }
+    const out: Record<string, Tensor> = {};
+    for (const [name, value] of Object.entries(results)) out[name] = fromOrt(value as ort.Tensor, `${this.name}.${name}`);
+    return out;
+  }
+
+  declaredDtype(input: string): DType {
+    const sig = this.input(input);
+    if (!sig) throw new UsageError(`${this.file}: the ${this.name} model has no input '${input}'`);
+    if (!isSupported(sig.dtype)) {
+      throw new UsageError(`${this.file}: ${this.name} input '${input}' has dtype ${sig.dtype}; lockstep feeds float32, float16, float64, int32 or int64`);
+    }
+    return sig.dtype;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+function describeLoadError(file: string, name: ComponentName, err: unknown): UsageError {
+  const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+  if (/external data|ExternalData|\.onnx_data|Failed to open|No such file/i.test(msg)) {
+    return new UsageError(`${file}: cannot load the ${name}: an external-data file it references is missing or unreadable (${msg})`, { cause: err });
+  }
+  return new UsageError(`${file}: not a loadable ONNX model for the ${name} (${msg})`, { cause: err });
+}
+
+function isSupported(d: string): d is DType {
+  return ['float32', 'float16', 'float64', 'int32', 'int64', 'uint8'].includes(d);
+}
+
+/** Casts between numeric dtypes (values are exact for the timestep/id ranges SD uses). */
+export function castTo(t: Tensor, dtype: DType): Tensor {
+  if (t.dtype === dtype) return t;
+  const values: ArrayLike<number> =
+    t.dtype === 'int64' ? Float64Array.from(t.data as BigInt64Array, Number) : t.dtype === 'float16' ? halfBitsToFloat32(t.data as Uint16Array) : (t.data as ArrayLike<number>);
+  switch (dtype) {
+    case 'float32':
+      return makeTensor(dtype, t.dims, Float32Array.from(values));
+    case 'float64':
+      return makeTensor(dtype, t.dims, Float64Array.from(values));
+    case 'float16':
+      return makeTensor(dtype, t.dims, float32ToHalfBits(Float32Array.from(values)));
+    case 'int32':
+      return makeTensor(dtype, t.dims, Int32Array.from(values, Math.trunc));
+    case 'int64':
+      return makeTensor(dtype, t.dims, BigInt64Array.from(Array.from(values), (v) => BigInt(Math.trunc(v))));
+    case 'uint8':
+      return makeTensor(dtype, t.dims, Uint8Array.from(values));
+  }
+}
+
+function toOrt(t: Tensor): ort.Tensor {
+  return new ort.Tensor(t.dtype, t.data as never, [...t.dims]);
+}
+
+function fromOrt(v: ort.Tensor, name: string): Tensor {
+  if (!isSupported(v.type)) throw new UsageError(`${name}: output dtype ${v.type} is not supported`);
+  return makeTensor(v.type, [...v.dims], v.data as never);
+}

@@ -1,0 +1,67 @@
+/** `lockstep generate`: one text-to-image run, optionally recorded as a trace. */
+import { writeFileAtomic } from '../util/fs.ts';
+import type { BackendOptions } from '../models/backend.ts';
+import { TraceWriter } from '../trace/writer.ts';
+import { FINAL } from '../trace/names.ts';
+import { LOCKSTEP_VERSION } from '../version.ts';
+import { encodePng } from './image.ts';
+import { loadPipelineModel } from './load.ts';
+import type { PipelineSettings } from './settings.ts';
+import { type FinalResult, Text2ImgRun } from './text2img.ts';
+
+export interface GenerateOptions {
+  model: string;
+  settings: PipelineSettings;
+  backend?: BackendOptions;
+  imageOut: string;
+  traceDir?: string;
+  onStep?: (done: number, total: number) => void;
+  onWarning?: (message: string) => void;
+}
+
+export interface GenerateResult extends FinalResult {
+  wallSeconds: number;
+  ortSeconds: number;
+  ortCalls: number;
+}
+
+export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
+  const start = performance.now();
+  const model = await loadPipelineModel(opts.model, opts.backend);
+  const trace = opts.traceDir ? new TraceWriter(opts.traceDir, traceMeta(opts, model.schedulerConfig)) : undefined;
+  const run = new Text2ImgRun(model, opts.settings, {
+    tensor: (name, t) => trace?.put(name, t),
+    warning: opts.onWarning,
+  });
+  try {
+    const result = await run.runAll((done, total) => {
+      trace?.flush();
+      opts.onStep?.(done, total);
+    });
+    const png = await encodePng(result.image);
+    writeFileAtomic(opts.imageOut, png);
+    if (trace) {
+      trace.putFile(FINAL.image, png);
+      trace.setMeta({ timesteps: [...run.timesteps], initNoiseSigma: run.scheduler.initNoiseSigma, complete: true });
+      trace.flush();
+    }
+    const wallSeconds = (performance.now() - start) / 1000;
+    return { ...result, wallSeconds, ortSeconds: model.onnx.clock.seconds, ortCalls: model.onnx.clock.calls };
+  } catch (err) {
+    trace?.setMeta({ complete: false, error: String((err as Error).message ?? err) });
+    trace?.flush();
+    throw err;
+  } finally {
+    await model.onnx.release();
+  }
+}
+
+function traceMeta(opts: GenerateOptions, schedulerConfig: Record<string, unknown>): Record<string, unknown> {
+  return {
+    producer: `lockstep ${LOCKSTEP_VERSION} (onnxruntime-node)`,
+    pipeline: opts.settings,
+    model: opts.model,
+    schedulerConfig,
+    complete: false,
+  };
+}

@@ -1,0 +1,50 @@
+/** VAE output → 8-bit RGB, exactly as diffusers' VaeImageProcessor.postprocess + numpy_to_pil. */
+import sharp from 'sharp';
+import type { Tensor } from '../tensor/tensor.ts';
+import { UsageError } from '../errors.ts';
+
+export interface RgbImage {
+  width: number;
+  height: number;
+  /** HWC RGB. */
+  data: Uint8Array;
+}
+
+const f = Math.fround;
+
+/**
+ * torch: (x / 2 + 0.5).clamp(0, 1) in float32; numpy: (x * 255).round() in
+ * float32 with round-half-to-even, then uint8. Only batch item 0 is used.
+ */
+export function decodedToImage(decoded: Tensor<'float32'>): RgbImage {
+  const [, c, height, width] = decoded.dims;
+  if (decoded.dims.length !== 4 || c !== 3) throw new UsageError(`decoded image: expected [B,3,H,W], got [${decoded.dims.join(',')}]`);
+  const plane = height * width;
+  const data = new Uint8Array(plane * 3);
+  for (let ch = 0; ch < 3; ch++) {
+    for (let p = 0; p < plane; p++) {
+      const x = decoded.data[ch * plane + p];
+      const v = Math.min(Math.max(f(f(x / 2) + 0.5), 0), 1);
+      data[p * 3 + ch] = roundHalfEven(f(v * 255));
+    }
+  }
+  return { width, height, data };
+}
+
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+export async function encodePng(img: RgbImage): Promise<Buffer> {
+  return sharp(Buffer.from(img.data), { raw: { width: img.width, height: img.height, channels: 3 } }).png().toBuffer();
+}
+
+export async function readPng(path: string): Promise<RgbImage> {
+  try {
+    const { data, info } = await sharp(path).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    return { width: info.width, height: info.height, data: new Uint8Array(data) };
+  } catch (err) {
+    throw new UsageError(`${path}: cannot read image (${(err as Error).message})`);
+  }
+}

@@ -1,0 +1,45 @@
+/** The settings of one text-to-image run (the `pipeline` object of a trace manifest). */
+import { UsageError } from '../errors.ts';
+import type { NoiseKind } from '../rng/types.ts';
+
+export interface PipelineSettings {
+  prompt: string;
+  negativePrompt: string;
+  seed: number;
+  noise: NoiseKind;
+  steps: number;
+  /** CLI name or diffusers class name; the model folder's own scheduler when omitted. */
+  scheduler: string;
+  guidanceScale: number;
+  height: number;
+  width: number;
+}
+
+export const DEFAULT_SETTINGS: Omit<PipelineSettings, 'prompt' | 'seed'> = {
+  negativePrompt: '',
+  noise: 'torch-cpu',
+  steps: 10,
+  scheduler: 'pndm',
+  guidanceScale: 7.5,
+  height: 128,
+  width: 128,
+};
+
+/** diffusers' classifier-free guidance switch: guidance ≤ 1 runs the U-Net once, without the negative prompt. */
+export function usesGuidance(s: PipelineSettings): boolean {
+  return s.guidanceScale > 1;
+}
+
+export function validateSettings(s: PipelineSettings, vaeScaleFactor = 8): PipelineSettings {
+  if (!Number.isInteger(s.steps) || s.steps < 1) throw new UsageError(`--steps must be an integer ≥ 1, got ${s.steps}`);
+  for (const [flag, v] of [['--height', s.height], ['--width', s.width]] as const) {
+    if (!Number.isInteger(v) || v <= 0 || v % vaeScaleFactor !== 0) {
+      throw new UsageError(`${flag} must be a positive multiple of ${vaeScaleFactor} (the VAE's scale factor), got ${v}`);
+    }
+  }
+  if (!Number.isFinite(s.guidanceScale)) throw new UsageError(`--guidance must be a finite number, got ${s.guidanceScale}`);
+  if (s.noise !== 'torch-cpu' && s.noise !== 'numpy-legacy') {
+    throw new UsageError(`--noise must be torch-cpu or numpy-legacy, got '${s.noise}'`);
+  }
+  return s;
+}

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import { registerGenerate } from './generate.ts';
 
 /** Each command module exports a function that adds itself to the program; one line each, in help order. */
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
+  registerGenerate,
 ];

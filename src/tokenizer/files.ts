@@ -1,0 +1,130 @@
+/**
+ * Reading a Hugging Face CLIP tokenizer folder: vocab.json, merges.txt and,
+ * when present, special_tokens_map.json / tokenizer_config.json.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from '../errors.ts';
+import type { MergeRanks } from './bpe.ts';
+
+export interface ClipTokenizerFiles {
+  vocab: ReadonlyMap<string, number>;
+  ranks: MergeRanks;
+  special: SpecialTokens;
+}
+
+export interface SpecialTokens {
+  bos: string;
+  eos: string;
+  pad: string;
+  unk: string;
+  /** Total sequence length including bos and eos (CLIP: 77). */
+  maxLength: number;
+}
+
+export const CLIP_DEFAULTS: SpecialTokens = {
+  bos: '<|startoftext|>',
+  eos: '<|endoftext|>',
+  pad: '<|endoftext|>',
+  unk: '<|endoftext|>',
+  maxLength: 77,
+};
+
+/** transformers' merges limit: `[1 : 49152 - 256 - 2 + 1]` of the file's lines. */
+const MERGES_END = 49152 - 256 - 2 + 1;
+/** transformers writes model_max_length ≈ 1e30 when a tokenizer has no limit. */
+const UNSET_MAX_LENGTH = 1e18;
+
+export function readTokenizerFolder(dir: string): ClipTokenizerFiles {
+  return {
+    vocab: readVocab(join(dir, 'vocab.json')),
+    ranks: readMerges(join(dir, 'merges.txt')),
+    special: readSpecialTokens(dir),
+  };
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : `unreadable (${(err as Error).message})`;
+    throw new UsageError(`${file}: ${why}; a CLIP tokenizer folder needs vocab.json and merges.txt`, { cause: err });
+  }
+}
+
+function readJson(file: string): unknown {
+  const text = readText(file);
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`${file}: not valid JSON (${(err as Error).message})`, { cause: err });
+  }
+}
+
+function readVocab(file: string): Map<string, number> {
+  const json = readJson(file);
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new UsageError(`${file}: expected a JSON object mapping tokens to ids`);
+  }
+  const vocab = new Map<string, number>();
+  for (const [token, id] of Object.entries(json)) {
+    if (!Number.isInteger(id) || (id as number) < 0) {
+      throw new UsageError(`${file}: token ${JSON.stringify(token)} has id ${JSON.stringify(id)}, expected a non-negative integer`);
+    }
+    vocab.set(token, id as number);
+  }
+  return vocab;
+}
+
+/** Line 0 is the `#version` header and is skipped, as transformers does, whatever it says. */
+function readMerges(file: string): Map<string, number> {
+  const lines = readText(file).trim().split(/\r\n|\r|\n/).slice(1, MERGES_END);
+  const ranks = new Map<string, number>();
+  lines.forEach((line, rank) => {
+    const parts = line.trim().split(/\s+/);
+    if (parts.length !== 2) {
+      throw new UsageError(`${file}: line ${rank + 2} is ${JSON.stringify(line)}, expected two symbols separated by a space`);
+    }
+    ranks.set(`${parts[0]} ${parts[1]}`, rank);
+  });
+  return ranks;
+}
+
+/** special_tokens_map.json overrides tokenizer_config.json (as from_pretrained does), which overrides the CLIP defaults. */
+function readSpecialTokens(dir: string): SpecialTokens {
+  const configFile = join(dir, 'tokenizer_config.json');
+  const mapFile = join(dir, 'special_tokens_map.json');
+  const config = existsSync(configFile) ? asObject(readJson(configFile), configFile) : {};
+  const map = existsSync(mapFile) ? asObject(readJson(mapFile), mapFile) : {};
+  const pick = (key: 'bos' | 'eos' | 'pad' | 'unk'): string =>
+    tokenContent(map[`${key}_token`], mapFile) ?? tokenContent(config[`${key}_token`], configFile) ?? CLIP_DEFAULTS[key];
+  return {
+    bos: pick('bos'),
+    eos: pick('eos'),
+    pad: pick('pad'),
+    unk: pick('unk'),
+    maxLength: maxLengthOf(config.model_max_length, configFile),
+  };
+}
+
+function asObject(json: unknown, file: string): Record<string, unknown> {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new UsageError(`${file}: expected a JSON object`);
+  return json as Record<string, unknown>;
+}
+
+/** A token is written either as a string or as an AddedToken object `{ "content": ... }`. */
+function tokenContent(value: unknown, file: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string') return value;
+  const content = (value as { content?: unknown }).content;
+  if (typeof content === 'string') return content;
+  throw new UsageError(`${file}: special token ${JSON.stringify(value)} is neither a string nor {"content": string}`);
+}
+
+function maxLengthOf(value: unknown, file: string): number {
+  if (value === undefined || value === null) return CLIP_DEFAULTS.maxLength;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 2) {
+    throw new UsageError(`${file}: model_max_length ${JSON.stringify(value)} is not an integer ≥ 2`);
+  }
+  return value >= UNSET_MAX_LENGTH ? CLIP_DEFAULTS.maxLength : value;
+}

@@ -1,0 +1,120 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../errors.ts';
+import { syntheticReport } from '../report/testing/fixture.ts';
+import { applyGates, applyOverrides, defaultThresholds, evaluateGates, loadThresholdsFile, parseOverride } from './index.ts';
+
+describe('evaluateGates', () => {
+  it('passes a clean, complete run', () => {
+    const r = syntheticReport();
+    const ev = evaluateGates(r, r.thresholds);
+    expect(ev.verdict).toBe('pass');
+    expect(ev.firstDivergentStep).toBeNull();
+    expect(ev.gates.length).toBeGreaterThan(100);
+    expect(ev.gates.every((g) => g.passed)).toBe(true);
+    expect(ev.findings).toEqual([]);
+  });
+
+  it('finds the first divergent step and names mode, tensor, metric, value and threshold', () => {
+    const r = syntheticReport({ divergeAt: 6 });
+    const ev = evaluateGates(r, r.thresholds);
+    expect(ev.verdict).toBe('fail');
+    expect(ev.firstDivergentStep).toBe(6);
+    const f = ev.findings.find((x) => x.kind === 'first-divergence')!;
+    expect(f.step).toBe(6);
+    expect(f.tensor).toBe('teacherForced.noisePred');
+    expect(f.message).toMatch(/^First divergence at step 6 \(timestep \d+\): teacher-forced noisePred cosine = 0\.99875 \(needs >= 0\.9999\)/);
+    expect(ev.gates.find((g) => g.id === 'step[6].teacherForced.noisePred.relL2')).toMatchObject({ actual: 0.05, threshold: 1e-3, passed: false });
+    expect(ev.gates.filter((g) => !g.passed && g.step! < 6)).toEqual([]);
+  });
+
+  it('reports the first NaN on the candidate at the step it appeared, and fails its gate', () => {
+    const r = syntheticReport({ nanAt: 4 });
+    const ev = evaluateGates(r, r.thresholds);
+    const f = ev.findings.find((x) => x.kind === 'first-nonfinite')!;
+    expect(f).toMatchObject({ step: 4, tensor: 'freeRunning.noisePredText', severity: 'error' });
+    expect(f.message).toContain('7 NaN');
+    expect(ev.firstDivergentStep).toBe(4);
+    expect(ev.gates.find((g) => g.id === 'step[4].freeRunning.noisePredText.nonFinite')?.passed).toBe(false);
+  });
+
+  it('fails an incomplete run even when every reached gate passes', () => {
+    const r = syntheticReport({ complete: false });
+    const ev = evaluateGates(r, r.thresholds);
+    expect(ev.gates.every((g) => g.passed)).toBe(true);
+    expect(ev.verdict).toBe('fail');
+    expect(ev.findings.map((f) => f.message)).toContain('Run incomplete after 10 of 10 steps: candidate U-Net: session run failed');
+  });
+
+  it('treats bit-identical tensors as passing even with an undefined cosine', () => {
+    const r = syntheticReport();
+    r.components.vaeDecoder = { ...r.components.vaeDecoder!, cosine: NaN, maxAbs: 0 };
+    expect(evaluateGates(r, r.thresholds).verdict).toBe('pass');
+  });
+
+  it('applyGates keeps engine findings and replaces its own', () => {
+    const r = syntheticReport({ divergeAt: 2 });
+    r.findings.push({ kind: 'signature', severity: 'warning', source: 'engine', message: 'timestep is int64 vs float32' });
+    const once = applyGates(r);
+    const twice = applyGates(once, applyOverrides(once.thresholds, [parseOverride('cosine=0.9'), parseOverride('relL2=0.5'), parseOverride('freeRunning.guidanceDelta.cosine=off'), parseOverride('freeRunning.guidanceDelta.relL2=2')]));
+    expect(once.findings.filter((f) => f.kind === 'first-divergence')).toHaveLength(1);
+    expect(twice.verdict).toBe('pass');
+    expect(twice.findings).toEqual([r.findings[0]]);
+    expect(twice.thresholds.teacherForced.noisePred.cosine).toBe(0.9);
+  });
+});
+
+describe('threshold overrides', () => {
+  it('sets a metric for all tensors, and specific keys win whatever the order', () => {
+    const t = applyOverrides(defaultThresholds(), [
+      parseOverride('teacherForced.noisePred.cosine=0.99995'),
+      parseOverride('cosine=0.999'),
+      parseOverride('final.image.psnr=30'),
+      parseOverride('freeRunning.latents.relL2=0.05'),
+      parseOverride('teacherForced.maxAbs=1e-4'),
+    ]);
+    expect(t.teacherForced.noisePred.cosine).toBe(0.99995);
+    expect(t.teacherForced.noisePredText.cosine).toBe(0.999);
+    expect(t.components.vaeDecoder.cosine).toBe(0.999);
+    expect(t.final.image.psnr).toBe(30);
+    expect(t.freeRunning.latents.relL2).toBe(0.05);
+    expect(t.teacherForced.guidanceDelta.maxAbs).toBe(1e-4);
+    expect(t.freeRunning.noisePred.maxAbs).toBeUndefined();
+  });
+
+  it('"off" removes a gate', () => {
+    const r = syntheticReport({ divergeAt: 3 });
+    const t = applyOverrides(r.thresholds, [parseOverride('teacherForced.cosine=off'), parseOverride('relL2=off')]);
+    const ev = evaluateGates(r, t);
+    expect(ev.gates.some((g) => g.metric === 'cosine' && g.scope === 'teacherForced')).toBe(false);
+    expect(ev.firstDivergentStep).toBe(3); // free-running cosine still fails
+  });
+
+  it('rejects an unknown key, naming it and listing valid keys', () => {
+    expect(() => parseOverride('teacherForced.noisepred.cosine=0.9')).toThrow(UsageError);
+    expect(() => parseOverride('cosin=0.9')).toThrow(/unknown threshold key "cosin".*Valid keys:.*cosine.*teacherForced\.\{noisePred/);
+    expect(() => parseOverride('final.image.cosine=0.9')).toThrow(/unknown threshold key/);
+  });
+
+  it('rejects a non-number value and a missing "="', () => {
+    expect(() => parseOverride('cosine=high')).toThrow(/threshold "cosine" must be a number or "off", got "high"/);
+    expect(() => parseOverride('cosine=')).toThrow(UsageError);
+    expect(() => parseOverride('cosine')).toThrow(/expected KEY=VALUE/);
+  });
+
+  it('loads a thresholds file, nested or flat, naming the file on errors', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lockstep-thr-'));
+    const good = join(dir, 'good.json');
+    writeFileSync(good, JSON.stringify({ teacherForced: { noisePred: { cosine: 0.99 } }, 'final.image.psnr': 35, sqnr: null }));
+    const t = applyOverrides(defaultThresholds(), loadThresholdsFile(good));
+    expect(t.teacherForced.noisePred.cosine).toBe(0.99);
+    expect(t.final.image.psnr).toBe(35);
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ teacherForced: { noisePred: { cosine: 'x' } } }));
+    expect(() => loadThresholdsFile(bad)).toThrow(new RegExp(`${bad}: threshold "teacherForced.noisePred.cosine" must be a number`));
+    writeFileSync(bad, JSON.stringify({ final: { image: { lpips: 0.1 } } }));
+    expect(() => loadThresholdsFile(bad)).toThrow(/unknown threshold key "final.image.lpips"/);
+  });
+});

@@ -1,0 +1,65 @@
+/**
+ * The addressable threshold slots: every (scope, tensor, metric) a bound can
+ * be set for, and which way each metric must point to pass.
+ */
+import {
+  FREE_RUNNING_TENSORS,
+  IMAGE_METRICS,
+  TEACHER_FORCED_TENSORS,
+  TENSOR_METRICS,
+  type GateOp,
+  type Thresholds,
+} from '../report/schema.ts';
+
+export type ThresholdScope = keyof Thresholds;
+
+export interface Slot {
+  scope: ThresholdScope;
+  tensor: string;
+  metric: string;
+}
+
+/** Larger is better for these; every other metric is an error that must stay small. */
+const HIGHER_IS_BETTER = new Set(['cosine', 'sqnr', 'psnr', 'ssim']);
+
+export function opFor(metric: string): GateOp {
+  return HIGHER_IS_BETTER.has(metric) ? '>=' : '<=';
+}
+
+/** Tensor names per scope, in execution order. */
+export const SCOPE_TENSORS: Record<ThresholdScope, readonly string[]> = {
+  components: ['textEncoder', 'vaeDecoder'],
+  teacherForced: TEACHER_FORCED_TENSORS,
+  freeRunning: FREE_RUNNING_TENSORS,
+  final: ['latents', 'decoded', 'image'],
+};
+
+export function metricsFor(tensor: string): readonly string[] {
+  return tensor === 'image' ? IMAGE_METRICS : TENSOR_METRICS;
+}
+
+export function allSlots(): Slot[] {
+  const slots: Slot[] = [];
+  for (const scope of Object.keys(SCOPE_TENSORS) as ThresholdScope[]) {
+    for (const tensor of SCOPE_TENSORS[scope]) {
+      for (const metric of metricsFor(tensor)) slots.push({ scope, tensor, metric });
+    }
+  }
+  return slots;
+}
+
+export function slotKey(s: Slot): string {
+  return `${s.scope}.${s.tensor}.${s.metric}`;
+}
+
+/** Reads one bound (undefined/null = not gated). */
+export function getBound(t: Thresholds, s: Slot): number | null {
+  const group = t[s.scope] as Record<string, Record<string, number | null | undefined>>;
+  return group[s.tensor]?.[s.metric] ?? null;
+}
+
+/** Sets one bound in place. */
+export function setBound(t: Thresholds, s: Slot, value: number | null): void {
+  const group = t[s.scope] as Record<string, Record<string, number | null | undefined>>;
+  group[s.tensor] = { ...group[s.tensor], [s.metric]: value };
+}

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { registerGenerate } from './generate.ts';
+import { registerTokenize } from './tokenize.ts';
 
 /** Each command module exports a function that adds itself to the program; one line each, in help order. */
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerGenerate,
+  registerTokenize,
 ];

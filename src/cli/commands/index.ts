@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
 import { registerGenerate } from './generate.ts';
 import { registerTokenize } from './tokenize.ts';
+import { registerNoise } from './noise.ts';
 
 /** Each command module exports a function that adds itself to the program; one line each, in help order. */
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerGenerate,
   registerTokenize,
+  registerNoise,
 ];

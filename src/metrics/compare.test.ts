@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../errors.ts';
+import { floatToHalf, float32, int64, makeTensor, type Tensor } from '../tensor/tensor.ts';
+import { compareTensors, guidanceDelta, type MetricSet } from './index.ts';
+
+/** Deterministic pseudo-random floats in [-1, 1) (a 32-bit LCG; any fixed data will do). */
+function lcg(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+/** Straightforward two-pass formulas over plain arrays: an independent check of the one-pass loop. */
+function naive(a: number[], b: number[]) {
+  const n = a.length;
+  const diff = a.map((x, i) => x - b[i]);
+  const dot = (u: number[], v: number[]) => u.reduce((s, x, i) => s + x * v[i], 0);
+  const absDiff = diff.map(Math.abs);
+  const maxAbs = Math.max(...absDiff);
+  return {
+    cosine: dot(a, b) / Math.sqrt(dot(a, a) * dot(b, b)),
+    l1: absDiff.reduce((s, x) => s + x, 0) / n,
+    maxAbs,
+    maxAt: absDiff.indexOf(maxAbs),
+    rmse: Math.sqrt(dot(diff, diff) / n),
+    relL2: Math.sqrt(dot(diff, diff)) / Math.sqrt(dot(a, a)),
+    sqnr: 10 * Math.log10(dot(a, a) / dot(diff, diff)),
+  };
+}
+
+describe('compareTensors', () => {
+  it('matches numpy on a small example', () => {
+    // Expected values from numpy 2.4 (float32 inputs cast to float64):
+    //   a = np.array([1,2,3,4,-5,0.5], np.float32); b = np.array([1.1,1.9,3.5,4,-4,0.25], np.float32)
+    const m = compareTensors(float32([2, 3], [1, 2, 3, 4, -5, 0.5]), float32([2, 3], [1.1, 1.9, 3.5, 4, -4, 0.25]));
+    expect(m.cosine).toBeCloseTo(0.9889342719748228, 14);
+    expect(m.l1).toBeCloseTo(0.32500000794728595, 14);
+    expect(m.maxAbs).toBe(1);
+    expect(m.maxAbsIndex).toEqual([1, 1]);
+    expect(m.rmse).toBeCloseTo(0.471257185539691, 14);
+    expect(m.relL2).toBeCloseTo(0.15529857446684525, 14);
+    expect(m.sqnr).toBeCloseTo(16.176650615502794, 12);
+    expect(m.count).toBe(6);
+    expect(m.nanCount).toEqual({ reference: 0, candidate: 0 });
+  });
+
+  it('agrees with two-pass formulas on random data', () => {
+    const a = lcg(4 * 8 * 8, 1);
+    const b = a.map((x, i) => x + 1e-3 * lcg(256, 2)[i]);
+    const m = compareTensors(float32([1, 4, 8, 8], a), float32([1, 4, 8, 8], b));
+    const r = naive([...a], [...b]);
+    for (const key of ['cosine', 'l1', 'maxAbs', 'rmse', 'relL2', 'sqnr'] as const) {
+      expect(m[key], key).toBeCloseTo(r[key], 12);
+    }
+    const [n, c, h, w] = m.maxAbsIndex;
+    expect(n * 256 + c * 64 + h * 8 + w).toBe(r.maxAt);
+  });
+
+  it('defines the edge cases that would otherwise be NaN', () => {
+    const zeros = float32([3]);
+    const x = float32([3], [1, -2, 3]);
+    const both0 = compareTensors(zeros, zeros);
+    expect(both0).toMatchObject({ cosine: 1, l1: 0, maxAbs: 0, rmse: 0, relL2: 0, sqnr: Infinity });
+    expect(both0.maxAbsIndex).toEqual([0]);
+    expect(compareTensors(zeros, x)).toMatchObject({ cosine: 0, relL2: Infinity, sqnr: -Infinity, maxAbs: 3 });
+    expect(compareTensors(x, zeros)).toMatchObject({ cosine: 0, relL2: 1, sqnr: 0 });
+    expect(compareTensors(x, x)).toMatchObject({ cosine: 1, l1: 0, relL2: 0, sqnr: Infinity, maxAbsIndex: [0] });
+    expect(compareTensors(x, float32([3], [-1, 2, -3])).cosine).toBe(-1);
+  });
+
+  it('counts NaN/Inf per side and leaves them out of the other metrics', () => {
+    const a = float32([2, 3], [1, NaN, 3, Infinity, 5, -Infinity]);
+    const b = float32([2, 3], [1.5, 2, NaN, Infinity, 5, 6]);
+    const m = compareTensors(a, b);
+    expect(m.nanCount).toEqual({ reference: 1, candidate: 1 });
+    expect(m.infCount).toEqual({ reference: 2, candidate: 1 });
+    expect(m.count).toBe(6);
+    // Only elements 0 and 4 are finite on both sides.
+    expect(m.l1).toBeCloseTo(0.25, 15);
+    expect(m.maxAbs).toBe(0.5);
+    expect(m.maxAbsIndex).toEqual([0, 0]);
+    expect(m.rmse).toBeCloseTo(Math.sqrt(0.125), 15);
+    for (const v of [m.cosine, m.l1, m.rmse, m.relL2, m.sqnr]) expect(Number.isNaN(v)).toBe(false);
+  });
+
+  it('reports nothing compared when every element is non-finite', () => {
+    const m = compareTensors(float32([2], [NaN, NaN]), float32([2], [NaN, 1]));
+    expect(m).toMatchObject({ l1: 0, maxAbs: 0, maxAbsIndex: [], nanCount: { reference: 2, candidate: 1 }, count: 2 });
+  });
+
+  it('reads float16 and int64 through conversion', () => {
+    const half = makeTensor('float16', [4], Uint16Array.from([1, -2.5, 0.333251953125, 65504], floatToHalf));
+    const halfNaN = makeTensor('float16', [2], Uint16Array.from([0x7e00, 0x7c00]));
+    const ref = float32([4], [1, -2.5, 0.333251953125, 65504]);
+    expect(compareTensors(ref, half)).toMatchObject({ maxAbs: 0, sqnr: Infinity, cosine: 1 });
+    expect(compareTensors(float32([2], [0, 0]), halfNaN)).toMatchObject({
+      nanCount: { reference: 0, candidate: 1 },
+      infCount: { reference: 0, candidate: 1 },
+    });
+    const ints = int64([2, 2], [901, 801, -3, 2n ** 40n]);
+    const m = compareTensors(ints, float32([2, 2], [901, 800, -3, 2 ** 40]));
+    expect(m.maxAbs).toBe(1);
+    expect(m.maxAbsIndex).toEqual([0, 1]);
+    expect(m.l1).toBe(0.25);
+  });
+
+  it('compares mixed dtypes (float64 reference, float32 candidate)', () => {
+    const a = makeTensor('float64', [3], Float64Array.from([0.1, 0.2, 0.3]));
+    const m = compareTensors(a, float32([3], [0.1, 0.2, 0.3]));
+    // The float32 rounding of 0.1, 0.2, 0.3 is visible in float64: the largest is 0.3's.
+    expect(m.maxAbs).toBe(Math.abs(Math.fround(0.3) - 0.3));
+    expect(m.maxAbsIndex).toEqual([2]);
+  });
+
+  it('refuses a shape mismatch naming the tensor and both shapes', () => {
+    const call = () => compareTensors(float32([1, 4]), float32([4]), 'steps/003/noise_pred');
+    expect(call).toThrow(UsageError);
+    expect(call).toThrow('steps/003/noise_pred: shape mismatch, reference [1,4] vs candidate [4]');
+  });
+
+  it('returns plain data for report.json', () => {
+    const m: MetricSet = compareTensors(float32([1], [1]), float32([1], [2]));
+    expect(Object.keys(m).sort()).toEqual(
+      ['cosine', 'count', 'infCount', 'l1', 'maxAbs', 'maxAbsIndex', 'nanCount', 'relL2', 'rmse', 'sqnr'].sort(),
+    );
+  });
+});
+
+describe('guidanceDelta', () => {
+  it('is text − uncond rounded to float32', () => {
+    const uncond = float32([1, 2], [0.1, -1]);
+    const text = float32([1, 2], [0.3, 2]);
+    const d = guidanceDelta(uncond, text);
+    expect(d.dtype).toBe('float32');
+    expect(d.dims).toEqual([1, 2]);
+    expect([...d.data]).toEqual([Math.fround(Math.fround(0.3) - Math.fround(0.1)), 3]);
+  });
+
+  it('accepts float16 input and refuses mismatched shapes', () => {
+    const half: Tensor = makeTensor('float16', [2], Uint16Array.from([1, 2], floatToHalf));
+    expect([...guidanceDelta(half, float32([2], [3, 3])).data]).toEqual([2, 1]);
+    expect(() => guidanceDelta(float32([2]), float32([3]))).toThrow(/noise_pred_uncond \[2\] and noise_pred_text \[3\]/);
+  });
+});

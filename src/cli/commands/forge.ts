@@ -1,0 +1,34 @@
+import type { Command } from 'commander';
+import { UsageError } from '../../errors.ts';
+import { forgeTiny } from '../../forge/tiny.ts';
+
+/**
+ * The `forge` command group. Returned so that other subcommands (`forge variant`)
+ * can attach themselves: `forgeCommand(program).command('variant')…`.
+ */
+export function forgeCommand(program: Command): Command {
+  const existing = program.commands.find((c) => c.name() === 'forge');
+  if (existing) return existing;
+  return program.command('forge').description('build Stable Diffusion pipelines as ONNX from seeded weights, and variants of them');
+}
+
+/** `lockstep forge tiny --out DIR [--seed N]`. */
+export function registerForge(program: Command): void {
+  forgeCommand(program)
+    .command('tiny')
+    .description('forge the tiny SD 1.x pipeline (shapes of the reference tiny-sd, seeded weights) into a folder, byte-for-byte reproducibly')
+    .requiredOption('--out <dir>', 'output folder (created; files in it are overwritten)')
+    .option('--seed <n>', 'weight seed, a non-negative integer', '0')
+    .action((opts: { out: string; seed: string }) => {
+      const seed = parseSeed(opts.seed);
+      const result = forgeTiny({ outDir: opts.out, seed });
+      process.stdout.write(`forged tiny pipeline (seed ${seed}, ${Object.keys(result.files).length} files) in ${result.outDir}\n`);
+    });
+}
+
+function parseSeed(text: string): number {
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) {
+    throw new UsageError(`--seed: expected a non-negative integer, got "${text}"`);
+  }
+  return Number(text);
+}

@@ -1,0 +1,34 @@
+/**
+ * Forged models cached under `.cache/models/`, forged on first use. Several
+ * vitest workers may ask at once: each forges into its own temporary sibling and
+ * renames it into place; a rename that loses the race discards its copy.
+ */
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { CACHE_DIR } from '../testing/paths.ts';
+import { forgeTiny } from './tiny.ts';
+import { FORGE_VERSION } from './version.ts';
+
+export const MODELS_CACHE_DIR = join(CACHE_DIR, 'models');
+
+let counter = 0;
+
+/** The folder of the tiny pipeline for `seed`, forging it if it is not cached yet. */
+export async function ensureTinyModel(seed = 0): Promise<string> {
+  const dir = join(MODELS_CACHE_DIR, `tiny-seed${seed}-v${FORGE_VERSION}`);
+  // forge.json is written last, so its presence means a complete folder (and the rename is atomic anyway).
+  if (existsSync(join(dir, 'forge.json'))) return dir;
+  mkdirSync(MODELS_CACHE_DIR, { recursive: true });
+  const tmp = `${dir}.tmp-${process.pid}-${counter++}`;
+  rmSync(tmp, { recursive: true, force: true });
+  try {
+    forgeTiny({ outDir: tmp, seed });
+    renameSync(tmp, dir);
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    // Another process renamed its copy into place first: theirs is identical, use it.
+    if (existsSync(join(dir, 'forge.json'))) return dir;
+    throw err;
+  }
+  return dir;
+}

@@ -1,0 +1,101 @@
+/**
+ * Forges a whole Stable Diffusion 1.x pipeline folder from a seed, in the layout
+ * optimum exports (and /work/shared/reference/tiny-sd uses):
+ *
+ *   model_index.json  scheduler/  tokenizer/  text_encoder/  unet/  vae_decoder/  forge.json
+ *
+ * The bytes depend only on (config, seed, FORGE_VERSION): no timestamps, fixed
+ * key order. `forge.json` records the provenance and every file's sha256.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeFileAtomic } from '../util/fs.ts';
+import { TINY, type PipelineConfig } from './config.ts';
+import { jsonText, modelIndexJson, textEncoderJson, unetJson, vaeJson } from './configs-json.ts';
+import type { ModelProto } from './graph.ts';
+import { saveModel } from './onnx-io.ts';
+import { buildTextEncoder } from './text-encoder.ts';
+import { buildUNet } from './unet.ts';
+import { buildVaeDecoder } from './vae-decoder.ts';
+import { FORGE_VERSION } from './version.ts';
+
+/** Assets committed with the repository (CLIP vocabulary, SD 1.5 scheduler config). */
+export const ASSETS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../assets');
+
+export interface ForgeOptions {
+  outDir: string;
+  seed: number;
+}
+
+export interface ForgeResult {
+  outDir: string;
+  /** Relative path → sha256 of every file written, forge.json excluded. */
+  files: Record<string, string>;
+}
+
+/** The tiny pipeline: the reference tiny-sd's shapes with seeded weights. */
+export function forgeTiny(options: ForgeOptions): ForgeResult {
+  return forgePipeline({ ...options, config: TINY });
+}
+
+/** Any preset: the same builders, different hyper-parameters. */
+export function forgePipeline(options: ForgeOptions & { config: PipelineConfig }): ForgeResult {
+  const { outDir, seed, config } = options;
+  checkSeed(seed);
+  mkdirSync(outDir, { recursive: true });
+  const put = (rel: string, text: string | Uint8Array) => writeFileAtomic(join(outDir, rel), text);
+
+  put('model_index.json', jsonText(modelIndexJson()));
+  put('scheduler/scheduler_config.json', readFileSync(join(ASSETS_DIR, 'sd15', 'scheduler_config.json')));
+  for (const name of readdirSync(join(ASSETS_DIR, 'clip-vocab')).sort()) {
+    put(`tokenizer/${name}`, readFileSync(join(ASSETS_DIR, 'clip-vocab', name)));
+  }
+  // One component at a time, so only one component's weights are alive at once.
+  const component = (folder: string, configJson: unknown, build: () => ModelProto) => {
+    put(`${folder}/config.json`, jsonText(configJson));
+    saveModel(build(), join(outDir, folder, 'model.onnx'), { externalData: config.externalData });
+  };
+  component('text_encoder', textEncoderJson(config.textEncoder), () => buildTextEncoder(config.textEncoder, seed));
+  component('unet', unetJson(config.unet), () => buildUNet(config.unet, seed));
+  component('vae_decoder', vaeJson(config.vae), () => buildVaeDecoder(config.vae, seed));
+
+  const files = hashTree(outDir);
+  put('forge.json', jsonText({ forge_version: FORGE_VERSION, preset: config.preset, seed, files }));
+  return { outDir, files };
+}
+
+function checkSeed(seed: number): void {
+  if (!Number.isSafeInteger(seed) || seed < 0) {
+    throw new RangeError(`forge seed must be a non-negative integer, got ${seed}`);
+  }
+}
+
+/** sha256 of every file under `dir` except forge.json, keyed by POSIX relative path, sorted. */
+export function hashTree(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (rel: string) => {
+    const entries = readdirSync(join(dir, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      const path = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(path);
+      else if (path !== 'forge.json') out[path] = sha256File(join(dir, path));
+    }
+  };
+  walk('');
+  return out;
+}
+
+/** Streams the file, so multi-GB external-data files hash in constant memory. */
+function sha256File(path: string): string {
+  const hash = createHash('sha256');
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) hash.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
+}

@@ -4,6 +4,8 @@ import type { NoiseGenerator } from '../rng/types.ts';
 /** CLI names; diffusers class names are accepted too (see registry). */
 export type SchedulerName = 'ddim' | 'pndm' | 'euler' | 'euler-a' | 'dpmpp-2m' | 'lcm';
 
+export type GeneratorUse = 'none' | 'every-step' | 'all-but-last';
+
 /** A diffusers scheduler_config.json, as loaded (keys the scheduler does not read are kept and ignored). */
 export type SchedulerConfig = Record<string, unknown>;
 
@@ -21,6 +23,12 @@ export interface Scheduler {
   readonly timesteps: readonly number[];
   /** dtype of `scheduler.timesteps` in diffusers: int64 (DDIM, PNDM, DPM-Solver, LCM) or float32 (Euler family). */
   readonly timestepDtype: 'int64' | 'float32';
+  /**
+   * How `step` uses the generator it is given: 'none'; 'every-step' (Euler
+   * ancestral uses the draw, plain Euler draws a tensor and discards it —
+   * modelled so later draws stay aligned with diffusers); 'all-but-last' (LCM).
+   */
+  readonly generatorUse: GeneratorUse;
   setTimesteps(numInferenceSteps: number): void;
   scaleModelInput(sample: Tensor<'float32'>, timestep: number): Tensor<'float32'>;
   /** Returns prev_sample. `generator` is used by schedulers that add noise (Euler ancestral, LCM). */

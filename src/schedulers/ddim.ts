@@ -1,0 +1,107 @@
+/**
+ * DDIMScheduler of diffusers 0.27.2 (deterministic, eta = 0 as the SD
+ * pipelines call it). Timesteps are int64.
+ */
+import type { Tensor } from '../tensor/tensor.ts';
+import type { GeneratorUse, Scheduler, SchedulerConfig } from './types.ts';
+import { makeAlphasCumprod } from './betas.ts';
+import { ConfigReader, PREDICTION_TYPES, TIMESTEP_SPACINGS, type PredictionType, type TimestepSpacing, checkStepCount, mergeConfig, readBetaConfig } from './config.ts';
+import { checkSameShape, f, mapElements, sqrtF } from './ops.ts';
+import { leadingTimesteps, linspaceTimesteps, trailingTimesteps } from './spacing.ts';
+import { roundHalfEven } from './numpy-like.ts';
+
+export const DDIM_DEFAULTS: Readonly<SchedulerConfig> = {
+  num_train_timesteps: 1000,
+  beta_start: 0.0001,
+  beta_end: 0.02,
+  beta_schedule: 'linear',
+  trained_betas: null,
+  clip_sample: true,
+  set_alpha_to_one: true,
+  steps_offset: 0,
+  prediction_type: 'epsilon',
+  thresholding: false,
+  dynamic_thresholding_ratio: 0.995,
+  clip_sample_range: 1.0,
+  sample_max_value: 1.0,
+  timestep_spacing: 'leading',
+  rescale_betas_zero_snr: false,
+};
+
+/** Spacing as DDIM, PNDM and LCM share it: integer timesteps, descending. */
+export function integerTimesteps(spacing: TimestepSpacing, T: number, n: number, stepsOffset: number): number[] {
+  if (spacing === 'leading') return leadingTimesteps(T, n, stepsOffset);
+  if (spacing === 'trailing') return trailingTimesteps(T, n);
+  return linspaceTimesteps(T, n).map(roundHalfEven);
+}
+
+export class DDIMScheduler implements Scheduler {
+  static readonly className = 'DDIMScheduler';
+  readonly name = 'ddim';
+  readonly timestepDtype = 'int64';
+  readonly generatorUse: GeneratorUse = 'none';
+  readonly initNoiseSigma = 1.0;
+  readonly config: Readonly<SchedulerConfig>;
+  timesteps: readonly number[] = [];
+
+  private readonly T: number;
+  private readonly alphasCumprod: Float32Array;
+  private readonly finalAlphaCumprod: number;
+  private readonly prediction: PredictionType;
+  private readonly spacing: TimestepSpacing;
+  private readonly stepsOffset: number;
+  private readonly clipRange: number | null;
+  private numInferenceSteps = 0;
+
+  constructor(fileConfig: SchedulerConfig) {
+    this.config = mergeConfig(DDIM_DEFAULTS, fileConfig);
+    const r = new ConfigReader(DDIMScheduler.className, this.config);
+    const beta = readBetaConfig(r);
+    this.T = beta.num_train_timesteps;
+    this.alphasCumprod = makeAlphasCumprod(beta);
+    this.finalAlphaCumprod = r.bool('set_alpha_to_one') ? 1.0 : this.alphasCumprod[0];
+    this.prediction = r.supported('prediction_type', PREDICTION_TYPES);
+    r.supported('thresholding', [false]);
+    this.spacing = r.oneOf('timestep_spacing', TIMESTEP_SPACINGS);
+    this.stepsOffset = r.int('steps_offset');
+    this.clipRange = r.bool('clip_sample') ? f(r.number('clip_sample_range')) : null;
+  }
+
+  setTimesteps(n: number): void {
+    checkStepCount(n, this.T, DDIMScheduler.className);
+    this.numInferenceSteps = n;
+    this.timesteps = integerTimesteps(this.spacing, this.T, n, this.stepsOffset);
+  }
+
+  scaleModelInput(sample: Tensor<'float32'>): Tensor<'float32'> {
+    return sample;
+  }
+
+  step(modelOutput: Tensor<'float32'>, timestep: number, sample: Tensor<'float32'>): Tensor<'float32'> {
+    checkSameShape(modelOutput, sample, DDIMScheduler.className);
+    const prevTimestep = timestep - Math.floor(this.T / this.numInferenceSteps);
+    const alphaProdT = this.alphasCumprod[timestep];
+    const alphaProdPrev = prevTimestep >= 0 ? this.alphasCumprod[prevTimestep] : this.finalAlphaCumprod;
+    const sqrtAlpha = sqrtF(alphaProdT);
+    const sqrtBeta = sqrtF(f(1 - alphaProdT));
+    const sqrtAlphaPrev = sqrtF(alphaProdPrev);
+    // std_dev_t = eta * sqrt(variance) = 0, so the direction coefficient is sqrt(1 - alpha_prev).
+    const dirCoeff = sqrtF(f(1 - alphaProdPrev));
+    const m = modelOutput.data;
+    const s = sample.data;
+    const clip = this.clipRange;
+    return mapElements(sample, (i) => {
+      let x0: number;
+      let eps: number;
+      if (this.prediction === 'epsilon') {
+        x0 = f(f(s[i] - f(sqrtBeta * m[i])) / sqrtAlpha);
+        eps = m[i];
+      } else {
+        x0 = f(f(sqrtAlpha * s[i]) - f(sqrtBeta * m[i]));
+        eps = f(f(sqrtAlpha * m[i]) + f(sqrtBeta * s[i]));
+      }
+      if (clip !== null) x0 = Math.min(Math.max(x0, -clip), clip);
+      return f(f(sqrtAlphaPrev * x0) + f(dirCoeff * eps));
+    });
+  }
+}

@@ -41,13 +41,15 @@ export function parseProviders(value: string, flag: string): string[] {
 }
 
 export function sessionOptions(b: BackendOptions): InferenceSession.SessionOptions {
-  return {
+  // onnxruntime-node rejects explicit `undefined`; leave unset keys out.
+  const options: InferenceSession.SessionOptions = {
     executionProviders: b.executionProviders,
     graphOptimizationLevel: b.graphOptimizationLevel,
-    intraOpNumThreads: b.intraOpThreads || undefined,
-    interOpNumThreads: b.interOpThreads || undefined,
     logSeverityLevel: 3,
   };
+  if (b.intraOpThreads) options.intraOpNumThreads = b.intraOpThreads;
+  if (b.interOpThreads) options.interOpNumThreads = b.interOpThreads;
+  return options;
 }
 
 export function describeBackend(b: BackendOptions): string {

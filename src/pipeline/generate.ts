@@ -28,11 +28,12 @@ export interface GenerateResult extends FinalResult {
 export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
   const start = performance.now();
   const model = await loadPipelineModel(opts.model, opts.backend);
-  const trace = opts.traceDir ? new TraceWriter(opts.traceDir, traceMeta(opts, model.schedulerConfig)) : undefined;
+  let trace: TraceWriter | undefined;
   const run = new Text2ImgRun(model, opts.settings, {
     tensor: (name, t) => trace?.put(name, t),
     warning: opts.onWarning,
   });
+  if (opts.traceDir) trace = new TraceWriter(opts.traceDir, traceMeta(opts.model, run.settings, model.schedulerConfig));
   try {
     const result = await run.runAll((done, total) => {
       trace?.flush();
@@ -56,11 +57,11 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
   }
 }
 
-function traceMeta(opts: GenerateOptions, schedulerConfig: Record<string, unknown>): Record<string, unknown> {
+function traceMeta(modelDir: string, settings: PipelineSettings, schedulerConfig: Record<string, unknown>): Record<string, unknown> {
   return {
     producer: `lockstep ${LOCKSTEP_VERSION} (onnxruntime-node)`,
-    pipeline: opts.settings,
-    model: opts.model,
+    pipeline: settings,
+    model: modelDir,
     schedulerConfig,
     complete: false,
   };

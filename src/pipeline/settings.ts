@@ -19,7 +19,8 @@ export const DEFAULT_SETTINGS: Omit<PipelineSettings, 'prompt' | 'seed'> = {
   negativePrompt: '',
   noise: 'torch-cpu',
   steps: 10,
-  scheduler: 'pndm',
+  /** Empty = the model folder's own scheduler (its scheduler_config.json `_class_name`). */
+  scheduler: '',
   guidanceScale: 7.5,
   height: 128,
   width: 128,
@@ -42,4 +43,12 @@ export function validateSettings(s: PipelineSettings, vaeScaleFactor = 8): Pipel
     throw new UsageError(`--noise must be torch-cpu or numpy-legacy, got '${s.noise}'`);
   }
   return s;
+}
+
+/** Fills an empty scheduler with the class named in the model folder's scheduler config. */
+export function withModelScheduler(s: PipelineSettings, schedulerConfig: Record<string, unknown>): PipelineSettings {
+  if (s.scheduler) return s;
+  const cls = schedulerConfig._class_name;
+  if (typeof cls !== 'string') throw new UsageError('--scheduler is required: the model folder\'s scheduler_config.json names no _class_name');
+  return { ...s, scheduler: cls };
 }

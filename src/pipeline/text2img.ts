@@ -14,7 +14,7 @@ import type { ClipTokenizer } from '../tokenizer/index.ts';
 import { FINAL, LATENTS, TEXT, stepName } from '../trace/names.ts';
 import { applyGuidance } from './guidance.ts';
 import { type RgbImage, decodedToImage } from './image.ts';
-import { type PipelineSettings, usesGuidance, validateSettings } from './settings.ts';
+import { type PipelineSettings, usesGuidance, validateSettings, withModelScheduler } from './settings.ts';
 
 /** What the pipeline needs from a model folder besides its ONNX sessions. */
 export interface PipelineModel {
@@ -55,12 +55,15 @@ export class Text2ImgRun {
   private promptEmbeds!: Tensor<'float32'>;
   private readonly generator: NoiseGenerator;
 
+  readonly settings: PipelineSettings;
+
   constructor(
     readonly model: PipelineModel,
-    readonly settings: PipelineSettings,
+    settings: PipelineSettings,
     private readonly observer: PipelineObserver = {},
   ) {
-    validateSettings(settings, model.vaeScaleFactor);
+    this.settings = validateSettings(withModelScheduler(settings, model.schedulerConfig), model.vaeScaleFactor);
+    settings = this.settings;
     this.guided = usesGuidance(settings);
     this.scheduler = createScheduler(settings.scheduler, model.schedulerConfig);
     this.scheduler.setTimesteps(settings.steps);

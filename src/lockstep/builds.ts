@@ -1,0 +1,63 @@
+/** Turning a PATH into a build: a model folder (live) or a trace folder (recorded). */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UsageError } from '../errors.ts';
+import type { BackendOptions } from '../models/backend.ts';
+import { isModelFolder } from '../models/layout.ts';
+import type { PipelineSettings } from '../pipeline/settings.ts';
+import type { BuildInfo } from '../report/schema.ts';
+import { LiveSide, type Side, TraceSide } from './sides.ts';
+import { TraceReader } from '../trace/reader.ts';
+
+export interface BuildSpec {
+  path: string;
+  backend: BackendOptions;
+  label?: string;
+}
+
+export function buildKind(path: string): 'model' | 'trace' {
+  if (existsSync(join(path, 'manifest.json'))) return 'trace';
+  if (isModelFolder(path)) return 'model';
+  if (!existsSync(path)) throw new UsageError(`${path}: no such model or trace folder`);
+  throw new UsageError(`${path}: neither a model folder (unet/model.onnx, model_index.json) nor a trace folder (manifest.json)`);
+}
+
+/** The recorded pipeline settings of a trace build, used as defaults for the run. */
+export function recordedSettings(path: string): Partial<PipelineSettings> {
+  if (buildKind(path) !== 'trace') return {};
+  const p = new TraceReader(path).manifest.pipeline;
+  return {
+    prompt: p.prompt,
+    negativePrompt: p.negativePrompt ?? undefined,
+    seed: p.seed,
+    noise: p.noise as PipelineSettings['noise'] | undefined,
+    steps: p.steps,
+    scheduler: p.scheduler,
+    guidanceScale: p.guidanceScale ?? undefined,
+    height: p.height,
+    width: p.width,
+  };
+}
+
+export async function openSide(spec: BuildSpec, settings: PipelineSettings): Promise<Side> {
+  return buildKind(spec.path) === 'trace' ? new TraceSide(spec.path) : LiveSide.open(spec.path, spec.backend, settings);
+}
+
+const COMPONENT_KEYS = { text_encoder: 'textEncoder', unet: 'unet', vae_decoder: 'vaeDecoder' } as const;
+
+export function buildInfo(side: Side, spec: BuildSpec, label: string): BuildInfo {
+  const info: BuildInfo = { label: spec.label ?? label, kind: side.kind, path: resolve(spec.path), backend: null, signatures: {} };
+  if (side instanceof LiveSide) {
+    const b = side.model.onnx.backend;
+    info.backend = {
+      providers: b.executionProviders,
+      graphOptimizationLevel: b.graphOptimizationLevel,
+      intraOpThreads: b.intraOpThreads || null,
+      interOpThreads: b.interOpThreads || null,
+    };
+    for (const [name, sig] of Object.entries(side.model.onnx.signatures())) {
+      info.signatures[COMPONENT_KEYS[name as keyof typeof COMPONENT_KEYS]] = sig;
+    }
+  }
+  return info;
+}

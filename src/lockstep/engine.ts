@@ -1,0 +1,173 @@
+/**
+ * The lockstep engine: runs a reference and a candidate build step by step
+ * from the same seed and compares them in two modes at once —
+ * teacher-forced (the candidate U-Net fed the reference's inputs: one step's
+ * error) and free-running (each build on its own trajectory: accumulated
+ * drift) — plus text-encoder and VAE checks on identical inputs. The report
+ * is rewritten after every step, so an interrupted or failing run leaves what
+ * it reached. Work whose answer is already known is not re-run: when the
+ * candidate's own inputs are bitwise the reference's (always at step 0 of two
+ * live builds), its free-running output is its teacher-forced output.
+ */
+import { join } from 'node:path';
+import { applyGates } from '../gates/index.ts';
+import { psnr, ssim } from '../metrics/index.ts';
+import { encodePng } from '../pipeline/image.ts';
+import type { PipelineSettings } from '../pipeline/settings.ts';
+import { type Finding, type ReportDocument, type Thresholds, newReport } from '../report/schema.ts';
+import { writeReport } from '../report/write.ts';
+import { writeNpy } from '../tensor/npy.ts';
+import { writeFileAtomic } from '../util/fs.ts';
+import { LOCKSTEP_VERSION, ORT_VERSION } from '../version.ts';
+import { type BuildSpec, buildInfo, openSide } from './builds.ts';
+import { compareOptional, freeRunningRecord, identical, stepRecord, teacherForcedRecord } from './compare-step.ts';
+import { signatureFindings } from './signature-diff.ts';
+import { type FinalTensors, LiveSide, type Side, type StepTensors, type TextTensors, encodeIdsLikePipeline } from './sides.ts';
+
+export interface LockstepOptions {
+  reference: BuildSpec;
+  candidate: BuildSpec;
+  settings: PipelineSettings;
+  thresholds: Thresholds;
+  reportDir: string;
+  signal?: AbortSignal;
+  onStep?: (done: number, total: number) => void;
+}
+
+export class Interrupted extends Error {
+  override readonly name = 'Interrupted';
+}
+
+/** Runs the comparison; always leaves report.json/md/html in reportDir. */
+export async function runLockstep(opts: LockstepOptions): Promise<ReportDocument> {
+  const started = performance.now();
+  const sides: Side[] = [];
+  let report: ReportDocument | null = null;
+  let judged: ReportDocument | null = null;
+  // The working document is filled in place; each save writes a judged copy.
+  const save = (html: boolean) => {
+    if (!report) return;
+    const ortSeconds = sides.reduce((s, side) => s + (side.clock?.seconds ?? 0), 0);
+    report.timing = { wallSeconds: (performance.now() - started) / 1000, ortSeconds };
+    judged = applyGates(report);
+    writeReport(opts.reportDir, judged, { html });
+  };
+  try {
+    const ref = await openSide(opts.reference, opts.settings);
+    sides.push(ref);
+    const cand = await openSide(opts.candidate, opts.settings);
+    sides.push(cand);
+    report = newReport({
+      builds: { reference: buildInfo(ref, opts.reference, 'reference'), candidate: buildInfo(cand, opts.candidate, 'candidate') },
+      pipeline: resolvedSettings(ref, cand, opts.settings),
+      thresholds: opts.thresholds,
+      versions: { lockstep: LOCKSTEP_VERSION, onnxruntime: ORT_VERSION },
+    });
+    report.findings.push(...signatureFindings(report.builds.reference.signatures, report.builds.candidate.signatures));
+    save(false);
+    await compareRun(ref, cand, report, opts, () => save(false));
+    report.complete = true;
+  } catch (err) {
+    if (!report) throw err;
+    report.error = err instanceof Interrupted ? `interrupted: ${err.message}` : (err as Error).message;
+    if (!(err instanceof Interrupted)) {
+      save(true);
+      throw err;
+    }
+  } finally {
+    for (const s of sides) await s.release();
+  }
+  save(true);
+  return judged!;
+}
+
+async function compareRun(ref: Side, cand: Side, report: ReportDocument, opts: LockstepOptions, checkpoint: () => void): Promise<void> {
+  const note = noteOnce(report.findings);
+  const refText = await ref.prepare();
+  const candText = await cand.prepare();
+  report.components.textEncoder = await textEncoderCheck(cand, refText, candText);
+  const embedsIdentical = identical(refText.promptEmbeds, candText.promptEmbeds);
+  const total = stepCount(ref, cand, opts.settings.steps, note);
+  for (let i = 0; i < total; i++) {
+    if (opts.signal?.aborted) throw new Interrupted(`stopped before step ${i} of ${total}`);
+    const r = await ref.step(i);
+    const c = await cand.step(i);
+    if (r.timestep !== c.timestep) {
+      note('timestep', `step ${i}: the candidate's timestep is ${c.timestep}, the reference's ${r.timestep} (a scheduler setting differs)`, i);
+    }
+    const tf = await teacherForced(cand, r, c, refText, embedsIdentical, i, note);
+    const fr = cand.recordsTeacherForced ? null : freeRunningRecord(r, c, i);
+    report.steps.push(stepRecord(i, r.timestep, tf, fr));
+    checkpoint();
+    opts.onStep?.(i + 1, total);
+  }
+  const rf = await ref.finish();
+  const cf = cand.recordsTeacherForced ? {} : await cand.finish();
+  report.final = {
+    latents: compareOptional(rf.latents, cf.latents, 'final latents'),
+    decoded: compareOptional(rf.decoded, cf.decoded, 'final decoded'),
+    image: rf.image && cf.image ? { psnr: psnr(rf.image, cf.image), ssim: ssim(rf.image, cf.image) } : null,
+  };
+  report.components.vaeDecoder = await vaeCheck(cand, rf, cf);
+  await saveArtifacts(opts.reportDir, rf, cf);
+}
+
+function stepCount(ref: Side, cand: Side, requested: number, note: Note): number {
+  const available = Math.min(ref.timesteps().length, cand.timesteps().length, requested);
+  if (available < requested) note('steps', `only ${available} of ${requested} steps could be compared (a recorded build has fewer steps)`);
+  return available;
+}
+
+async function textEncoderCheck(cand: Side, refText: TextTensors, candText: TextTensors) {
+  if (!refText.promptEmbeds) return null;
+  const sameIds = identical(refText.condIds, candText.condIds) && (refText.uncondIds ? identical(refText.uncondIds, candText.uncondIds) : true);
+  const embeds = cand.live && !sameIds ? await encodeIdsLikePipeline(cand.live, refText) : candText.promptEmbeds;
+  return compareOptional(refText.promptEmbeds, embeds, 'prompt_embeds');
+}
+
+async function teacherForced(cand: Side, r: StepTensors, c: StepTensors, refText: TextTensors, embedsIdentical: boolean, i: number, note: Note) {
+  if (cand.recordsTeacherForced) return teacherForcedRecord(r, c, i);
+  if (!cand.live) {
+    note('tf-recorded', 'the candidate is a recorded free-running trace: teacher-forced comparison needs a live candidate or an import-outputs trace');
+    return null;
+  }
+  if (!r.latentModelInput || !refText.promptEmbeds) {
+    note('tf-inputs', `teacher-forced comparison skipped: the reference did not record latent_model_input or prompt_embeds (first at step ${i})`, i);
+    return null;
+  }
+  const sameInputs = embedsIdentical && r.timestep === c.timestep && identical(r.latentModelInput, c.latentModelInput);
+  const out = sameInputs ? c : await cand.live.teacherForce({ latentModelInput: r.latentModelInput, timestep: r.timestep, promptEmbeds: refText.promptEmbeds });
+  return teacherForcedRecord(r, out, i);
+}
+
+async function vaeCheck(cand: Side, rf: FinalTensors, cf: FinalTensors) {
+  if (!rf.latents || !rf.decoded || !cand.live) return null;
+  const decoded = identical(rf.latents, cf.latents) && cf.decoded ? cf.decoded : await cand.live.decode(rf.latents);
+  return compareOptional(rf.decoded, decoded, 'vae decoder output');
+}
+
+/** Final images and latents beside the report, for the heatmaps. */
+async function saveArtifacts(dir: string, rf: FinalTensors, cf: FinalTensors): Promise<void> {
+  for (const [side, f] of [['reference', rf], ['candidate', cf]] as const) {
+    if (f.image) writeFileAtomic(join(dir, 'images', `${side}.png`), await encodePng(f.image));
+    if (f.latents) writeNpy(join(dir, 'tensors', `final_latents.${side}.npy`), f.latents);
+  }
+}
+
+function resolvedSettings(ref: Side, cand: Side, requested: PipelineSettings): PipelineSettings {
+  if (ref instanceof LiveSide) return ref.settings;
+  if (cand instanceof LiveSide) return cand.settings;
+  return requested;
+}
+
+type Note = (key: string, message: string, step?: number) => void;
+
+/** Engine notes, each said once per run. */
+function noteOnce(findings: Finding[]): Note {
+  const said = new Set<string>();
+  return (key, message, step) => {
+    if (said.has(key)) return;
+    said.add(key);
+    findings.push({ kind: key === 'steps' ? 'missing-tensor' : 'note', severity: 'warning', message, step, source: 'engine' });
+  };
+}

@@ -1,0 +1,207 @@
+/**
+ * The two kinds of build behind one interface: a live model folder runs the
+ * pipeline; a recorded trace replays it. The engine never asks which it has,
+ * except to know whether a build can be fed someone else's inputs.
+ */
+import type { BackendOptions } from '../models/backend.ts';
+import type { OrtClock } from '../models/component.ts';
+import { type LoadedModel, loadPipelineModel } from '../pipeline/load.ts';
+import { applyGuidance, type GuidedPrediction } from '../pipeline/guidance.ts';
+import { type RgbImage, decodedToImage, readPng } from '../pipeline/image.ts';
+import type { PipelineSettings } from '../pipeline/settings.ts';
+import { Text2ImgRun, decode } from '../pipeline/text2img.ts';
+import { type Tensor, concat0, toFloat32 } from '../tensor/tensor.ts';
+import { FINAL, TEXT } from '../trace/names.ts';
+import { TraceReader } from '../trace/reader.ts';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Text-side tensors of a run; absent when a trace did not record them. */
+export interface TextTensors {
+  condIds?: Tensor;
+  uncondIds?: Tensor;
+  promptEmbeds?: Tensor<'float32'>;
+}
+
+export interface StepTensors {
+  timestep: number;
+  latentModelInput?: Tensor<'float32'>;
+  noisePredUncond?: Tensor<'float32'> | null;
+  noisePredText?: Tensor<'float32'>;
+  noisePred?: Tensor<'float32'>;
+  latents?: Tensor<'float32'>;
+}
+
+export interface FinalTensors {
+  latents?: Tensor<'float32'>;
+  decoded?: Tensor<'float32'>;
+  image?: RgbImage;
+}
+
+/** Inputs of one U-Net step, as the reference saw them. */
+export interface UnetInputs {
+  latentModelInput: Tensor<'float32'>;
+  timestep: number;
+  promptEmbeds: Tensor<'float32'>;
+}
+
+/** What only a live build can do: compute on inputs it is given. */
+export interface LiveCompute {
+  teacherForce(inputs: UnetInputs): Promise<GuidedPrediction>;
+  encodeText(ids: Tensor): Promise<Tensor<'float32'>>;
+  decode(latents: Tensor<'float32'>): Promise<Tensor<'float32'>>;
+}
+
+export interface Side {
+  readonly kind: 'model' | 'trace';
+  readonly path: string;
+  /** Recorded candidate traces made by import-outputs hold teacher-forced outputs. */
+  readonly recordsTeacherForced: boolean;
+  readonly live: LiveCompute | null;
+  readonly clock: OrtClock | null;
+  timesteps(): readonly number[];
+  prepare(): Promise<TextTensors>;
+  step(index: number): Promise<StepTensors>;
+  finish(): Promise<FinalTensors>;
+  release(): Promise<void>;
+}
+
+export class LiveSide implements Side {
+  readonly kind = 'model';
+  readonly recordsTeacherForced = false;
+  readonly live: LiveCompute;
+  private readonly run: Text2ImgRun;
+  private readonly text: TextTensors = {};
+
+  private constructor(
+    readonly path: string,
+    readonly model: LoadedModel,
+    requested: PipelineSettings,
+  ) {
+    this.run = new Text2ImgRun(model, requested, { tensor: (name, t) => this.capture(name, t) });
+    const settings = this.run.settings;
+    const guided = this.run.guided;
+    this.live = {
+      teacherForce: async (inp) => {
+        const out = await model.components.predictNoise(inp.latentModelInput, inp.timestep, inp.promptEmbeds);
+        return applyGuidance(out.noisePred, settings.guidanceScale, guided);
+      },
+      encodeText: (ids) => model.components.encodeText(toInt64(ids)),
+      decode: (latents) => decode(model, latents),
+    };
+  }
+
+  static async open(path: string, backend: BackendOptions, settings: PipelineSettings): Promise<LiveSide> {
+    const model = await loadPipelineModel(path, backend);
+    return new LiveSide(path, model, settings);
+  }
+
+  /** The settings with defaults resolved (e.g. the model's own scheduler). */
+  get settings(): PipelineSettings {
+    return this.run.settings;
+  }
+
+  get clock(): OrtClock {
+    return this.model.onnx.clock;
+  }
+
+  timesteps(): readonly number[] {
+    return this.run.timesteps;
+  }
+
+  private capture(name: string, t: Tensor): void {
+    if (name === TEXT.condIds) this.text.condIds = t;
+    if (name === TEXT.uncondIds) this.text.uncondIds = t;
+  }
+
+  async prepare(): Promise<TextTensors> {
+    await this.run.prepare();
+    return { ...this.text, promptEmbeds: this.run.embeddings };
+  }
+
+  async step(index: number): Promise<StepTensors> {
+    const r = await this.run.step(index);
+    return {
+      timestep: r.timestep,
+      latentModelInput: r.latentModelInput,
+      noisePredUncond: r.noisePredUncond,
+      noisePredText: r.noisePredText,
+      noisePred: r.noisePred,
+      latents: r.latents,
+    };
+  }
+
+  async finish(): Promise<FinalTensors> {
+    return this.run.finish();
+  }
+
+  async release(): Promise<void> {
+    await this.model.onnx.release();
+  }
+}
+
+export class TraceSide implements Side {
+  readonly kind = 'trace';
+  readonly live = null;
+  readonly clock = null;
+  readonly reader: TraceReader;
+
+  constructor(readonly path: string) {
+    this.reader = new TraceReader(path);
+  }
+
+  get recordsTeacherForced(): boolean {
+    return this.reader.manifest.teacherForced === true;
+  }
+
+  timesteps(): readonly number[] {
+    return this.reader.timesteps();
+  }
+
+  async prepare(): Promise<TextTensors> {
+    return {
+      condIds: this.reader.get(TEXT.condIds),
+      uncondIds: this.reader.get(TEXT.uncondIds),
+      promptEmbeds: f32(this.reader.get(TEXT.promptEmbeds)),
+    };
+  }
+
+  async step(index: number): Promise<StepTensors> {
+    const get = (n: Parameters<TraceReader['step']>[1]) => f32(this.reader.step(index, n));
+    const recorded = this.reader.step(index, 'timestep');
+    return {
+      timestep: recorded ? Number(recorded.data[0]) : this.timesteps()[index],
+      latentModelInput: get('latent_model_input'),
+      noisePredUncond: get('noise_pred_uncond') ?? null,
+      noisePredText: get('noise_pred_text'),
+      noisePred: get('noise_pred'),
+      latents: get('latents'),
+    };
+  }
+
+  async finish(): Promise<FinalTensors> {
+    const decoded = f32(this.reader.get(FINAL.decoded));
+    const png = join(this.reader.dir, FINAL.image);
+    const image = existsSync(png) ? await readPng(png) : decoded ? decodedToImage(decoded) : undefined;
+    return { latents: f32(this.reader.get(FINAL.latents)), decoded, image };
+  }
+
+  async release(): Promise<void> {}
+}
+
+function f32(t: Tensor | undefined): Tensor<'float32'> | undefined {
+  return t ? toFloat32(t) : undefined;
+}
+
+function toInt64(ids: Tensor): Tensor<'int64'> {
+  if (ids.dtype === 'int64') return ids as Tensor<'int64'>;
+  return { dtype: 'int64', dims: ids.dims, data: BigInt64Array.from(Array.from(ids.data as ArrayLike<number>), (v) => BigInt(v)) };
+}
+
+/** [uncond; cond] ids encoded one prompt at a time, as diffusers does. */
+export async function encodeIdsLikePipeline(live: LiveCompute, text: TextTensors): Promise<Tensor<'float32'> | undefined> {
+  if (!text.condIds) return undefined;
+  const cond = await live.encodeText(text.condIds);
+  if (!text.uncondIds) return cond;
+  return concat0([await live.encodeText(text.uncondIds), cond]);
+}

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerGenerate } from './generate.ts';
+import { registerCompare } from './compare.ts';
 import { registerTokenize } from './tokenize.ts';
 import { registerNoise } from './noise.ts';
 import { registerForge } from './forge.ts';
@@ -7,6 +8,7 @@ import { registerForge } from './forge.ts';
 /** Each command module exports a function that adds itself to the program; one line each, in help order. */
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerGenerate,
+  registerCompare,
   registerTokenize,
   registerNoise,
   registerForge,

@@ -4,12 +4,13 @@
 import { UsageError } from '../errors.ts';
 import type { Scheduler, SchedulerConfig, SchedulerName } from './types.ts';
 import { DDIMScheduler } from './ddim.ts';
+import { PNDMScheduler } from './pndm.ts';
 
 type SchedulerClass = { new (config: SchedulerConfig): Scheduler; readonly className: string };
 
 const CLASSES: Record<SchedulerName, SchedulerClass | undefined> = {
   ddim: DDIMScheduler,
-  pndm: undefined,
+  pndm: PNDMScheduler,
   euler: undefined,
   'euler-a': undefined,
   'dpmpp-2m': undefined,

@@ -60,6 +60,24 @@ describe('compareTensors', () => {
     expect(n * 256 + c * 64 + h * 8 + w).toBe(r.maxAt);
   });
 
+  it('handles large tensors across kernel chunks, with NaN/Inf in one chunk only', () => {
+    const n = 50_000; // several 16384-element chunks
+    const a = lcg(n, 3);
+    const b = a.map((x, i) => x + 1e-4 * Math.sin(i));
+    b[20_000] = NaN;
+    a[20_001] = -Infinity;
+    [a[40_000], b[40_000]] = [0.25, 0.75]; // the maximum, in a later chunk
+    [a[45_000], b[45_000]] = [0.25, -0.25]; // ties it later: the first occurrence wins
+    const keep = [...a.keys()].filter((i) => i !== 20_000 && i !== 20_001);
+    const r = naive(keep.map((i) => a[i]), keep.map((i) => b[i]));
+    const m = compareTensors(float32([n], a), float32([n], b));
+    for (const key of ['cosine', 'l1', 'rmse', 'relL2', 'sqnr'] as const) expect(m[key], key).toBeCloseTo(r[key], 10);
+    expect(m.maxAbs).toBe(0.5);
+    expect(m.maxAbsIndex).toEqual([40_000]);
+    expect(m.nanCount).toEqual({ reference: 0, candidate: 1 });
+    expect(m.infCount).toEqual({ reference: 1, candidate: 0 });
+  });
+
   it('defines the edge cases that would otherwise be NaN', () => {
     const zeros = float32([3]);
     const x = float32([3], [1, -2, 3]);

@@ -67,7 +67,7 @@ export function compareTensors(a: Tensor, b: Tensor, name = 'tensor'): MetricSet
   const da = plainNumbers(a);
   const db = plainNumbers(b);
   if (da && db) accumulatePlain(da, db, s);
-  else accumulateRead(elementReader(a), elementReader(b), a.data.length, s);
+  else accumulateRead(elementReader(a), elementReader(b), 0, a.data.length, s);
   return finish(s, a.dims, a.data.length);
 }
 
@@ -80,22 +80,37 @@ function plainNumbers(t: Tensor): ArrayLike<number> | undefined {
   return t.dtype === 'float16' || t.dtype === 'int64' ? undefined : (t.data as ArrayLike<number>);
 }
 
-/** The hot loop: plain typed arrays, locals only, no allocation. */
+/** Elements per kernel call: small enough that V8 optimizes the kernel after a few calls, large enough to amortize them. */
+const CHUNK = 16384;
+/** Kernel output slots. */
+const AA = 0, BB = 1, AB = 2, ABS = 3, SQ = 4, MAX = 5, MAX_AT = 6;
+/** Shared scratch for the kernel (comparisons are synchronous); a typed array keeps the kernel free of object shapes. */
+const chunkSums = new Float64Array(7);
+
+/**
+ * Plain typed arrays: a branch-light kernel per chunk with no finiteness test
+ * per element. A NaN or ±Infinity anywhere in a chunk makes its Σa² + Σb²
+ * non-finite; only such chunks are redone element by element with the checks.
+ */
 function accumulatePlain(a: ArrayLike<number>, b: ArrayLike<number>, s: Sums): void {
-  // max starts at −1 so that the first compared element sets maxAt even when every difference is 0.
-  let n = 0, aa = 0, bb = 0, ab = 0, absDiff = 0, sqDiff = 0, max = -1, maxAt = -1;
   const len = a.length;
-  for (let i = 0; i < len; i++) {
+  for (let start = 0; start < len; start += CHUNK) {
+    const end = Math.min(len, start + CHUNK);
+    sumChunk(a, b, start, end, chunkSums);
+    if (Number.isFinite(chunkSums[AA] + chunkSums[BB])) mergeChunk(s, chunkSums, end - start);
+    else accumulateRead(plainReader(a), plainReader(b), start, end, s);
+  }
+}
+
+/** The hot loop: locals only, no allocation, results into `out`. */
+function sumChunk(a: ArrayLike<number>, b: ArrayLike<number>, start: number, end: number, out: Float64Array): void {
+  // max starts at −1 so that the first element sets maxAt even when every difference is 0.
+  let aa = 0, bb = 0, ab = 0, absDiff = 0, sqDiff = 0, max = -1, maxAt = -1;
+  for (let i = start; i < end; i++) {
     const x = a[i];
     const y = b[i];
-    // x − x is NaN exactly when x is NaN or ±Infinity.
-    if (x - x !== 0 || y - y !== 0) {
-      countNonFinite(x, y, s);
-      continue;
-    }
     const d = x - y;
-    const ad = d < 0 ? -d : d;
-    n++;
+    const ad = Math.abs(d);
     aa += x * x;
     bb += y * y;
     ab += x * y;
@@ -106,14 +121,39 @@ function accumulatePlain(a: ArrayLike<number>, b: ArrayLike<number>, s: Sums): v
       maxAt = i;
     }
   }
-  Object.assign(s, { n, aa, bb, ab, absDiff, sqDiff, max, maxAt });
+  out[AA] = aa;
+  out[BB] = bb;
+  out[AB] = ab;
+  out[ABS] = absDiff;
+  out[SQ] = sqDiff;
+  out[MAX] = max;
+  out[MAX_AT] = maxAt;
 }
 
-/** Same sums through per-element readers (float16, int64). */
-function accumulateRead(ra: ElementReader, rb: ElementReader, len: number, s: Sums): void {
-  for (let i = 0; i < len; i++) {
+function mergeChunk(s: Sums, c: Float64Array, n: number): void {
+  s.n += n;
+  s.aa += c[AA];
+  s.bb += c[BB];
+  s.ab += c[AB];
+  s.absDiff += c[ABS];
+  s.sqDiff += c[SQ];
+  // Strict: chunks come in order, so the first occurrence of the maximum wins.
+  if (c[MAX] > s.max) {
+    s.max = c[MAX];
+    s.maxAt = c[MAX_AT];
+  }
+}
+
+function plainReader(d: ArrayLike<number>): ElementReader {
+  return (i) => d[i];
+}
+
+/** Element by element through readers, skipping (and counting) non-finite pairs: float16, int64, non-finite chunks. */
+function accumulateRead(ra: ElementReader, rb: ElementReader, start: number, end: number, s: Sums): void {
+  for (let i = start; i < end; i++) {
     const x = ra(i);
     const y = rb(i);
+    // x − x is NaN exactly when x is NaN or ±Infinity.
     if (x - x !== 0 || y - y !== 0) {
       countNonFinite(x, y, s);
       continue;

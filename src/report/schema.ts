@@ -12,9 +12,9 @@
  * reader turns them back into numbers, and also accepts the bare tokens
  * Python's json module writes.
  */
-import type { MetricSet } from './metric-set.ts';
+import type { MetricSet } from '../metrics/index.ts';
 
-export type { MetricSet } from './metric-set.ts';
+export type { MetricSet } from '../metrics/index.ts';
 
 export const REPORT_SCHEMA = 'lockstep.report/1';
 export const REPORT_FILE = 'report.json';

@@ -1,0 +1,71 @@
+/** Number and settings formatting shared by report.md and report.html. */
+import type { BuildInfo, GateResult, MetricSet, PipelineSettings, ReportDocument } from './schema.ts';
+
+export const NOT_COMPARED = 'not compared';
+
+/** Cosine near 1 needs many digits before a difference shows. */
+export function fmtCosine(x: number | undefined | null): string {
+  if (x === undefined || x === null) return '–';
+  return Number.isFinite(x) ? x.toFixed(8) : String(x);
+}
+
+/** Errors and small quantities: 3 significant digits, scientific when small. */
+export function fmtSci(x: number | undefined | null): string {
+  if (x === undefined || x === null) return '–';
+  if (!Number.isFinite(x)) return String(x);
+  if (x === 0) return '0';
+  const a = Math.abs(x);
+  return a < 1e-2 || a >= 1e5 ? x.toExponential(2) : String(Number(x.toPrecision(4)));
+}
+
+export function fmtDb(x: number | undefined | null): string {
+  if (x === undefined || x === null) return '–';
+  return Number.isFinite(x) ? `${x.toFixed(2)} dB` : `${x} dB`;
+}
+
+export function describeBackend(b: BuildInfo): string {
+  if (!b.backend) return `${b.kind}`;
+  const t = (n: number | null) => (n === null ? 'default' : String(n));
+  const be = b.backend;
+  return `${b.kind}, providers ${be.providers.join(',')}, opt ${be.graphOptimizationLevel}, threads ${t(be.intraOpThreads)}/${t(be.interOpThreads)}`;
+}
+
+export function describePipeline(p: PipelineSettings): string {
+  return `${p.scheduler}, ${p.steps} steps, guidance ${p.guidanceScale}, ${p.width}×${p.height}, seed ${p.seed} (${p.noise})`;
+}
+
+/** Gate results by id, to mark failing cells. */
+export function gatesById(r: ReportDocument): Map<string, GateResult> {
+  return new Map(r.gates.map((g) => [g.id, g]));
+}
+
+/** True when any gate on this (scope.tensor) at this step (or none) failed. */
+export function tensorFailed(r: ReportDocument, scopeTensor: string, step?: number): boolean {
+  const prefix = step === undefined ? `${scopeTensor}.` : `step[${step}].${scopeTensor}.`;
+  return r.gates.some((g) => !g.passed && g.id.startsWith(prefix));
+}
+
+export interface WorstStep {
+  index: number;
+  timestep: number;
+  tensor: string;
+  relL2: number;
+}
+
+/** The step whose teacher-forced noise prediction is furthest off (else free-running latents). */
+export function worstStep(r: ReportDocument): WorstStep | null {
+  let worst: WorstStep | null = null;
+  for (const s of r.steps) {
+    const [tensor, m]: [string, MetricSet | null] = s.teacherForced.noisePred
+      ? ['teacher-forced noisePred', s.teacherForced.noisePred]
+      : ['free-running latents', s.freeRunning.latents];
+    if (!m) continue;
+    const v = Number.isNaN(m.relL2) ? Infinity : m.relL2;
+    if (!worst || v > worst.relL2) worst = { index: s.index, timestep: s.timestep, tensor, relL2: v };
+  }
+  return worst;
+}
+
+export function verdictWord(r: ReportDocument): string {
+  return r.verdict === 'pass' ? 'PASS' : 'FAIL';
+}

@@ -1,0 +1,204 @@
+/**
+ * report.html: one self-contained page (inline CSS, every image a data:
+ * URI, no external URL) that reads at a glance: verdict banner, both
+ * builds side by side, findings, per-step charts, final image and latent
+ * heatmaps, and the full metric table. Anything missing from the run or
+ * the report folder is shown as "not compared", never an error.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readNpy } from '../tensor/npy.ts';
+import { renderStepCharts } from './charts.ts';
+import { colorBarPng, imageDiff, latentHeatmaps, type ChannelMaps } from './heatmap.ts';
+import { PAGE_CSS } from './html-style.ts';
+import {
+  NOT_COMPARED,
+  describePipeline,
+  fmtCosine,
+  fmtDb,
+  fmtSci,
+  tensorFailed,
+  verdictWord,
+  worstStep,
+} from './format.ts';
+import { FREE_RUNNING_TENSORS, TEACHER_FORCED_TENSORS, type BuildInfo, type MetricSet, type ReportDocument } from './schema.ts';
+
+export async function renderHtml(r: ReportDocument, dir: string): Promise<string> {
+  const sections = [
+    banner(r),
+    builds(r),
+    findings(r),
+    await charts(r),
+    await finalImages(dir),
+    await finalLatents(dir),
+    components(r),
+    metricTable(r),
+    footer(r),
+  ];
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>lockstep ${verdictWord(r)}: ${esc(r.builds.candidate.label)}</title>
+<style>${PAGE_CSS}</style></head>
+<body><main>
+${sections.join('\n')}
+</main></body></html>
+`;
+}
+
+export function esc(s: string | number): string {
+  return String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+const png = (b: Buffer) => `data:image/png;base64,${b.toString('base64')}`;
+const notCompared = (what: string) => `<p class="muted">${esc(what)}: ${NOT_COMPARED}.</p>`;
+
+function banner(r: ReportDocument): string {
+  const failed = r.gates.filter((g) => !g.passed).length;
+  const div = r.findings.find((f) => f.kind === 'first-divergence');
+  const worst = worstStep(r);
+  const incomplete = r.complete
+    ? ''
+    : `<div class="incomplete">INCOMPLETE: stopped after ${r.steps.length} of ${r.pipeline.steps} steps${r.error ? `: ${esc(r.error)}` : ''}</div>`;
+  return `<header class="banner ${r.verdict}">
+  <div class="verdict">${verdictWord(r)}</div>
+  <div class="headline">
+    <div><b>${esc(r.builds.candidate.label)}</b> vs <b>${esc(r.builds.reference.label)}</b></div>
+    <div>${esc(describePipeline(r.pipeline))}</div>
+    <div>${r.gates.length} gates, <b>${failed} failed</b> · first divergence: ${div?.step !== undefined ? `step ${div.step}` : 'none'} · worst step: ${worst ? `${worst.index} (relL2 ${fmtSci(worst.relL2)})` : NOT_COMPARED}</div>
+  </div>
+</header>${incomplete}`;
+}
+
+function builds(r: ReportDocument): string {
+  const { reference: a, candidate: b } = r.builds;
+  const t = (n: number | null | undefined) => (n === null || n === undefined ? 'default' : String(n));
+  const rows: Array<[string, (x: BuildInfo) => string]> = [
+    ['label', (x) => x.label],
+    ['kind', (x) => x.kind],
+    ['path', (x) => x.path],
+    ['providers', (x) => x.backend?.providers.join(', ') ?? '–'],
+    ['graph optimization', (x) => x.backend?.graphOptimizationLevel ?? '–'],
+    ['intra / inter-op threads', (x) => (x.backend ? `${t(x.backend.intraOpThreads)} / ${t(x.backend.interOpThreads)}` : '–')],
+  ];
+  const components = [...new Set([...Object.keys(a.signatures), ...Object.keys(b.signatures)])];
+  const body = rows.map(([name, f]) => settingRow(name, f(a), f(b)));
+  for (const c of components) body.push(settingRow(`${c} signature`, signature(a, c), signature(b, c), true));
+  const p = r.pipeline;
+  return `<section><h2>Builds</h2>
+<table class="settings"><thead><tr><th></th><th>reference</th><th>candidate</th></tr></thead><tbody>
+${body.join('\n')}
+</tbody></table>
+<p class="pipeline">Pipeline: prompt “${esc(p.prompt)}”${p.negativePrompt ? `, negative “${esc(p.negativePrompt)}”` : ''}; ${esc(describePipeline(p))}.</p></section>`;
+}
+
+function settingRow(name: string, a: string, b: string, code = false): string {
+  const cls = a === b ? '' : ' class="differs"';
+  const cell = (v: string) => (code ? `<code>${esc(v)}</code>` : esc(v));
+  return `<tr${cls}><th>${esc(name)}</th><td>${cell(a)}</td><td>${cell(b)}</td></tr>`;
+}
+
+function signature(b: BuildInfo, component: string): string {
+  const s = b.signatures[component];
+  if (!s) return '–';
+  const io = (xs: typeof s.inputs) => xs.map((x) => `${x.name}:${x.dtype}[${x.shape.join(',')}]`).join(' ');
+  return `${io(s.inputs)} → ${io(s.outputs)}`;
+}
+
+function findings(r: ReportDocument): string {
+  if (r.findings.length === 0) return '<section><h2>Findings</h2><p class="muted">None.</p></section>';
+  const items = r.findings.map((f) => `<li class="${f.severity}"><span class="sev">${f.severity}</span> ${esc(f.message)}</li>`);
+  return `<section><h2>Findings</h2><ul class="findings">${items.join('')}</ul></section>`;
+}
+
+async function charts(r: ReportDocument): Promise<string> {
+  const c = await renderStepCharts(r);
+  if (!c) return `<section><h2>Per step</h2>${notCompared('Steps')}</section>`;
+  return `<section><h2>Per step</h2>
+<img class="chart" alt="1 - cosine per step" src="${png(c.cosine)}">
+<img class="chart" alt="L1 per step" src="${png(c.l1)}"></section>`;
+}
+
+async function finalImages(dir: string): Promise<string> {
+  const [refPath, candPath] = ['reference', 'candidate'].map((s) => join(dir, 'images', `${s}.png`));
+  if (!existsSync(refPath) || !existsSync(candPath)) return `<section><h2>Final image</h2>${notCompared('Final images (images/reference.png, images/candidate.png)')}</section>`;
+  const [ref, cand] = [readFileSync(refPath), readFileSync(candPath)];
+  const d = await imageDiff(ref, cand);
+  const diffCell = typeof d === 'string' ? `<p class="muted">${esc(d)}</p>` : `<img class="px" src="${png(d.diff)}" alt="abs diff">${await legend('inferno', 0, d.maxDiff, '|diff| (8-bit)')}`;
+  return `<section><h2>Final image</h2><div class="trio">
+<figure><img class="px" src="${png(ref)}" alt="reference"><figcaption>reference</figcaption></figure>
+<figure><img class="px" src="${png(cand)}" alt="candidate"><figcaption>candidate</figcaption></figure>
+<figure>${diffCell}<figcaption>|candidate − reference|</figcaption></figure></div></section>`;
+}
+
+async function finalLatents(dir: string): Promise<string> {
+  const [refPath, candPath] = ['reference', 'candidate'].map((s) => join(dir, 'tensors', `final_latents.${s}.npy`));
+  const title = '<h2>Final latents, per channel</h2>';
+  if (!existsSync(refPath) || !existsSync(candPath)) return `<section>${title}${notCompared('Final latents (tensors/final_latents.*.npy)')}</section>`;
+  let maps: ChannelMaps[];
+  try {
+    maps = await latentHeatmaps(readNpy(refPath), readNpy(candPath));
+  } catch (err) {
+    return `<section>${title}<p class="muted">${NOT_COMPARED}: ${esc((err as Error).message)}</p></section>`;
+  }
+  const rows = await Promise.all(
+    maps.map(async (m) => `<div class="trio"><div class="ch">channel ${m.channel}</div>
+<figure><img class="px" src="${png(m.reference)}" alt="reference channel ${m.channel}"><figcaption>reference</figcaption></figure>
+<figure><img class="px" src="${png(m.candidate)}" alt="candidate channel ${m.channel}"><figcaption>candidate</figcaption></figure>
+<figure><img class="px" src="${png(m.diff)}" alt="abs diff channel ${m.channel}"><figcaption>|diff|</figcaption></figure>
+<div class="legends">${await legend('viridis', m.min, m.max, 'value')}${await legend('inferno', 0, m.maxDiff, '|diff|')}</div></div>`),
+  );
+  return `<section>${title}${rows.join('\n')}</section>`;
+}
+
+async function legend(map: 'viridis' | 'inferno', lo: number, hi: number, label: string): Promise<string> {
+  return `<div class="legend"><span>${esc(label)}</span><img src="${png(await colorBarPng(map))}" alt="${map} scale"><span class="ends"><span>${fmtSci(lo)}</span><span>max ${fmtSci(hi)}</span></span></div>`;
+}
+
+function components(r: ReportDocument): string {
+  const rows: Array<[string, string, MetricSet | null]> = [
+    ['text encoder', 'components.textEncoder', r.components.textEncoder],
+    ['VAE decoder', 'components.vaeDecoder', r.components.vaeDecoder],
+    ['final latents', 'final.latents', r.final.latents],
+    ['decoded (before postprocess)', 'final.decoded', r.final.decoded],
+  ];
+  const img = r.final.image;
+  const imgRow = img
+    ? `<tr${tensorFailed(r, 'final.image') ? ' class="fail"' : ''}><th>image</th><td colspan="7">PSNR ${fmtDb(img.psnr)}, SSIM ${img.ssim.toFixed(4)}</td></tr>`
+    : `<tr><th>image</th><td colspan="7" class="muted">${NOT_COMPARED}</td></tr>`;
+  return `<section><h2>Components and final output</h2><table class="metrics">${METRIC_HEAD}<tbody>
+${rows.map(([name, key, m]) => metricRow(`<th>${esc(name)}</th>`, m, tensorFailed(r, key))).join('\n')}
+${imgRow}</tbody></table></section>`;
+}
+
+const METRIC_HEAD = '<thead><tr><th></th><th>cosine</th><th>relL2</th><th>L1</th><th>maxAbs</th><th>RMSE</th><th>SQNR</th><th>NaN/Inf (cand)</th></tr></thead>';
+const METRIC_HEAD_STEPS = METRIC_HEAD.replace('<th></th>', '<th>step</th><th>t</th><th>mode</th><th>tensor</th>');
+
+function metricRow(lead: string, m: MetricSet | null, failed: boolean): string {
+  if (!m) return `<tr class="nc">${lead}<td colspan="7" class="muted">${NOT_COMPARED}</td></tr>`;
+  const nonFinite = m.nanCount.candidate + m.infCount.candidate;
+  return `<tr${failed ? ' class="fail"' : ''}>${lead}<td>${fmtCosine(m.cosine)}</td><td>${fmtSci(m.relL2)}</td><td>${fmtSci(m.l1)}</td><td>${fmtSci(m.maxAbs)}</td><td>${fmtSci(m.rmse)}</td><td>${fmtDb(m.sqnr)}</td><td>${nonFinite}</td></tr>`;
+}
+
+function metricTable(r: ReportDocument): string {
+  if (r.steps.length === 0) return '';
+  const rows: string[] = [];
+  for (const s of r.steps) {
+    const modes = [
+      ['teacherForced', 'teacher-forced', TEACHER_FORCED_TENSORS, s.teacherForced],
+      ['freeRunning', 'free-running', FREE_RUNNING_TENSORS, s.freeRunning],
+    ] as const;
+    for (const [key, word, tensors, rec] of modes) {
+      for (const t of tensors) {
+        const m = (rec as Record<string, MetricSet | null>)[t];
+        if (!m) continue;
+        const lead = `<td>${s.index}</td><td>${s.timestep}</td><td>${word}</td><td>${t}</td>`;
+        rows.push(metricRow(lead, m, tensorFailed(r, `${key}.${t}`, s.index)));
+      }
+    }
+  }
+  return `<section><details${r.steps.length <= 12 ? ' open' : ''}><summary><h2>All step metrics</h2></summary>
+<table class="metrics steps">${METRIC_HEAD_STEPS}<tbody>${rows.join('\n')}</tbody></table></details></section>`;
+}
+
+function footer(r: ReportDocument): string {
+  return `<footer>lockstep ${esc(r.versions.lockstep)} · onnxruntime ${esc(r.versions.onnxruntime ?? 'n/a')} · ${esc(r.createdAt)} · wall ${r.timing.wallSeconds.toFixed(1)} s, ORT ${r.timing.ortSeconds.toFixed(1)} s · report.json is the source of truth</footer>`;
+}

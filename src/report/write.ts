@@ -1,0 +1,38 @@
+/**
+ * Writing and reading a report directory: report.json (the source of
+ * truth, atomic), report.md, and report.html on request. The engine calls
+ * writeReport after every step (html off, cheap) and once at the end.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { applyGates } from '../gates/evaluate.ts';
+import { writeFileAtomic } from '../util/fs.ts';
+import { readPythonJson } from '../util/json.ts';
+import { UsageError } from '../errors.ts';
+import { renderHtml } from './html.ts';
+import { renderMarkdown } from './markdown.ts';
+import { parseReport } from './read-schema.ts';
+import { REPORT_FILE, stringifyReport, type ReportDocument } from './schema.ts';
+
+export interface WriteOptions {
+  /** Render report.html too (charts and heatmaps: slower). */
+  html: boolean;
+  /** Re-judge with report.thresholds before writing (default true) so verdict and gates always match the data. */
+  evaluate?: boolean;
+}
+
+/** Writes the report files into `dir`; returns the document as written. */
+export async function writeReport(dir: string, report: ReportDocument, opts: WriteOptions): Promise<ReportDocument> {
+  const doc = opts.evaluate === false ? report : applyGates(report);
+  writeFileAtomic(join(dir, REPORT_FILE), stringifyReport(doc));
+  writeFileAtomic(join(dir, 'report.md'), renderMarkdown(doc));
+  if (opts.html) writeFileAtomic(join(dir, 'report.html'), await renderHtml(doc, dir));
+  return doc;
+}
+
+/** Reads and validates `dir/report.json`; errors name the file and the key. */
+export function readReport(dir: string): ReportDocument {
+  const path = join(dir, REPORT_FILE);
+  if (!existsSync(path)) throw new UsageError(`${path}: no report here (expected ${REPORT_FILE} in ${dir})`);
+  return parseReport(readPythonJson(path), path);
+}

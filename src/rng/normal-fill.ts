@@ -6,6 +6,7 @@
  * d[j] = r·cos θ, d[j+8] = r·sin θ. Mean 0 and std 1, as `randn` uses.
  */
 import { logCephesF32, sincosCephesF32, sincosOut } from './cephes-f32.ts';
+import { glibcCosf, glibcLogf, glibcSinf } from './glibc-f32.ts';
 
 const f = Math.fround;
 
@@ -28,19 +29,17 @@ export function normalFill16Avx2(d: Float32Array, at: number): void {
 }
 
 /**
- * The portable `normal_fill_16` (ATEN_CPU_CAPABILITY=default), with the C
- * library's `logf`/`cosf`/`sinf` modelled as correctly rounded float32
- * functions. glibc's single-precision functions are not always correctly
- * rounded, so this reproduces only about 98.5% of torch's elements exactly
- * (the rest within 2 ulp; see torch-cpu.test.ts). θ is computed in double,
- * `2.0f * pi<double> * u2`, then stored to a float before cos/sin.
+ * The portable `normal_fill_16` (ATEN_CPU_CAPABILITY=default) with the C
+ * library's `logf`/`cosf`/`sinf` modelled as glibc computes them
+ * (glibc-f32.ts). θ is computed in double, `2.0f * pi<double> * u2`, then
+ * stored to a float before cos/sin.
  */
 export function normalFill16Scalar(d: Float32Array, at: number): void {
   for (let j = at; j < at + 8; j++) {
     const u1 = f(1 - d[j]);
-    const radius = f(Math.sqrt(f(-2 * f(Math.log(u1)))));
+    const radius = f(Math.sqrt(f(-2 * glibcLogf(u1))));
     const theta = f(2 * Math.PI * d[j + 8]);
-    d[j] = f(radius * f(Math.cos(theta))) + 0;
-    d[j + 8] = f(radius * f(Math.sin(theta))) + 0;
+    d[j] = f(radius * glibcCosf(theta)) + 0;
+    d[j + 8] = f(radius * glibcSinf(theta)) + 0;
   }
 }

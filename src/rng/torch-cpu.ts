@@ -11,9 +11,10 @@ import type { NoiseGenerator } from './types.ts';
 export interface TorchCpuOptions {
   /**
    * Which `normal_fill` build to reproduce for float32 draws of ≥16 elements:
-   * 'avx2' (default; what torch runs on any x86-64 CPU with AVX2, bit-exact)
-   * or 'scalar' (the portable kernel of `ATEN_CPU_CAPABILITY=default`,
-   * approximate: within 2 ulp, ~98.5% of elements exact).
+   * 'avx2' (default; what torch runs on any x86-64 CPU with AVX2) or 'scalar'
+   * (the portable kernel, `ATEN_CPU_CAPABILITY=default`, with glibc's libm).
+   * Both reproduce the reference files bit for bit. Draws of < 16 elements
+   * use the same double-precision path under either.
    */
   kernel?: NormalKernel;
 }

@@ -24,7 +24,7 @@ export function registerNoise(program: Command): void {
     .requiredOption('--seed <n>', 'integer seed in [0, 2^64) (torch uses its low 32 bits; numpy needs < 2^32)')
     .requiredOption('--shape <dims>', 'comma-separated dims, e.g. 1,4,64,64')
     .option('--generator <kind>', `one of ${NOISE_KINDS.join(', ')}`, 'torch-cpu')
-    .option('--kernel <kernel>', "torch-cpu only: 'avx2' (torch on x86-64 with AVX2, exact) or 'scalar' (ATEN_CPU_CAPABILITY=default, approximate)", 'avx2')
+    .option('--kernel <kernel>', "torch-cpu only: 'avx2' (torch on x86-64 with AVX2) or 'scalar' (ATEN_CPU_CAPABILITY=default, glibc libm)", 'avx2')
     .requiredOption('--out <file.npy>', 'output .npy file (written atomically)')
     .action((opts: NoiseOptions) => {
       const dims = parseShape(opts.shape);

@@ -1,5 +1,6 @@
 /**
- * Tensor comparison metrics: one pass over both tensors, float64 accumulation.
+ * Tensor comparison metrics: one pass over both tensors (a chunk holding a NaN
+ * or ±Infinity is read a second time), float64 accumulation.
  * Definitions, edge cases and the NaN/Inf policy are in docs/metrics.md.
  */
 import { UsageError } from '../errors.ts';
@@ -14,9 +15,9 @@ export interface MetricSet {
   l1: number;
   /** max |a − b| over the compared elements (0 when none). */
   maxAbs: number;
-  /** Multi-index (C order) of the first element where maxAbs occurs; [] when nothing was compared. */
+  /** Multi-index (C order) of the first element where maxAbs occurs; [] when nothing was compared (or the tensor is a scalar). */
   maxAbsIndex: number[];
-  /** sqrt(mean (a − b)²). */
+  /** sqrt(mean (a − b)²) over the compared elements. */
   rmse: number;
   /** ‖a − b‖ / ‖a‖; 0 when a = b, +Infinity when ‖a‖ = 0 but b ≠ 0. */
   relL2: number;

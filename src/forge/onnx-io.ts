@@ -7,7 +7,7 @@
  * back inline so every caller sees one shape of model; `saveModel` can write it
  * out again, streaming tensor by tensor so weights are never held twice.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync, fstatSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync, fstatSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { UsageError } from '../errors.ts';
@@ -16,6 +16,7 @@ import { encodeModel, toNumber, type ModelProto, type TensorProto } from './grap
 
 const { onnx } = onnxProto;
 const EXTERNAL = onnx.TensorProto.DataLocation.EXTERNAL;
+let tmpCounter = 0;
 
 export interface SaveOptions {
   /** Move tensors into a side file beside the model (default false: everything inline). */
@@ -53,7 +54,8 @@ export function saveModel(model: ModelProto, path: string, options: SaveOptions 
   }
   const location = options.location ?? `${basename(path)}_data`;
   const dataPath = join(dirname(path), location);
-  const tmpData = `${dataPath}.tmp-${process.pid}-${Date.now()}`;
+  mkdirSync(dirname(dataPath), { recursive: true });
+  const tmpData = `${dataPath}.tmp-${process.pid}-${tmpCounter++}`;
   const fd = openSync(tmpData, 'w');
   let stub: ModelProto;
   try {
@@ -101,7 +103,8 @@ function inlineExternal(t: TensorProto, dir: string, files: Map<string, number>)
   if (got !== length) throw new UsageError(`${file}: tensor ${t.name} needs bytes ${offset}..${offset + length} but the file is shorter`);
   t.rawData = bytes;
   t.externalData = [];
-  t.dataLocation = onnx.TensorProto.DataLocation.DEFAULT;
+  // Unset rather than DEFAULT, so an inlined model encodes exactly like one saved inline.
+  delete (t as { dataLocation?: unknown }).dataLocation;
 }
 
 /** A shallow copy of the model whose graph lists `tensors` instead of its own initializers. */

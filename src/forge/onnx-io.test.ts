@@ -33,7 +33,7 @@ describe('external data', () => {
     const stub = onnx.ModelProto.decode(readFileSync(externalPath));
     const conv = stub.graph!.initializer!.find((t) => t.name === 'decoder.conv_in.weight')!;
     expect(conv.dataLocation).toBe(onnx.TensorProto.DataLocation.EXTERNAL);
-    expect(conv.externalData.map((e) => e.key)).toEqual(['location', 'offset', 'length']);
+    expect(conv.externalData!.map((e) => e.key)).toEqual(['location', 'offset', 'length']);
 
     const latents = uniformWeights(1, 'latents', 4 * 8 * 8, 1.7);
     expect(Array.from(await decode(externalPath, latents))).toEqual(Array.from(await decode(inlinePath, latents)));

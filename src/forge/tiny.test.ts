@@ -13,8 +13,8 @@ const SESSION: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: '
 
 type Meta = { name: string; type?: string; shape?: unknown[] };
 const signature = (s: ort.InferenceSession) => ({
-  inputs: (s.inputMetadata as Meta[]).map(({ name, type, shape }) => ({ name, type, shape })),
-  outputs: (s.outputMetadata as Meta[]).map(({ name, type, shape }) => ({ name, type, shape })),
+  inputs: (s.inputMetadata as readonly unknown[] as Meta[]).map(({ name, type, shape }) => ({ name, type, shape })),
+  outputs: (s.outputMetadata as readonly unknown[] as Meta[]).map(({ name, type, shape }) => ({ name, type, shape })),
 });
 
 function tensor(dims: number[], seed: number, name: string, scale = 1): ort.Tensor {

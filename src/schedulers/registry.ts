@@ -5,14 +5,16 @@ import { UsageError } from '../errors.ts';
 import type { Scheduler, SchedulerConfig, SchedulerName } from './types.ts';
 import { DDIMScheduler } from './ddim.ts';
 import { PNDMScheduler } from './pndm.ts';
+import { EulerDiscreteScheduler } from './euler.ts';
+import { EulerAncestralDiscreteScheduler } from './euler-ancestral.ts';
 
 type SchedulerClass = { new (config: SchedulerConfig): Scheduler; readonly className: string };
 
 const CLASSES: Record<SchedulerName, SchedulerClass | undefined> = {
   ddim: DDIMScheduler,
   pndm: PNDMScheduler,
-  euler: undefined,
-  'euler-a': undefined,
+  euler: EulerDiscreteScheduler,
+  'euler-a': EulerAncestralDiscreteScheduler,
   'dpmpp-2m': undefined,
   lcm: undefined,
 };

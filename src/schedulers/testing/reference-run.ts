@@ -111,3 +111,12 @@ export function driveReference(
 export function worst(reports: readonly StepReport[], key: 'latentModelInput' | 'latents'): number {
   return Math.max(...reports.map((r) => r[key]));
 }
+
+/** The generator as diffusers' run left it after drawing the initial latents (checked against the file). */
+export function generatorAfterInitial(run: string, make: (seed: number) => NoiseGenerator): { generator: NoiseGenerator; initialMaxAbs: number } {
+  const manifest = readManifest(run);
+  const generator = make(manifest.pipeline.seed);
+  const initial = readF32(run, 'latents/initial.npy');
+  const drawn = generator.randn(initial.dims);
+  return { generator, initialMaxAbs: maxAbs(drawn, initial) };
+}

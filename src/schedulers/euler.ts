@@ -1,0 +1,145 @@
+/**
+ * EulerDiscreteScheduler of diffusers 0.27.2 (k-diffusion's Euler, with
+ * s_churn = 0 as the pipelines call it). Timesteps are float32. Each step
+ * draws one noise tensor from the generator and, with s_churn = 0, never uses
+ * it — drawn here too so the generator stream stays where diffusers leaves it.
+ */
+import type { Tensor } from '../tensor/tensor.ts';
+import type { NoiseGenerator } from '../rng/types.ts';
+import type { GeneratorUse, Scheduler, SchedulerConfig } from './types.ts';
+import { makeAlphasCumprod } from './betas.ts';
+import { ConfigReader, PREDICTION_TYPES, TIMESTEP_SPACINGS, type PredictionType, type TimestepSpacing, checkStepCount, mergeConfig, readBetaConfig } from './config.ts';
+import { checkSameShape, f, mapElements, sqrtF } from './ops.ts';
+import { interpOnIndex } from './numpy-like.ts';
+import { floatTimesteps, karrasSigmas, logSigmas, sigmaToT, trainingSigmas } from './sigmas.ts';
+import { StepIndex } from './step-index.ts';
+
+export const EULER_DEFAULTS: Readonly<SchedulerConfig> = {
+  num_train_timesteps: 1000,
+  beta_start: 0.0001,
+  beta_end: 0.02,
+  beta_schedule: 'linear',
+  trained_betas: null,
+  prediction_type: 'epsilon',
+  interpolation_type: 'linear',
+  use_karras_sigmas: false,
+  sigma_min: null,
+  sigma_max: null,
+  timestep_spacing: 'linspace',
+  timestep_type: 'discrete',
+  steps_offset: 0,
+  rescale_betas_zero_snr: false,
+};
+
+/** Training alphas_cumprod; zero-SNR rescaling pins the last one at 2^-24 so its sigma stays finite. */
+export function sigmaAlphasCumprod(r: ConfigReader): Float32Array {
+  const beta = readBetaConfig(r);
+  const ac = makeAlphasCumprod(beta);
+  if (beta.rescale_betas_zero_snr) ac[ac.length - 1] = 2 ** -24;
+  return ac;
+}
+
+/** init_noise_sigma of the Euler family: max sigma, or sqrt(max² + 1) for "leading" spacing (float32). */
+export function eulerInitNoiseSigma(sigmas: Float32Array, spacing: TimestepSpacing): number {
+  const max = sigmas.reduce((m, s) => (s > m ? s : m), -Infinity);
+  return spacing === 'linspace' || spacing === 'trailing' ? max : sqrtF(f(f(max * max) + 1));
+}
+
+/** sample / sqrt(sigma² + 1), float32. */
+export function scaleBySigma(sample: Tensor<'float32'>, sigma: number): Tensor<'float32'> {
+  const denom = sqrtF(f(f(sigma * sigma) + 1));
+  return mapElements(sample, (i) => f(sample.data[i] / denom));
+}
+
+/** x0 from the model output at noise level sigma (epsilon or v-prediction), float32 as diffusers. */
+export function predictX0(prediction: PredictionType, m: number, s: number, sigma: number): number {
+  if (prediction === 'epsilon') return f(s - f(sigma * m));
+  const c1 = f(f(-sigma) / sqrtF(f(f(sigma * sigma) + 1)));
+  const c2 = f(f(sigma * sigma) + 1);
+  return f(f(m * c1) + f(s / c2));
+}
+
+export class EulerDiscreteScheduler implements Scheduler {
+  static readonly className = 'EulerDiscreteScheduler';
+  readonly name = 'euler';
+  readonly timestepDtype = 'float32';
+  readonly generatorUse: GeneratorUse = 'every-step';
+  readonly config: Readonly<SchedulerConfig>;
+  timesteps: readonly number[] = [];
+  /** n + 1 float32 sigmas, the last 0. */
+  sigmas: Float32Array;
+
+  private readonly T: number;
+  private readonly alphasCumprod: Float32Array;
+  private readonly prediction: PredictionType;
+  private readonly spacing: TimestepSpacing;
+  private readonly stepsOffset: number;
+  private readonly karras: boolean;
+  private readonly sigmaMin: number | null;
+  private readonly sigmaMax: number | null;
+  private readonly continuous: boolean;
+  private readonly index = new StepIndex();
+
+  constructor(fileConfig: SchedulerConfig) {
+    this.config = mergeConfig(EULER_DEFAULTS, fileConfig);
+    const r = new ConfigReader(EulerDiscreteScheduler.className, this.config);
+    this.alphasCumprod = sigmaAlphasCumprod(r);
+    this.T = this.alphasCumprod.length;
+    this.prediction = r.supported('prediction_type', PREDICTION_TYPES);
+    r.supported('interpolation_type', ['linear']);
+    this.spacing = r.oneOf('timestep_spacing', TIMESTEP_SPACINGS);
+    this.stepsOffset = r.int('steps_offset');
+    this.karras = r.bool('use_karras_sigmas');
+    this.sigmaMin = r.nullableNumber('sigma_min');
+    this.sigmaMax = r.nullableNumber('sigma_max');
+    this.continuous = r.oneOf('timestep_type', ['discrete', 'continuous']) === 'continuous';
+    const train = trainingSigmas(this.alphasCumprod);
+    this.sigmas = Float32Array.from([...train.reverse(), 0]);
+  }
+
+  get initNoiseSigma(): number {
+    return eulerInitNoiseSigma(this.sigmas, this.spacing);
+  }
+
+  setTimesteps(n: number): void {
+    checkStepCount(n, this.T, EulerDiscreteScheduler.className);
+    let timesteps: number[] = floatTimesteps(this.spacing, this.T, n, this.stepsOffset);
+    const train = trainingSigmas(this.alphasCumprod);
+    let sigmas = interpOnIndex(timesteps, train);
+    if (this.karras) {
+      const logS = logSigmas(train);
+      sigmas = karrasSigmas(this.sigmaMin ?? sigmas[sigmas.length - 1], this.sigmaMax ?? sigmas[0], n);
+      timesteps = sigmas.map((s) => sigmaToT(s, logS));
+    }
+    const sig32 = sigmas.map(f);
+    this.timesteps =
+      this.continuous && this.prediction === 'v_prediction' && !this.karras
+        ? sig32.map((s) => f(0.25 * f(Math.log(s))))
+        : timesteps.map(f);
+    this.sigmas = Float32Array.from([...sig32, 0]);
+    this.index.reset();
+  }
+
+  scaleModelInput(sample: Tensor<'float32'>, timestep: number): Tensor<'float32'> {
+    const i = this.index.current(this.timesteps, timestep, EulerDiscreteScheduler.className);
+    return scaleBySigma(sample, this.sigmas[i]);
+  }
+
+  step(modelOutput: Tensor<'float32'>, timestep: number, sample: Tensor<'float32'>, generator?: NoiseGenerator): Tensor<'float32'> {
+    checkSameShape(modelOutput, sample, EulerDiscreteScheduler.className);
+    const i = this.index.current(this.timesteps, timestep, EulerDiscreteScheduler.className);
+    // diffusers draws eps every step; with s_churn = 0 (gamma = 0) it is unused.
+    generator?.randn(modelOutput.dims);
+    const sigma = this.sigmas[i];
+    const dt = f(this.sigmas[i + 1] - sigma);
+    const m = modelOutput.data;
+    const s = sample.data;
+    const out = mapElements(sample, (k) => {
+      const x0 = predictX0(this.prediction, m[k], s[k], sigma);
+      const derivative = f(f(s[k] - x0) / sigma);
+      return f(s[k] + f(derivative * dt));
+    });
+    this.index.advance();
+    return out;
+  }
+}

@@ -4,6 +4,7 @@ import { registerCompare } from './compare.ts';
 import { registerTokenize } from './tokenize.ts';
 import { registerNoise } from './noise.ts';
 import { registerForge } from './forge.ts';
+import { registerReport } from './report.ts';
 
 /** Each command module exports a function that adds itself to the program; one line each, in help order. */
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
@@ -12,4 +13,5 @@ export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerTokenize,
   registerNoise,
   registerForge,
+  registerReport,
 ];

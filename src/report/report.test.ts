@@ -1,0 +1,147 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { main } from '../cli/main.ts';
+import { applyGates } from '../gates/index.ts';
+import { renderHtml } from './html.ts';
+import { renderMarkdown } from './markdown.ts';
+import { parseReport } from './read-schema.ts';
+import { stringifyReport } from './schema.ts';
+import { syntheticReport } from './testing/fixture.ts';
+import { writeFixtureFiles } from './testing/fixture-files.ts';
+import { readReport, writeReport } from './write.ts';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'lockstep-report-'));
+
+describe('report.json', () => {
+  it('round-trips, non-finite numbers included', () => {
+    const r = applyGates(syntheticReport({ nanAt: 3 }));
+    r.components.vaeDecoder = { ...r.components.vaeDecoder!, sqnr: Infinity, cosine: NaN, relL2: -Infinity };
+    const text = stringifyReport(r);
+    expect(text).toContain('"sqnr": "Infinity"');
+    expect(text).toContain('"cosine": "NaN"');
+    const back = parseReport(JSON.parse(text), 'report.json');
+    expect(back).toEqual(r);
+    expect(back.components.vaeDecoder!.sqnr).toBe(Infinity);
+    expect(back.components.vaeDecoder!.relL2).toBe(-Infinity);
+    expect(Number.isNaN(back.components.vaeDecoder!.cosine)).toBe(true);
+  });
+
+  it('names the file and the key of an invalid value', () => {
+    const json = JSON.parse(stringifyReport(syntheticReport()));
+    json.steps[3].teacherForced.noisePred.cosine = 'high';
+    expect(() => parseReport(json, '/x/report.json')).toThrow(/\/x\/report\.json: .*steps\[3\]\.teacherForced\.noisePred\.cosine: expected a number/);
+    json.schema = 'lockstep.report/2';
+    expect(() => parseReport(json, 'r.json')).toThrow(/schema/);
+  });
+
+  it('accepts bare NaN/Infinity tokens as Python writes them', () => {
+    const dir = tmp();
+    const text = stringifyReport(syntheticReport()).replace('"sqnr": "Infinity"', '"sqnr": Infinity');
+    expect(text).toContain('"sqnr": Infinity');
+    writeFileSync(join(dir, 'report.json'), text);
+    expect(readReport(dir).components.vaeDecoder!.sqnr).toBe(Infinity);
+  });
+});
+
+describe('report.md', () => {
+  it('states verdict, first divergence and a step table', () => {
+    const md = renderMarkdown(applyGates(syntheticReport({ divergeAt: 6 })));
+    expect(md).toMatch(/^# lockstep: FAIL\n/);
+    expect(md).toContain('- first divergence: step 6 (timestep 310): teacher-forced noisePred cosine = 0.99875 (needs >= 0.9999)');
+    expect(md).toContain('| step | timestep | TF cosine | TF relL2 | FR cosine | FR latents relL2 | guidance Δ cosine |');
+    expect(md).toContain('| 6 | 310 | **0.99875000** | **0.05** |');
+    expect(md).toContain('| 5 | 410 | 1.00000000 | 1.50e-6 |');
+    expect(md).toContain('Image: PSNR 52.30 dB, SSIM 0.9991 (pass)');
+  });
+
+  it('says PASS, and marks an incomplete run', () => {
+    expect(renderMarkdown(applyGates(syntheticReport()))).toMatch(/^# lockstep: PASS\n/);
+    const md = renderMarkdown(applyGates(syntheticReport({ complete: false, steps: 4 })));
+    expect(md).toMatch(/^# lockstep: FAIL \(INCOMPLETE\)/);
+    expect(md).toContain('**INCOMPLETE**: stopped after 4 of 4 steps: candidate U-Net: session run failed');
+    expect(md).toContain('| VAE decoder | not compared |');
+  });
+});
+
+describe('report.html', () => {
+  it('is self-contained and embeds the charts and heatmaps', async () => {
+    const dir = tmp();
+    await writeFixtureFiles(dir);
+    const html = await renderHtml(applyGates(syntheticReport({ divergeAt: 6 })), dir);
+    expect(html).not.toMatch(/(src|href)\s*=\s*["']?(https?:)?\/\//i);
+    expect(html).not.toMatch(/https?:\/\//);
+    const pngs = html.match(/src="data:image\/png;base64,[A-Za-z0-9+/=]+"/g) ?? [];
+    // 2 charts + 3 image panes + 1 legend + 4 channels × (3 maps + 2 legends)
+    expect(pngs.length).toBe(2 + 3 + 1 + 4 * 5);
+    expect(html).toContain('alt="1 - cosine per step"');
+    expect(html).toContain('max 6</span>');
+    expect(html).toContain('class="banner fail"');
+  });
+
+  it('shows missing pieces as "not compared"', async () => {
+    const r = applyGates(syntheticReport({ complete: false }));
+    const html = await renderHtml(r, tmp());
+    expect(html).toContain('Final images (images/reference.png, images/candidate.png): not compared');
+    expect(html).toContain('Final latents (tensors/final_latents.*.npy): not compared');
+    expect(html).toContain('INCOMPLETE: stopped after 10 of 10 steps');
+  });
+
+  it.skipIf(!existsSync('/usr/bin/chromium'))('renders in headless Chromium', async () => {
+    const dir = tmp();
+    await writeFixtureFiles(dir);
+    await writeReport(dir, syntheticReport({ divergeAt: 6 }), { html: true });
+    const shot = join(dir, 'shot.png');
+    execFileSync('/usr/bin/chromium', [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run',
+      `--screenshot=${shot}`, '--window-size=1200,1600', `file://${join(dir, 'report.html')}`,
+    ], { stdio: 'ignore', timeout: 60_000 });
+    expect(statSync(shot).size).toBeGreaterThan(20_000);
+    const stats = await sharp(shot).stats();
+    // A blank or error page is one flat colour; the report has a red banner and charts.
+    expect(stats.channels[0].stdev).toBeGreaterThan(10);
+    const { data } = await sharp(shot).extract({ left: 100, top: 30, width: 40, height: 40 }).raw().toBuffer({ resolveWithObject: true });
+    expect(data[0]).toBeGreaterThan(150); // banner red
+    expect(data[1]).toBeLessThan(80);
+  });
+});
+
+describe('lockstep report DIR', () => {
+  it('re-judges a stored report with overrides and sets the exit code', async () => {
+    const dir = tmp();
+    await writeReport(dir, syntheticReport({ divergeAt: 6 }), { html: false });
+    expect(readReport(dir).verdict).toBe('fail');
+    const out: string[] = [];
+    const write = process.stdout.write;
+    process.stdout.write = ((s: string) => (out.push(s), true)) as typeof process.stdout.write;
+    let code: number;
+    try {
+      expect(await main(['node', 'lockstep', 'report', dir, '--no-html'])).toBe(1);
+      code = await main(['node', 'lockstep', 'report', dir, '--no-html', '--threshold', 'cosine=off', '--threshold', 'relL2=off']);
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(code).toBe(0);
+    expect(out.join('')).toContain('# lockstep: PASS');
+    const stored = readReport(dir);
+    expect(stored.verdict).toBe('pass');
+    expect(stored.thresholds.teacherForced.noisePred.cosine).toBeNull();
+    expect(readFileSync(join(dir, 'report.md'), 'utf8')).toMatch(/^# lockstep: PASS/);
+  });
+
+  it('exits 2 on an unknown key or a missing report', async () => {
+    const dir = tmp();
+    await writeReport(dir, syntheticReport(), { html: false });
+    const err = process.stderr.write;
+    process.stderr.write = (() => true) as typeof process.stderr.write;
+    try {
+      expect(await main(['node', 'lockstep', 'report', dir, '--threshold', 'cosin=1'])).toBe(2);
+      expect(await main(['node', 'lockstep', 'report', tmp()])).toBe(2);
+    } finally {
+      process.stderr.write = err;
+    }
+  });
+});

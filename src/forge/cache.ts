@@ -13,12 +13,15 @@ export const MODELS_CACHE_DIR = join(CACHE_DIR, 'models');
 
 let counter = 0;
 
-/** The folder of the tiny pipeline for `seed`, forging it if it is not cached yet. */
-export async function ensureTinyModel(seed = 0): Promise<string> {
-  const dir = join(MODELS_CACHE_DIR, `tiny-seed${seed}-v${FORGE_VERSION}`);
+/**
+ * The folder of the tiny pipeline for `seed`, forging it if it is not cached yet.
+ * `cacheDir` is for tests; everything else uses `.cache/models`.
+ */
+export async function ensureTinyModel(seed = 0, cacheDir = MODELS_CACHE_DIR): Promise<string> {
+  const dir = join(cacheDir, `tiny-seed${seed}-v${FORGE_VERSION}`);
   // forge.json is written last, so its presence means a complete folder (and the rename is atomic anyway).
   if (existsSync(join(dir, 'forge.json'))) return dir;
-  mkdirSync(MODELS_CACHE_DIR, { recursive: true });
+  mkdirSync(cacheDir, { recursive: true });
   const tmp = `${dir}.tmp-${process.pid}-${counter++}`;
   rmSync(tmp, { recursive: true, force: true });
   try {

@@ -78,6 +78,22 @@ describe('compareTensors', () => {
     expect(m.infCount).toEqual({ reference: 1, candidate: 0 });
   });
 
+  it('finds the first maximum whether it lies in a checked (non-finite) chunk or a plain one', () => {
+    const n = 50_000;
+    const a = lcg(n, 4);
+    const b = a.slice();
+    b[20_000] = NaN; // chunk 1 takes the checked path
+    [a[20_005], b[20_005]] = [1, 3]; // the maximum, |Δ| = 2, inside that chunk
+    [a[40_000], b[40_000]] = [1, -1]; // a later tie in a plain chunk
+    expect(compareTensors(float32([n], a), float32([n], b)).maxAbsIndex).toEqual([20_005]);
+    [a[100], b[100]] = [0, 2]; // an earlier tie in plain chunk 0
+    expect(compareTensors(float32([n], a), float32([n], b)).maxAbsIndex).toEqual([100]);
+    b[20_000] = a[20_000]; // all chunks plain now: the first of three ties
+    expect(compareTensors(float32([n], a), float32([n], b)).maxAbsIndex).toEqual([100]);
+    [a[100], b[100]] = [0, 0];
+    expect(compareTensors(float32([5, 10_000], a), float32([5, 10_000], b)).maxAbsIndex).toEqual([2, 5]);
+  });
+
   it('defines the edge cases that would otherwise be NaN', () => {
     const zeros = float32([3]);
     const x = float32([3], [1, -2, 3]);

@@ -84,29 +84,36 @@ function plainNumbers(t: Tensor): ArrayLike<number> | undefined {
 /** Elements per kernel call: small enough that V8 optimizes the kernel after a few calls, large enough to amortize them. */
 const CHUNK = 16384;
 /** Kernel output slots. */
-const AA = 0, BB = 1, AB = 2, ABS = 3, SQ = 4, MAX = 5, MAX_AT = 6;
+const AA = 0, BB = 1, AB = 2, ABS = 3, SQ = 4, MAX = 5;
 /** Shared scratch for the kernel (comparisons are synchronous); a typed array keeps the kernel free of object shapes. */
-const chunkSums = new Float64Array(7);
+const chunkSums = new Float64Array(6);
 
 /**
- * Plain typed arrays: a branch-light kernel per chunk with no finiteness test
+ * Plain typed arrays: a branch-free kernel per chunk, with no finiteness test
  * per element. A NaN or ±Infinity anywhere in a chunk makes its Σa² + Σb²
  * non-finite; only such chunks are redone element by element with the checks.
+ * The kernel tracks the maximum's value only; its index is found at the end by
+ * rescanning the first chunk that reached it.
  */
 function accumulatePlain(a: ArrayLike<number>, b: ArrayLike<number>, s: Sums): void {
   const len = a.length;
+  let maxChunk = -1;
   for (let start = 0; start < len; start += CHUNK) {
     const end = Math.min(len, start + CHUNK);
     sumChunk(a, b, start, end, chunkSums);
-    if (Number.isFinite(chunkSums[AA] + chunkSums[BB])) mergeChunk(s, chunkSums, end - start);
-    else accumulateRead(plainReader(a), plainReader(b), start, end, s);
+    if (!Number.isFinite(chunkSums[AA] + chunkSums[BB])) {
+      accumulateRead(plainReader(a), plainReader(b), start, end, s);
+      maxChunk = s.maxAt >= start ? -1 : maxChunk; // the checked path found its own index
+      continue;
+    }
+    if (mergeChunk(s, chunkSums, end - start)) maxChunk = start;
   }
+  if (maxChunk >= 0) s.maxAt = firstIndexOf(a, b, s.max, maxChunk, Math.min(len, maxChunk + CHUNK));
 }
 
-/** The hot loop: locals only, no allocation, results into `out`. */
+/** The hot loop: locals only, no allocation, no branches but the loop's; results into `out`. */
 function sumChunk(a: ArrayLike<number>, b: ArrayLike<number>, start: number, end: number, out: Float64Array): void {
-  // max starts at −1 so that the first element sets maxAt even when every difference is 0.
-  let aa = 0, bb = 0, ab = 0, absDiff = 0, sqDiff = 0, max = -1, maxAt = -1;
+  let aa = 0, bb = 0, ab = 0, absDiff = 0, sqDiff = 0, max = 0;
   for (let i = start; i < end; i++) {
     const x = a[i];
     const y = b[i];
@@ -117,10 +124,7 @@ function sumChunk(a: ArrayLike<number>, b: ArrayLike<number>, start: number, end
     ab += x * y;
     absDiff += ad;
     sqDiff += d * d;
-    if (ad > max) {
-      max = ad;
-      maxAt = i;
-    }
+    max = Math.max(max, ad);
   }
   out[AA] = aa;
   out[BB] = bb;
@@ -128,21 +132,26 @@ function sumChunk(a: ArrayLike<number>, b: ArrayLike<number>, start: number, end
   out[ABS] = absDiff;
   out[SQ] = sqDiff;
   out[MAX] = max;
-  out[MAX_AT] = maxAt;
 }
 
-function mergeChunk(s: Sums, c: Float64Array, n: number): void {
+/** Adds a finite chunk's sums; true when the chunk holds a new (strictly larger) maximum. */
+function mergeChunk(s: Sums, c: Float64Array, n: number): boolean {
   s.n += n;
   s.aa += c[AA];
   s.bb += c[BB];
   s.ab += c[AB];
   s.absDiff += c[ABS];
   s.sqDiff += c[SQ];
-  // Strict: chunks come in order, so the first occurrence of the maximum wins.
-  if (c[MAX] > s.max) {
-    s.max = c[MAX];
-    s.maxAt = c[MAX_AT];
-  }
+  // Strict: chunks come in order, so the first chunk reaching the maximum is kept.
+  if (c[MAX] <= s.max) return false;
+  s.max = c[MAX];
+  return true;
+}
+
+/** First i in [start, end) with |a[i] − b[i]| equal to max (computed exactly as the kernel did). */
+function firstIndexOf(a: ArrayLike<number>, b: ArrayLike<number>, max: number, start: number, end: number): number {
+  for (let i = start; i < end; i++) if (Math.abs(a[i] - b[i]) === max) return i;
+  throw new Error(`internal: maximum ${max} not found again in elements ${start}..${end - 1}`);
 }
 
 function plainReader(d: ArrayLike<number>): ElementReader {

@@ -7,6 +7,7 @@ import { TINY_SD_REFERENCE } from '../testing/paths.ts';
 import { ensureTinyModel } from './cache.ts';
 import { forgeTiny, hashTree } from './tiny.ts';
 import { uniformWeights } from './prng.ts';
+import { loadModel } from './onnx-io.ts';
 
 const COMPONENTS = ['text_encoder', 'unet', 'vae_decoder'] as const;
 const SESSION: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1 };
@@ -45,6 +46,17 @@ describe.skipIf(!existsSync(TINY_SD_REFERENCE))('forged tiny pipeline vs referen
   it.each(COMPONENTS)('%s has the reference ONNX signature (names, dtypes, dynamic dims)', async (c) => {
     const reference = await ort.InferenceSession.create(join(TINY_SD_REFERENCE, c, 'model.onnx'), SESSION);
     expect(signature(sessions[c]!)).toEqual(signature(reference));
+  });
+
+  it.each(COMPONENTS)('%s has the reference architecture: the same count of each compute op', (c) => {
+    // Shape plumbing (Shape/Gather/Concat…) differs from torch's export; the layers themselves must not.
+    const COMPUTE = ['Conv', 'InstanceNormalization', 'Softmax', 'Resize', 'Gemm', 'MatMul', 'Erf', 'Sin', 'Cos', 'Sigmoid', 'ReduceMean', 'ArgMax'];
+    const histogram = (path: string) => {
+      const counts: Record<string, number> = {};
+      for (const n of loadModel(path).graph!.node!) if (COMPUTE.includes(n.opType!)) counts[n.opType!] = (counts[n.opType!] ?? 0) + 1;
+      return counts;
+    };
+    expect(histogram(join(modelDir, c, 'model.onnx'))).toEqual(histogram(join(TINY_SD_REFERENCE, c, 'model.onnx')));
   });
 
   it('has the reference folder layout and scheduler config', () => {

@@ -121,8 +121,8 @@ export interface Finding {
   kind: FindingKind;
   severity: Severity;
   message: string;
-  /** "engine" findings are kept when gates are re-evaluated; "gates" findings are recomputed. */
-  source: 'engine' | 'gates';
+  /** Absent or "engine": kept when gates are re-evaluated; "gates": recomputed each time. */
+  source?: 'engine' | 'gates';
   step?: number;
   /** e.g. "teacherForced.noisePred", "final.latents". */
   tensor?: string;

@@ -55,14 +55,16 @@ export function forgePipeline(options: ForgeOptions & { config: PipelineConfig }
   // One component at a time, so only one component's weights are alive at once.
   const component = (folder: string, configJson: unknown, build: () => ModelProto) => {
     put(`${folder}/config.json`, jsonText(configJson));
-    saveModel(build(), join(outDir, folder, 'model.onnx'), { externalData: config.externalData });
+    const model = build();
+    model.producerVersion = String(FORGE_VERSION);
+    saveModel(model, join(outDir, folder, 'model.onnx'), { externalData: config.externalData });
   };
   component('text_encoder', textEncoderJson(config.textEncoder), () => buildTextEncoder(config.textEncoder, seed));
   component('unet', unetJson(config.unet), () => buildUNet(config.unet, seed));
   component('vae_decoder', vaeJson(config.vae), () => buildVaeDecoder(config.vae, seed));
 
   const files = hashTree(outDir);
-  put('forge.json', jsonText({ forge_version: FORGE_VERSION, preset: config.preset, seed, files }));
+  put('forge.json', jsonText({ forge_version: FORGE_VERSION, preset: config.preset, seed, config, files }));
   return { outDir, files };
 }
 

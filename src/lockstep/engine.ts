@@ -10,7 +10,6 @@
  * live builds), its free-running output is its teacher-forced output.
  */
 import { join } from 'node:path';
-import { applyGates } from '../gates/index.ts';
 import { psnr, ssim } from '../metrics/index.ts';
 import { encodePng } from '../pipeline/image.ts';
 import type { PipelineSettings } from '../pipeline/settings.ts';
@@ -45,12 +44,11 @@ export async function runLockstep(opts: LockstepOptions): Promise<ReportDocument
   let report: ReportDocument | null = null;
   let judged: ReportDocument | null = null;
   // The working document is filled in place; each save writes a judged copy.
-  const save = (html: boolean) => {
+  const save = async (html: boolean) => {
     if (!report) return;
     const ortSeconds = sides.reduce((s, side) => s + (side.clock?.seconds ?? 0), 0);
     report.timing = { wallSeconds: (performance.now() - started) / 1000, ortSeconds };
-    judged = applyGates(report);
-    writeReport(opts.reportDir, judged, { html });
+    judged = await writeReport(opts.reportDir, report, { html });
   };
   try {
     const ref = await openSide(opts.reference, opts.settings);
@@ -64,24 +62,24 @@ export async function runLockstep(opts: LockstepOptions): Promise<ReportDocument
       versions: { lockstep: LOCKSTEP_VERSION, onnxruntime: ORT_VERSION },
     });
     report.findings.push(...signatureFindings(report.builds.reference.signatures, report.builds.candidate.signatures));
-    save(false);
+    await save(false);
     await compareRun(ref, cand, report, opts, () => save(false));
     report.complete = true;
   } catch (err) {
     if (!report) throw err;
     report.error = err instanceof Interrupted ? `interrupted: ${err.message}` : (err as Error).message;
     if (!(err instanceof Interrupted)) {
-      save(true);
+      await save(true);
       throw err;
     }
   } finally {
     for (const s of sides) await s.release();
   }
-  save(true);
+  await save(true);
   return judged!;
 }
 
-async function compareRun(ref: Side, cand: Side, report: ReportDocument, opts: LockstepOptions, checkpoint: () => void): Promise<void> {
+async function compareRun(ref: Side, cand: Side, report: ReportDocument, opts: LockstepOptions, checkpoint: () => Promise<void>): Promise<void> {
   const note = noteOnce(report.findings);
   const refText = await ref.prepare();
   const candText = await cand.prepare();
@@ -98,7 +96,7 @@ async function compareRun(ref: Side, cand: Side, report: ReportDocument, opts: L
     const tf = await teacherForced(cand, r, c, refText, embedsIdentical, i, note);
     const fr = cand.recordsTeacherForced ? null : freeRunningRecord(r, c, i);
     report.steps.push(stepRecord(i, r.timestep, tf, fr));
-    checkpoint();
+    await checkpoint();
     opts.onStep?.(i + 1, total);
   }
   const rf = await ref.finish();

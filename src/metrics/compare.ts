@@ -192,7 +192,8 @@ function countNonFinite(x: number, y: number, s: Sums): void {
 
 function finish(s: Sums, dims: readonly number[], count: number): MetricSet {
   return {
-    cosine: cosine(s.ab, s.aa, s.bb),
+    // Equal compared elements are exactly cosine 1; the ratio of rounded sums can land 1 ulp below.
+    cosine: s.sqDiff === 0 && s.n > 0 ? 1 : cosine(s.ab, s.aa, s.bb),
     l1: s.n > 0 ? s.absDiff / s.n : 0,
     maxAbs: s.n > 0 ? s.max : 0,
     maxAbsIndex: s.n > 0 ? unravel(s.maxAt, dims) : [],

@@ -7,6 +7,7 @@ import { DDIMScheduler } from './ddim.ts';
 import { PNDMScheduler } from './pndm.ts';
 import { EulerDiscreteScheduler } from './euler.ts';
 import { EulerAncestralDiscreteScheduler } from './euler-ancestral.ts';
+import { DPMSolverMultistepScheduler } from './dpmpp-2m.ts';
 
 type SchedulerClass = { new (config: SchedulerConfig): Scheduler; readonly className: string };
 
@@ -15,7 +16,7 @@ const CLASSES: Record<SchedulerName, SchedulerClass | undefined> = {
   pndm: PNDMScheduler,
   euler: EulerDiscreteScheduler,
   'euler-a': EulerAncestralDiscreteScheduler,
-  'dpmpp-2m': undefined,
+  'dpmpp-2m': DPMSolverMultistepScheduler,
   lcm: undefined,
 };
 

@@ -6,6 +6,7 @@ export default defineConfig({
     // ONNX Runtime sessions and model forging are CPU-heavy; CI has 2 cores.
     pool: 'forks',
     maxWorkers: 2,
+    reporters: ['default', './test/summary-reporter.ts'],
     testTimeout: 120_000,
     hookTimeout: 300_000,
   },

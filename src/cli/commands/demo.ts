@@ -1,0 +1,61 @@
+import { Command } from 'commander';
+import { join, resolve } from 'node:path';
+import { EXIT_PASS, EXIT_REGRESSION } from '../../errors.ts';
+import { ensureTinyModel } from '../../forge/cache.ts';
+import { defaultThresholds } from '../../gates/index.ts';
+import { runLockstep } from '../../lockstep/engine.ts';
+import { DEFAULT_BACKEND } from '../../models/backend.ts';
+import { generate } from '../../pipeline/generate.ts';
+import type { PipelineSettings } from '../../pipeline/settings.ts';
+import { setExitCode } from '../exit.ts';
+import { createProgress } from '../progress.ts';
+
+const DEMO_SETTINGS: PipelineSettings = {
+  prompt: 'a photo of an astronaut riding a horse on mars',
+  negativePrompt: 'low resolution, blurry',
+  seed: 42,
+  noise: 'torch-cpu',
+  steps: 20,
+  scheduler: 'ddim',
+  guidanceScale: 7.5,
+  height: 128,
+  width: 128,
+};
+
+/** The README's first command: forge the built-in tiny model, generate with a trace, check the model against it. */
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('forge the built-in tiny model, generate an image and a trace, and compare the live model against that trace')
+    .option('--out <dir>', 'where the demo writes', 'reports/demo')
+    .action(async (opts: { out: string }, cmd: Command) => {
+      const out = resolve(opts.out);
+      const say = (s: string) => process.stdout.write(`${s}\n`);
+      const model = await ensureTinyModel(0);
+      say(`model:  ${model} (forged tiny SD 1.x pipeline, seed 0)`);
+      const gen = createProgress('generate');
+      const result = await generate({
+        model,
+        settings: DEMO_SETTINGS,
+        imageOut: join(out, 'image.png'),
+        traceDir: join(out, 'trace'),
+        onStep: (d, t) => gen.update(d, t),
+      });
+      gen.stop();
+      say(`image:  ${join(out, 'image.png')}`);
+      say(`trace:  ${join(out, 'trace')} (${DEMO_SETTINGS.steps} steps, every tensor as .npy; ${result.wallSeconds.toFixed(2)} s)`);
+      const cmp = createProgress('compare');
+      const report = await runLockstep({
+        reference: { path: join(out, 'trace'), backend: DEFAULT_BACKEND },
+        candidate: { path: model, backend: DEFAULT_BACKEND },
+        settings: DEMO_SETTINGS,
+        thresholds: defaultThresholds(),
+        reportDir: join(out, 'report'),
+        onStep: (d, t) => cmp.update(d, t),
+      });
+      cmp.stop();
+      say(`report: ${join(out, 'report', 'report.html')} — verdict ${report.verdict.toUpperCase()} (${report.gates.length} gates)`);
+      say(`next:   npx lockstep compare --reference ${join(out, 'trace')} --candidate <your model folder> --report reports/mine`);
+      setExitCode(cmd, report.verdict === 'pass' ? EXIT_PASS : EXIT_REGRESSION);
+    });
+}

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerDemo } from './demo.ts';
 import { registerGenerate } from './generate.ts';
 import { registerCompare } from './compare.ts';
 import { registerTokenize } from './tokenize.ts';
@@ -8,6 +9,7 @@ import { registerReport } from './report.ts';
 
 /** Each command module exports a function that adds itself to the program; one line each, in help order. */
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
+  registerDemo,
   registerGenerate,
   registerCompare,
   registerTokenize,

@@ -6,6 +6,8 @@ import { registerTokenize } from './tokenize.ts';
 import { registerNoise } from './noise.ts';
 import { registerForge } from './forge.ts';
 import { registerReport } from './report.ts';
+import { registerExportInputs } from './export-inputs.ts';
+import { registerImportOutputs } from './import-outputs.ts';
 
 /** Each command module exports a function that adds itself to the program; one line each, in help order. */
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
@@ -16,4 +18,6 @@ export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerNoise,
   registerForge,
   registerReport,
+  registerExportInputs,
+  registerImportOutputs,
 ];

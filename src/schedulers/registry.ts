@@ -8,16 +8,17 @@ import { PNDMScheduler } from './pndm.ts';
 import { EulerDiscreteScheduler } from './euler.ts';
 import { EulerAncestralDiscreteScheduler } from './euler-ancestral.ts';
 import { DPMSolverMultistepScheduler } from './dpmpp-2m.ts';
+import { LCMScheduler } from './lcm.ts';
 
 type SchedulerClass = { new (config: SchedulerConfig): Scheduler; readonly className: string };
 
-const CLASSES: Record<SchedulerName, SchedulerClass | undefined> = {
+const CLASSES: Record<SchedulerName, SchedulerClass> = {
   ddim: DDIMScheduler,
   pndm: PNDMScheduler,
   euler: EulerDiscreteScheduler,
   'euler-a': EulerAncestralDiscreteScheduler,
   'dpmpp-2m': DPMSolverMultistepScheduler,
-  lcm: undefined,
+  lcm: LCMScheduler,
 };
 
 const CLASS_NAMES: Record<SchedulerName, string> = {
@@ -51,7 +52,5 @@ export function schedulerClassOf(nameOrClass: string): string {
  */
 export function createScheduler(nameOrClass: string, config: SchedulerConfig): Scheduler {
   const name = schedulerNameOf(nameOrClass);
-  const cls = CLASSES[name];
-  if (!cls) throw new UsageError(`scheduler "${name}" is not implemented yet`);
-  return new cls(config);
+  return new CLASSES[name](config);
 }

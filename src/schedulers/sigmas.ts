@@ -8,7 +8,6 @@
 import type { TimestepSpacing } from './config.ts';
 import { f, sqrtF } from './ops.ts';
 import { leadingTimesteps, linspaceTimesteps, trailingTimesteps } from './spacing.ts';
-import { roundHalfEven } from './numpy-like.ts';
 import { linspace } from './numpy-like.ts';
 
 /** ((1 - alphas_cumprod) / alphas_cumprod) ** 0.5, float32, in training order (ascending). */
@@ -20,11 +19,7 @@ export function trainingSigmas(alphasCumprod: Float32Array): Float32Array {
 export function floatTimesteps(spacing: TimestepSpacing, T: number, n: number, stepsOffset: number): number[] {
   if (spacing === 'linspace') return linspaceTimesteps(T, n).map(f);
   if (spacing === 'leading') return leadingTimesteps(T, n, 0).map((t) => f(f(t) + stepsOffset));
-  return arangeTrailing(T, n);
-}
-
-function arangeTrailing(T: number, n: number): number[] {
-  // trailingTimesteps rounds then subtracts 1 in float64; the Euler family casts to float32 first — same integers.
+  // diffusers casts to float32 before subtracting 1; on these integers that changes nothing.
   return trailingTimesteps(T, n).map(f);
 }
 
@@ -53,5 +48,3 @@ export function sigmaToT(sigma: number, logS: Float32Array): number {
   w = Math.min(Math.max(w, 0), 1);
   return f(1 - w) * low + w * high;
 }
-
-export { roundHalfEven };

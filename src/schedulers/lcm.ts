@@ -1,0 +1,122 @@
+/**
+ * LCMScheduler of diffusers 0.27.2 (latent consistency models): each step
+ * predicts the denoised sample through the consistency boundary condition,
+ * then re-noises it to the next timestep with noise drawn from the generator
+ * (every step but the last). Timesteps are int64, picked from the
+ * `original_inference_steps` skipping schedule.
+ */
+import { UsageError } from '../errors.ts';
+import type { Tensor } from '../tensor/tensor.ts';
+import type { NoiseGenerator } from '../rng/types.ts';
+import type { GeneratorUse, Scheduler, SchedulerConfig } from './types.ts';
+import { makeAlphasCumprod } from './betas.ts';
+import { ConfigReader, PREDICTION_TYPES, type PredictionType, checkStepCount, mergeConfig, readBetaConfig } from './config.ts';
+import { checkSameShape, f, mapElements, sqrtF } from './ops.ts';
+import { linspace } from './numpy-like.ts';
+import { StepIndex } from './step-index.ts';
+
+export const LCM_DEFAULTS: Readonly<SchedulerConfig> = {
+  num_train_timesteps: 1000,
+  beta_start: 0.00085,
+  beta_end: 0.012,
+  beta_schedule: 'scaled_linear',
+  trained_betas: null,
+  original_inference_steps: 50,
+  clip_sample: false,
+  clip_sample_range: 1.0,
+  set_alpha_to_one: true,
+  steps_offset: 0,
+  prediction_type: 'epsilon',
+  thresholding: false,
+  dynamic_thresholding_ratio: 0.995,
+  sample_max_value: 1.0,
+  timestep_spacing: 'leading',
+  timestep_scaling: 10.0,
+  rescale_betas_zero_snr: false,
+};
+
+const SIGMA_DATA_SQ = 0.25; // sigma_data = 0.5
+
+export class LCMScheduler implements Scheduler {
+  static readonly className = 'LCMScheduler';
+  readonly name = 'lcm';
+  readonly timestepDtype = 'int64';
+  readonly generatorUse: GeneratorUse = 'all-but-last';
+  readonly initNoiseSigma = 1.0;
+  readonly config: Readonly<SchedulerConfig>;
+  timesteps: readonly number[] = [];
+
+  private readonly T: number;
+  private readonly alphasCumprod: Float32Array;
+  private readonly finalAlphaCumprod: number;
+  private readonly prediction: PredictionType;
+  private readonly originalSteps: number;
+  private readonly timestepScaling: number;
+  private readonly clipRange: number | null;
+  private readonly index = new StepIndex();
+
+  constructor(fileConfig: SchedulerConfig) {
+    this.config = mergeConfig(LCM_DEFAULTS, fileConfig);
+    const r = new ConfigReader(LCMScheduler.className, this.config);
+    const beta = readBetaConfig(r);
+    this.T = beta.num_train_timesteps;
+    this.alphasCumprod = makeAlphasCumprod(beta);
+    this.finalAlphaCumprod = r.bool('set_alpha_to_one') ? 1.0 : this.alphasCumprod[0];
+    this.prediction = r.supported('prediction_type', PREDICTION_TYPES);
+    r.supported('thresholding', [false]);
+    this.originalSteps = r.int('original_inference_steps', 1);
+    if (this.originalSteps > this.T) throw r.fail('original_inference_steps', `must not exceed num_train_timesteps (${this.T})`);
+    this.timestepScaling = r.number('timestep_scaling');
+    this.clipRange = r.bool('clip_sample') ? f(r.number('clip_sample_range')) : null;
+  }
+
+  setTimesteps(n: number): void {
+    checkStepCount(n, this.T, LCMScheduler.className);
+    if (n > this.originalSteps) {
+      throw new UsageError(`--steps (${n}) cannot exceed the LCM config's original_inference_steps (${this.originalSteps})`);
+    }
+    const k = Math.floor(this.T / this.originalSteps);
+    const origin = Array.from({ length: this.originalSteps }, (_, i) => (i + 1) * k - 1).reverse();
+    this.timesteps = linspace(0, origin.length, n, false).map((x) => origin[Math.floor(x)]);
+    this.index.reset();
+  }
+
+  scaleModelInput(sample: Tensor<'float32'>): Tensor<'float32'> {
+    return sample;
+  }
+
+  step(modelOutput: Tensor<'float32'>, timestep: number, sample: Tensor<'float32'>, generator?: NoiseGenerator): Tensor<'float32'> {
+    checkSameShape(modelOutput, sample, LCMScheduler.className);
+    const i = this.index.current(this.timesteps, timestep, LCMScheduler.className);
+    const last = i === this.timesteps.length - 1;
+    if (!last && !generator) throw new UsageError(`${LCMScheduler.className}.step needs the generator: it draws noise on every step but the last`);
+    const prevT = last ? timestep : this.timesteps[i + 1];
+    const a = this.alphasCumprod[timestep];
+    const ap = prevT >= 0 ? this.alphasCumprod[prevT] : this.finalAlphaCumprod;
+    const sa = sqrtF(a);
+    const sb = sqrtF(f(1 - a));
+    const { cSkip, cOut } = this.boundaryScalings(timestep);
+    const m = modelOutput.data;
+    const s = sample.data;
+    const clip = this.clipRange;
+    const denoised = s.map((v, k) => {
+      let x0 = this.prediction === 'epsilon' ? f(f(v - f(sb * m[k])) / sa) : f(f(sa * v) - f(sb * m[k]));
+      if (clip !== null) x0 = Math.min(Math.max(x0, -clip), clip);
+      return f(f(cOut * x0) + f(cSkip * v));
+    });
+    this.index.advance();
+    if (last) return mapElements(sample, (k) => denoised[k]);
+    const noise = generator!.randn(modelOutput.dims).data;
+    const sap = sqrtF(ap);
+    const sbp = sqrtF(f(1 - ap));
+    return mapElements(sample, (k) => f(f(sap * denoised[k]) + f(sbp * noise[k])));
+  }
+
+  /** c_skip, c_out of the consistency parameterization, float32 from the int64 timestep tensor. */
+  private boundaryScalings(timestep: number): { cSkip: number; cOut: number } {
+    const scaled = f(f(timestep) * f(this.timestepScaling));
+    const denom = f(f(scaled * scaled) + SIGMA_DATA_SQ);
+    // `0.25 / tensor` is reciprocal(tensor) * 0.25 in torch.
+    return { cSkip: f(f(1 / denom) * SIGMA_DATA_SQ), cOut: f(scaled / sqrtF(denom)) };
+  }
+}

@@ -9,6 +9,7 @@ import { ConfigReader, PREDICTION_TYPES, TIMESTEP_SPACINGS, type PredictionType,
 import { checkSameShape, f, mapElements, sqrtF } from './ops.ts';
 import { leadingTimesteps, linspaceTimesteps, trailingTimesteps } from './spacing.ts';
 import { roundHalfEven } from './numpy-like.ts';
+import { indexForTimestep } from './step-index.ts';
 
 export const DDIM_DEFAULTS: Readonly<SchedulerConfig> = {
   num_train_timesteps: 1000,
@@ -79,6 +80,7 @@ export class DDIMScheduler implements Scheduler {
 
   step(modelOutput: Tensor<'float32'>, timestep: number, sample: Tensor<'float32'>): Tensor<'float32'> {
     checkSameShape(modelOutput, sample, DDIMScheduler.className);
+    indexForTimestep(this.timesteps, timestep, DDIMScheduler.className);
     const prevTimestep = timestep - Math.floor(this.T / this.numInferenceSteps);
     const alphaProdT = this.alphasCumprod[timestep];
     const alphaProdPrev = prevTimestep >= 0 ? this.alphasCumprod[prevTimestep] : this.finalAlphaCumprod;

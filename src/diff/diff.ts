@@ -1,0 +1,83 @@
+/**
+ * `lockstep diff A B`: metrics of two .npy files, or of every tensor two
+ * trace folders both hold (like TPU-MLIR's npz_tool compare, with lockstep's
+ * metrics). Tensors only one side holds are listed, not failed.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { UsageError } from '../errors.ts';
+import { compareTensors, type MetricSet } from '../metrics/index.ts';
+import { readNpy } from '../tensor/npy.ts';
+import { TraceReader } from '../trace/reader.ts';
+
+export interface DiffRow {
+  tensor: string;
+  metrics: MetricSet;
+}
+
+export interface DiffResult {
+  rows: DiffRow[];
+  onlyInA: string[];
+  onlyInB: string[];
+}
+
+export function diffPaths(a: string, b: string): DiffResult {
+  const kind = (p: string) => {
+    if (!existsSync(p)) throw new UsageError(`${p}: no such file or folder`);
+    return statSync(p).isDirectory() ? 'dir' : 'file';
+  };
+  const [ka, kb] = [kind(a), kind(b)];
+  if (ka !== kb) throw new UsageError(`cannot diff a ${ka === 'dir' ? 'folder' : 'file'} (${a}) with a ${kb === 'dir' ? 'folder' : 'file'} (${b}): give two .npy files or two trace folders`);
+  if (ka === 'file') return { rows: [{ tensor: 'tensor', metrics: compareTensors(readNpy(a), readNpy(b), `${a} vs ${b}`) }], onlyInA: [], onlyInB: [] };
+  return diffTraces(new TraceReader(a), new TraceReader(b));
+}
+
+function diffTraces(a: TraceReader, b: TraceReader): DiffResult {
+  const namesA = npyNames(a.dir);
+  const namesB = new Set(npyNames(b.dir));
+  const rows: DiffRow[] = [];
+  for (const name of namesA.filter((n) => namesB.has(n))) {
+    const ta = a.get(name)!;
+    const tb = b.get(name)!;
+    if (ta.data.length !== tb.data.length) throw new UsageError(`${name}: shapes differ between the traces ([${ta.dims}] vs [${tb.dims}])`);
+    rows.push({ tensor: name, metrics: compareTensors(ta, { ...tb, dims: ta.dims }, name) });
+  }
+  const setA = new Set(namesA);
+  return { rows, onlyInA: namesA.filter((n) => !namesB.has(n)), onlyInB: [...namesB].filter((n) => !setA.has(n)) };
+}
+
+/** Every .npy below the folder, as trace names (no extension), in execution order. */
+function npyNames(root: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir).sort()) {
+      const p = join(dir, entry);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (entry.endsWith('.npy')) out.push(relative(root, p).replace(/\.npy$/, ''));
+    }
+  };
+  walk(root);
+  const rank = (n: string) => (n.startsWith('text/') ? 0 : n.startsWith('latents/') ? 1 : n.startsWith('steps/') ? 2 : 3);
+  return out.sort((x, y) => rank(x) - rank(y) || x.localeCompare(y));
+}
+
+export function formatDiffTable(result: DiffResult): string {
+  const header = ['tensor', 'cosine', 'L1', 'maxAbs', 'RMSE', 'relL2', 'SQNR dB', 'NaN/Inf (cand)'];
+  const fmt = (x: number) => (Number.isFinite(x) ? (Math.abs(x) >= 1e-3 && Math.abs(x) < 1e4 ? x.toPrecision(6) : x.toExponential(3)) : String(x));
+  const lines = result.rows.map(({ tensor, metrics: m }) => [
+    tensor,
+    m.cosine.toFixed(8),
+    fmt(m.l1),
+    fmt(m.maxAbs),
+    fmt(m.rmse),
+    fmt(m.relL2),
+    fmt(m.sqnr),
+    `${m.nanCount.candidate}/${m.infCount.candidate}`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const row = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const out = [row(header), widths.map((w) => '-'.repeat(w)).join('  '), ...lines.map(row)];
+  if (result.onlyInA.length) out.push(`only in A: ${result.onlyInA.join(', ')}`);
+  if (result.onlyInB.length) out.push(`only in B: ${result.onlyInB.join(', ')}`);
+  return out.join('\n') + '\n';
+}

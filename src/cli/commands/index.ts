@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerDemo } from './demo.ts';
 import { registerGenerate } from './generate.ts';
 import { registerCompare } from './compare.ts';
+import { registerDiff } from './diff.ts';
 import { registerTokenize } from './tokenize.ts';
 import { registerNoise } from './noise.ts';
 import { registerForge } from './forge.ts';
@@ -14,6 +15,7 @@ export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerDemo,
   registerGenerate,
   registerCompare,
+  registerDiff,
   registerTokenize,
   registerNoise,
   registerForge,

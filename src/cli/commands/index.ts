@@ -9,6 +9,7 @@ import { registerForge } from './forge.ts';
 import { registerReport } from './report.ts';
 import { registerExportInputs } from './export-inputs.ts';
 import { registerImportOutputs } from './import-outputs.ts';
+import { registerRepeat } from './repeat.ts';
 
 /** Each command module exports a function that adds itself to the program; one line each, in help order. */
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
@@ -22,4 +23,5 @@ export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerReport,
   registerExportInputs,
   registerImportOutputs,
+  registerRepeat,
 ];

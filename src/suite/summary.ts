@@ -1,0 +1,50 @@
+/** The Markdown summary for $GITHUB_STEP_SUMMARY: one row per case, then each failure in one line. */
+import { isAbsolute, relative } from 'node:path';
+import { describeFailure, gateFamilies } from './families.ts';
+import type { CaseResult } from './run.ts';
+
+export function renderSummary(suiteName: string, results: readonly CaseResult[], suiteFile: string): string {
+  const passed = results.filter((r) => r.report?.verdict === 'pass' && !r.error).length;
+  const status = passed === results.length ? '✅ pass' : results.some((r) => r.error) ? '⚠️ could not run' : '❌ fail';
+  const lines = [
+    `## lockstep \`${suiteName}\`: ${status} (${passed}/${results.length} cases pass)`,
+    '',
+    `Suite: \`${suiteFile}\``,
+    '',
+    '| case | verdict | first divergence | failing gates | report |',
+    '| --- | --- | --- | --- | --- |',
+    ...results.map(row),
+  ];
+  const details = results.flatMap(detail);
+  if (details.length) lines.push('', '### Failures', '', ...details);
+  return lines.join('\n') + '\n';
+}
+
+function row(r: CaseResult): string {
+  const report = `\`${shortPath(r.reportDir)}/report.html\``;
+  if (r.error || !r.report) return `| ${r.name} | ${r.stale ? '⚠️ stale golden' : '⚠️ could not run'} | | | ${report} |`;
+  const failing = gateFamilies(r.report.gates).filter((f) => f.failures.length);
+  const verdict = r.report.verdict === 'pass' ? '✅ pass' : '❌ fail';
+  const div = r.report.firstDivergentStep === null ? '—' : `step ${r.report.firstDivergentStep}`;
+  const names = failing.slice(0, 3).map((f) => `\`${f.key}\``).join(', ') + (failing.length > 3 ? ` +${failing.length - 3} more` : '');
+  return `| ${r.name} | ${verdict} | ${div} | ${names || '—'} | ${report} |`;
+}
+
+function detail(r: CaseResult): string[] {
+  if (r.error) return [`- **${r.name}**: ${oneLine(r.error)}`];
+  if (!r.report || r.report.verdict === 'pass') return [];
+  const failing = gateFamilies(r.report.gates).filter((f) => f.failures.length);
+  const gateLines = failing.map((f) => `- **${r.name}**: \`${describeFailure(f.failures[0])}\`${f.failures.length > 1 ? ` (${f.failures.length} steps fail)` : ''}`);
+  if (!r.report.complete) gateLines.unshift(`- **${r.name}**: run incomplete: ${oneLine(r.report.error ?? '')}`);
+  return gateLines;
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ').replace(/\|/g, '\\|');
+}
+
+/** Relative to the working directory when inside it (CI logs), else absolute. */
+function shortPath(p: string): string {
+  const rel = relative(process.cwd(), p);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : p;
+}

@@ -7,6 +7,8 @@ import { registerTokenize } from './tokenize.ts';
 import { registerNoise } from './noise.ts';
 import { registerForge } from './forge.ts';
 import { registerReport } from './report.ts';
+import { registerRun } from './run.ts';
+import { registerGolden } from './golden.ts';
 import { registerExportInputs } from './export-inputs.ts';
 import { registerImportOutputs } from './import-outputs.ts';
 import { registerRepeat } from './repeat.ts';
@@ -21,6 +23,8 @@ export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerNoise,
   registerForge,
   registerReport,
+  registerRun,
+  registerGolden,
   registerExportInputs,
   registerImportOutputs,
   registerRepeat,

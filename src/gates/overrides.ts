@@ -66,11 +66,13 @@ function parseValue(key: string, raw: unknown, source: string): number | null {
   return value;
 }
 
-/** Reads a thresholds file: nested like report.json's `thresholds`, or flat `{"KEY": value}`, or a mix. */
+/** Reads a thresholds file: nested like report.json's `thresholds`, or flat `{"KEY": value}`, or a mix; a top-level `calibration` block is ignored. */
 export function loadThresholdsFile(path: string): ThresholdOverride[] {
   const json = readPythonJson(path);
   if (!isPlainObject(json)) throw new UsageError(`${path}: expected a JSON object of thresholds`);
-  return flatten(json, '').map(([key, value]) => checkedOverride(key, value, path));
+  // `calibration` records how `lockstep calibrate` derived the bounds: metadata, not a threshold.
+  const { calibration: _calibration, ...bounds } = json;
+  return flatten(bounds, '').map(([key, value]) => checkedOverride(key, value, path));
 }
 
 function flatten(obj: Record<string, unknown>, prefix: string): Array<[string, unknown]> {

@@ -2,6 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    setupFiles: ['src/testing/matchers.ts'],
     include: ['src/**/*.test.ts', 'suites/**/*.test.ts', 'test/**/*.test.ts'],
     // ONNX Runtime sessions and model forging are CPU-heavy; CI has 2 cores.
     pool: 'forks',

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
 import type { BackendOptions } from '../models/backend.ts';
+import type { OnnxStableDiffusion } from '../models/sd-model.ts';
 import { isModelFolder } from '../models/layout.ts';
 import type { PipelineSettings } from '../pipeline/settings.ts';
 import type { BuildInfo } from '../report/schema.ts';
@@ -46,18 +47,26 @@ export async function openSide(spec: BuildSpec, settings: PipelineSettings): Pro
 const COMPONENT_KEYS = { text_encoder: 'textEncoder', unet: 'unet', vae_decoder: 'vaeDecoder' } as const;
 
 export function buildInfo(side: Side, spec: BuildSpec, label: string): BuildInfo {
-  const info: BuildInfo = { label: spec.label ?? label, kind: side.kind, path: resolve(spec.path), backend: null, signatures: {} };
-  if (side instanceof LiveSide) {
-    const b = side.model.onnx.backend;
-    info.backend = {
+  if (side instanceof LiveSide) return liveBuildInfo(side.model.onnx, spec, label);
+  return { label: spec.label ?? label, kind: side.kind, path: resolve(spec.path), backend: null, signatures: {} };
+}
+
+export function liveBuildInfo(onnx: OnnxStableDiffusion, spec: BuildSpec, label: string): BuildInfo {
+  const b = onnx.backend;
+  const info: BuildInfo = {
+    label: spec.label ?? label,
+    kind: 'model',
+    path: resolve(spec.path),
+    backend: {
       providers: b.executionProviders,
       graphOptimizationLevel: b.graphOptimizationLevel,
       intraOpThreads: b.intraOpThreads || null,
       interOpThreads: b.interOpThreads || null,
-    };
-    for (const [name, sig] of Object.entries(side.model.onnx.signatures())) {
-      info.signatures[COMPONENT_KEYS[name as keyof typeof COMPONENT_KEYS]] = sig;
-    }
+    },
+    signatures: {},
+  };
+  for (const [name, sig] of Object.entries(onnx.signatures())) {
+    info.signatures[COMPONENT_KEYS[name as keyof typeof COMPONENT_KEYS]] = sig;
   }
   return info;
 }

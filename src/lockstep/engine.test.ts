@@ -106,6 +106,19 @@ describe('runLockstep', () => {
     expect(report.steps[3].freeRunning.latents!.maxAbs).toBeGreaterThan(0);
   });
 
+  it('sequential mode (one build loaded at a time) gives the same metrics as the side-by-side run', async () => {
+    const candidate = copyModelFolder(model);
+    addToUnetOutput(candidate, Float32Array.from({ length: 256 }, (_, i) => 1e-3 * Math.cos(i)), [1, 4, 8, 8]);
+    const together = await compare(candidate);
+    const sequential = await compare(candidate, { sequential: true });
+    expect(sequential.steps).toEqual(together.steps);
+    expect(sequential.final).toEqual(together.final);
+    expect(sequential.components).toEqual(together.components);
+    expect(sequential.builds.reference.kind).toBe('model');
+    expect(sequential.builds.reference.backend).toEqual(together.builds.reference.backend);
+    expect(sequential.findings.some((f) => /sequential mode/.test(f.message))).toBe(true);
+  });
+
   it('a NaN injected at a known step is reported at that step', async () => {
     const timesteps = referenceTrace.timesteps();
     const candidate = copyModelFolder(model);

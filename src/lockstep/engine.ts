@@ -18,7 +18,8 @@ import { writeReport } from '../report/write.ts';
 import { writeNpy } from '../tensor/npy.ts';
 import { writeFileAtomic } from '../util/fs.ts';
 import { LOCKSTEP_VERSION, ORT_VERSION } from '../version.ts';
-import { type BuildSpec, buildInfo, openSide } from './builds.ts';
+import { type BuildSpec, buildInfo, buildKind, openSide } from './builds.ts';
+import { type RecordedReference, recordReference } from './sequential.ts';
 import { compareOptional, freeRunningRecord, identical, stepRecord, teacherForcedRecord } from './compare-step.ts';
 import { signatureFindings } from './signature-diff.ts';
 import { type FinalTensors, LiveSide, type Side, type StepTensors, type TextTensors, encodeIdsLikePipeline } from './sides.ts';
@@ -31,6 +32,8 @@ export interface LockstepOptions {
   reportDir: string;
   signal?: AbortSignal;
   onStep?: (done: number, total: number) => void;
+  /** Load one build at a time: run a live reference to a trace first, then the candidate against it. */
+  sequential?: boolean;
 }
 
 export class Interrupted extends Error {
@@ -43,25 +46,30 @@ export async function runLockstep(opts: LockstepOptions): Promise<ReportDocument
   const sides: Side[] = [];
   let report: ReportDocument | null = null;
   let judged: ReportDocument | null = null;
+  let referenceOrtSeconds = 0;
   // The working document is filled in place; each save writes a judged copy.
   const save = async (html: boolean) => {
     if (!report) return;
-    const ortSeconds = sides.reduce((s, side) => s + (side.clock?.seconds ?? 0), 0);
+    const ortSeconds = referenceOrtSeconds + sides.reduce((s, side) => s + (side.clock?.seconds ?? 0), 0);
     report.timing = { wallSeconds: (performance.now() - started) / 1000, ortSeconds };
     judged = await writeReport(opts.reportDir, report, { html });
   };
   try {
-    const ref = await openSide(opts.reference, opts.settings);
+    const recorded = opts.sequential && buildKind(opts.reference.path) === 'model' ? await recordReference(opts.reference, opts.settings, opts.reportDir) : null;
+    const settings = recorded?.settings ?? opts.settings;
+    const ref = await openSide(recorded?.spec ?? opts.reference, settings);
     sides.push(ref);
-    const cand = await openSide(opts.candidate, opts.settings);
+    const cand = await openSide(opts.candidate, settings);
     sides.push(cand);
     report = newReport({
-      builds: { reference: buildInfo(ref, opts.reference, 'reference'), candidate: buildInfo(cand, opts.candidate, 'candidate') },
-      pipeline: resolvedSettings(ref, cand, opts.settings),
+      builds: { reference: recorded?.info ?? buildInfo(ref, opts.reference, 'reference'), candidate: buildInfo(cand, opts.candidate, 'candidate') },
+      pipeline: resolvedSettings(ref, cand, settings),
       thresholds: opts.thresholds,
       versions: { lockstep: LOCKSTEP_VERSION, onnxruntime: ORT_VERSION },
     });
     report.findings.push(...signatureFindings(report.builds.reference.signatures, report.builds.candidate.signatures));
+    if (recorded) report.findings.push(sequentialNote(recorded));
+    referenceOrtSeconds = recorded?.ortSeconds ?? 0;
     await save(false);
     await compareRun(ref, cand, report, opts, () => save(false));
     report.complete = true;
@@ -150,6 +158,15 @@ async function saveArtifacts(dir: string, rf: FinalTensors, cf: FinalTensors): P
     if (f.image) writeFileAtomic(join(dir, 'images', `${side}.png`), await encodePng(f.image));
     if (f.latents) writeNpy(join(dir, 'tensors', `final_latents.${side}.npy`), f.latents);
   }
+}
+
+function sequentialNote(r: RecordedReference): Finding {
+  return {
+    kind: 'note',
+    severity: 'info',
+    source: 'engine',
+    message: `sequential mode: the reference ran first (${r.seconds.toFixed(2)} s, of which ONNX Runtime ${r.ortSeconds.toFixed(2)} s), streamed to ${r.spec.path}, and was replayed against the candidate; only one build was loaded at a time`,
+  };
 }
 
 function resolvedSettings(ref: Side, cand: Side, requested: PipelineSettings): PipelineSettings {

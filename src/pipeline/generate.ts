@@ -5,7 +5,7 @@ import { TraceWriter } from '../trace/writer.ts';
 import { FINAL } from '../trace/names.ts';
 import { LOCKSTEP_VERSION } from '../version.ts';
 import { encodePng } from './image.ts';
-import { loadPipelineModel } from './load.ts';
+import { type LoadedModel, loadPipelineModel } from './load.ts';
 import type { PipelineSettings } from './settings.ts';
 import { type FinalResult, Text2ImgRun } from './text2img.ts';
 
@@ -17,6 +17,10 @@ export interface GenerateOptions {
   traceDir?: string;
   onStep?: (done: number, total: number) => void;
   onWarning?: (message: string) => void;
+  /** Called once the model is open (e.g. to read its signatures before it is released). */
+  onLoaded?: (model: LoadedModel) => void;
+  /** The settings with defaults resolved (e.g. the model's own scheduler). */
+  onSettings?: (settings: PipelineSettings) => void;
 }
 
 export interface GenerateResult extends FinalResult {
@@ -28,11 +32,13 @@ export interface GenerateResult extends FinalResult {
 export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
   const start = performance.now();
   const model = await loadPipelineModel(opts.model, opts.backend);
+  opts.onLoaded?.(model);
   let trace: TraceWriter | undefined;
   const run = new Text2ImgRun(model, opts.settings, {
     tensor: (name, t) => trace?.put(name, t),
     warning: opts.onWarning,
   });
+  opts.onSettings?.(run.settings);
   if (opts.traceDir) trace = new TraceWriter(opts.traceDir, traceMeta(opts.model, run.settings, model.schedulerConfig));
   try {
     const result = await run.runAll((done, total) => {

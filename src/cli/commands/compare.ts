@@ -16,6 +16,7 @@ type CompareFlags = PipelineFlagValues & Record<string, string | undefined> & {
   threshold?: string[];
   thresholds?: string;
   quiet?: boolean;
+  sequential?: boolean;
 };
 
 export function registerCompare(program: Command): void {
@@ -25,6 +26,7 @@ export function registerCompare(program: Command): void {
     .requiredOption('--reference <path>', 'model folder or recorded trace folder (the build trusted)')
     .requiredOption('--candidate <path>', 'model folder or recorded trace folder (the build under test)')
     .requiredOption('--report <dir>', 'where report.json, report.md and report.html go')
+    .option('--sequential', 'load one build at a time (run the reference to a trace on disk first, then the candidate against it): for large models on machines with little memory')
     .option('--quiet', 'no progress output');
   addPipelineFlags(cmd, false);
   addBackendFlags(cmd, 'ref');
@@ -45,6 +47,7 @@ export function registerCompare(program: Command): void {
         thresholds: thresholdsFromFlags(opts),
         reportDir: opts.report,
         signal: controller.signal,
+        sequential: Boolean(opts.sequential),
         onStep: (done, total) => progress.update(done, total),
       });
       progress.stop();

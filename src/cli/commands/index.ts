@@ -12,6 +12,7 @@ import { registerGolden } from './golden.ts';
 import { registerExportInputs } from './export-inputs.ts';
 import { registerImportOutputs } from './import-outputs.ts';
 import { registerRepeat } from './repeat.ts';
+import { registerCalibrate } from './calibrate.ts';
 
 /** Each command module exports a function that adds itself to the program; one line each, in help order. */
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
@@ -28,4 +29,5 @@ export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerExportInputs,
   registerImportOutputs,
   registerRepeat,
+  registerCalibrate,
 ];

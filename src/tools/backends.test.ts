@@ -1,0 +1,48 @@
+/** Backend builds through `compare`: providers this binary lacks, and optimization levels as builds. */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../cli/main.ts';
+import { ensureTinyModel } from '../forge/cache.ts';
+
+const RUN = ['--prompt', 'a teapot', '--seed', '2', '--steps', '3', '--height', '64', '--width', '64', '--quiet'];
+const dir = mkdtempSync(join(tmpdir(), 'lockstep-backends-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function cli(args: string[]): Promise<{ code: number; stderr: string }> {
+  let stderr = '';
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((stderr += String(s)), true));
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  try {
+    return { code: await main(['node', 'lockstep', ...args]), stderr };
+  } finally {
+    err.mockRestore();
+    out.mockRestore();
+  }
+}
+
+describe('compare across backend builds', () => {
+  it('a provider not in this onnxruntime-node binary is explained (exit 2)', async () => {
+    const model = await ensureTinyModel(0);
+    const r = await cli(['compare', '--reference', model, '--candidate', model, '--cand-provider', 'cuda', '--report', join(dir, 'cuda'), ...RUN]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/execution provider 'cuda' is not available in this onnxruntime-node build/);
+    expect(r.stderr).toMatch(/model\.onnx/);
+  });
+
+  it('the same model under opt level all vs extended runs and records both backends', async () => {
+    const model = await ensureTinyModel(0);
+    const report = join(dir, 'opt');
+    const r = await cli(['compare', '--reference', model, '--candidate', model, '--ref-opt-level', 'extended', '--cand-opt-level', 'all', '--ref-threads', '1', '--cand-threads', '2', '--report', report, ...RUN]);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(readFileSync(join(report, 'report.json'), 'utf8'));
+    expect(doc.complete).toBe(true);
+    expect(doc.builds.reference.backend).toEqual({ providers: ['cpu'], graphOptimizationLevel: 'extended', intraOpThreads: 1, interOpThreads: null });
+    expect(doc.builds.candidate.backend).toEqual({ providers: ['cpu'], graphOptimizationLevel: 'all', intraOpThreads: 2, interOpThreads: null });
+    // `all` rewrites the convolution layouts: close, but not bit-identical to `extended` (ENV-NOTES).
+    const tf = doc.steps[0].teacherForced.noisePred;
+    expect(tf.maxAbs).toBeGreaterThan(0);
+    expect(tf.relL2).toBeLessThan(1e-4);
+  });
+});

@@ -6,6 +6,7 @@ import { registerDiff } from './diff.ts';
 import { registerTokenize } from './tokenize.ts';
 import { registerNoise } from './noise.ts';
 import { registerForge } from './forge.ts';
+import { registerForgeVariant } from './forge-variant.ts';
 import { registerReport } from './report.ts';
 import { registerRun } from './run.ts';
 import { registerGolden } from './golden.ts';
@@ -23,6 +24,7 @@ export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerTokenize,
   registerNoise,
   registerForge,
+  registerForgeVariant,
   registerReport,
   registerRun,
   registerGolden,

@@ -1,0 +1,96 @@
+/** Suite files: errors name the file and the key (exit 2), gates map onto thresholds, shards split cases. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../cli/main.ts';
+import { loadSuite } from './load.ts';
+import { parseShard, selectCases } from './select.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'lockstep-suite-'));
+const BASE = `name: s
+reference: { model: "builtin:tiny" }
+candidate: { model: "builtin:tiny" }
+cases:
+  - { name: a, steps: 3, height: 64, width: 64 }
+  - { name: b, seed: 2 }
+  - { name: c }
+`;
+
+function suiteFile(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+async function runCli(args: string[]): Promise<{ code: number; stderr: string }> {
+  let stderr = '';
+  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((stderr += String(s)), true));
+  try {
+    return { code: await main(['node', 'lockstep', ...args]), stderr };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('suite errors name the file and the key, exit 2', () => {
+  it('a malformed gate names gates[i]', async () => {
+    const f = suiteFile('gate.yaml', `${BASE}gates:\n  - cosine >= 0.99\n  - teacherForced.noisePred.cosine <= 0.999\n`);
+    const r = await runCli(['run', f, '--reports', join(dir, 'r')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${f}: gates[1]`);
+    expect(r.stderr).toContain('cosine gates take ">="');
+  });
+
+  it('an unparsable gate and an unknown gate key are named', () => {
+    expect(() => loadSuite(suiteFile('g2.yaml', `${BASE}gates: ["cosine 0.9"]\n`))).toThrow(/g2\.yaml: gates\[0\]: "cosine 0\.9" is not a gate/);
+    expect(() => loadSuite(suiteFile('g3.yaml', `${BASE}gates: ["teacherForced.bogus.cosine >= 1"]\n`))).toThrow(/gates\[0\]: unknown gate key "teacherForced\.bogus\.cosine"/);
+  });
+
+  it('an unknown key is named with its path', async () => {
+    const f = suiteFile('unknown.yaml', BASE.replace('{ name: b, seed: 2 }', '{ name: b, sed: 2 }'));
+    const r = await runCli(['run', f]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${f}: unknown key "cases[1].sed"`);
+  });
+
+  it('a bad value names file and key path', () => {
+    const f = suiteFile('steps.yaml', BASE.replace('steps: 3', 'steps: -1'));
+    expect(() => loadSuite(f)).toThrow(`${f}: cases[0].steps: expected a positive integer`);
+    const g = suiteFile('hw.yaml', BASE.replace('height: 64', 'height: 60'));
+    expect(() => loadSuite(g)).toThrow(`${g}: cases[0].height: expected a positive multiple of 8`);
+  });
+
+  it('a missing model names the side and key', async () => {
+    const f = suiteFile('missing.yaml', BASE.replace('candidate: { model: "builtin:tiny" }', 'candidate: { model: "no-such-model" }'));
+    const r = await runCli(['run', f, '--reports', join(dir, 'r')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${f}: candidate.model: no such model folder: ${join(dir, 'no-such-model')}`);
+  });
+
+  it('a build needs exactly one of model or trace', () => {
+    const f = suiteFile('both.yaml', BASE.replace('reference: { model: "builtin:tiny" }', 'reference: { model: "builtin:tiny", trace: "t" }'));
+    expect(() => loadSuite(f)).toThrow(`${f}: reference: expected exactly one of "model" or "trace"`);
+  });
+});
+
+describe('suite contents', () => {
+  it('gates override the default thresholds; defaults fill the cases', () => {
+    const s = loadSuite(suiteFile('ok.yaml', `${BASE}defaults: { prompt: hi, steps: 4 }\ngates: ["cosine >= 0.5", "final.image.psnr >= 30", "teacherForced.noisePred.relL2 off"]\n`));
+    expect(s.thresholds.teacherForced.noisePred.cosine).toBe(0.5);
+    expect(s.thresholds.freeRunning.latents.cosine).toBe(0.5);
+    expect(s.thresholds.final.image.psnr).toBe(30);
+    expect(s.thresholds.teacherForced.noisePred.relL2).toBeNull();
+    expect(s.cases.map((c) => [c.settings.steps, c.settings.prompt, c.settings.seed])).toEqual([[3, 'hi', 0], [4, 'hi', 2], [4, 'hi', 0]]);
+  });
+
+  it('shards deal cases round-robin and reject bad specs', () => {
+    const s = loadSuite(suiteFile('sh.yaml', BASE));
+    expect(selectCases(s, [], parseShard('1/2')).map((c) => c.name)).toEqual(['a', 'c']);
+    expect(selectCases(s, [], parseShard('2/2')).map((c) => c.name)).toEqual(['b']);
+    expect(() => parseShard('3/2')).toThrow(/--shard 3\/2/);
+    expect(() => selectCases(s, ['zz'])).toThrow(/--case zz: .* has no such case/);
+  });
+});

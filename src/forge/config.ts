@@ -1,7 +1,6 @@
 /**
  * Hyper-parameters of a forged pipeline. A preset is just a different value of
- * these types given to the same builders (a future `sd15` preset: channels
- * 320/640/1280/1280, 768-wide text, 12 layers, external data).
+ * these types given to the same builders (`TINY`, `SD15`; `PRESETS` by name).
  */
 
 export interface TextEncoderConfig {
@@ -94,3 +93,25 @@ export const TINY: PipelineConfig = {
   },
   externalData: false,
 };
+
+/**
+ * Stable Diffusion 1.5's real shapes (runwayml/stable-diffusion-v1-5 configs):
+ * ~123M text-encoder, ~860M U-Net, ~49M VAE-decoder parameters. The U-Net is
+ * ~3.4 GB as float32, past protobuf's 2 GB limit, hence external data.
+ */
+export const SD15: PipelineConfig = {
+  preset: 'sd15',
+  textEncoder: { ...TINY.textEncoder, hiddenSize: 768, intermediateSize: 3072, layers: 12, heads: 12 },
+  unet: {
+    ...TINY.unet,
+    blockOutChannels: [320, 640, 1280, 1280],
+    downBlockAttention: [true, true, true, false],
+    crossAttentionDim: 768,
+    sampleSize: 64,
+  },
+  vae: { ...TINY.vae, blockOutChannels: [128, 256, 512, 512], layersPerBlock: 2, sampleSize: 512 },
+  externalData: true,
+};
+
+/** Presets by the name `lockstep forge tiny --preset` takes. */
+export const PRESETS: Readonly<Record<string, PipelineConfig>> = { tiny: TINY, sd15: SD15 };

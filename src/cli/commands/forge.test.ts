@@ -36,6 +36,11 @@ describe('lockstep forge tiny', () => {
     expect(existsSync(join(dir, 'bad'))).toBe(false);
   });
 
+  it('rejects an unknown --preset, listing the presets', async () => {
+    await expect(program().parseAsync(['forge', 'tiny', '--out', join(dir, 'bad'), '--preset', 'sdxl'], { from: 'user' })).rejects.toThrow(/--preset: expected one of tiny, sd15/);
+    expect(existsSync(join(dir, 'bad'))).toBe(false);
+  });
+
   it('lets other subcommands attach to the same forge command', () => {
     const p = program();
     forgeCommand(p).command('variant');

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.ts';
-import { forgeTiny } from '../../forge/tiny.ts';
+import { PRESETS } from '../../forge/config.ts';
+import { forgePipeline } from '../../forge/tiny.ts';
 
 /**
  * The `forge` command group. Returned so that other subcommands (`forge variant`)
@@ -12,18 +13,26 @@ export function forgeCommand(program: Command): Command {
   return program.command('forge').description('build Stable Diffusion pipelines as ONNX from seeded weights, and variants of them');
 }
 
-/** `lockstep forge tiny --out DIR [--seed N]`. */
+/** `lockstep forge tiny --out DIR [--seed N] [--preset tiny|sd15]`. */
 export function registerForge(program: Command): void {
   forgeCommand(program)
     .command('tiny')
     .description('forge the tiny SD 1.x pipeline (shapes of the reference tiny-sd, seeded weights) into a folder, byte-for-byte reproducibly')
     .requiredOption('--out <dir>', 'output folder (created; files in it are overwritten)')
     .option('--seed <n>', 'weight seed, a non-negative integer', '0')
-    .action((opts: { out: string; seed: string }) => {
+    .option('--preset <name>', `hyper-parameters: ${Object.keys(PRESETS).join(', ')} (sd15: SD 1.5's real shapes, ~4.1 GB, external data)`, 'tiny')
+    .action((opts: { out: string; seed: string; preset: string }) => {
       const seed = parseSeed(opts.seed);
-      const result = forgeTiny({ outDir: opts.out, seed });
-      process.stdout.write(`forged tiny pipeline (seed ${seed}, ${Object.keys(result.files).length} files) in ${result.outDir}\n`);
+      const config = parsePreset(opts.preset);
+      const result = forgePipeline({ outDir: opts.out, seed, config });
+      process.stdout.write(`forged ${config.preset} pipeline (seed ${seed}, ${Object.keys(result.files).length} files) in ${result.outDir}\n`);
     });
+}
+
+function parsePreset(name: string) {
+  const config = Object.hasOwn(PRESETS, name) ? PRESETS[name] : undefined;
+  if (!config) throw new UsageError(`--preset: expected one of ${Object.keys(PRESETS).join(', ')}, got "${name}"`);
+  return config;
 }
 
 function parseSeed(text: string): number {

@@ -1,20 +1,35 @@
 /** Filesystem helpers: nothing the project writes is ever left half-written. */
 import { mkdirSync, renameSync, writeFileSync, rmSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
+import { UsageError } from '../errors.ts';
 
 let counter = 0;
 
-/** Writes to a temporary sibling, then renames over the target. */
+/** Writes to a temporary sibling, then renames over the target; a filesystem error names `path` (exit 2, no stack). */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${counter++}`);
   try {
+    mkdirSync(dirname(path), { recursive: true });
     writeFileSync(tmp, data);
     renameSync(tmp, path);
   } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
+    removeQuietly(tmp);
+    throw cannotWrite(path, err);
   }
+}
+
+function removeQuietly(path: string): void {
+  try {
+    rmSync(path, { force: true });
+  } catch {
+    // The folder itself is unusable (e.g. its parent is a file): nothing was written.
+  }
+}
+
+function cannotWrite(path: string, err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (!code) return err;
+  return new UsageError(`${path}: cannot write (${(err as Error).message})`, { cause: err });
 }
 
 export function writeJsonAtomic(path: string, value: unknown): void {

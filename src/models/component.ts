@@ -12,6 +12,10 @@ import { type BackendOptions, explainProviderError, sessionOptions } from './bac
 import { type ComponentSignature, type TensorSignature, formatSignature, signatureOf } from './signature.ts';
 
 export type ComponentName = 'text_encoder' | 'unet' | 'vae_decoder';
+const FLOAT_DTYPES = ['float32', 'float16', 'float64'];
+// ORT's own log (e.g. a provider library that fails to load) goes straight to fd 2, unnamed and colored;
+// its errors reach lockstep as exceptions and are reported naming the file, so keep only fatal ones.
+ort.env.logLevel = 'fatal';
 
 /** Accumulates time spent inside ORT `run` calls (the bench compares it with wall time). */
 export class OrtClock {
@@ -52,6 +56,16 @@ export class OnnxComponent {
       `${this.file}: the ${this.name} model has no input ${missing.map((m) => `'${m}'`).join(', ')} ` +
         `(expected ${names.join(', ')} as in the diffusers/optimum ONNX layout; the model declares ${found})`,
     );
+  }
+
+  /** Checks that these inputs are declared float: a cast of latents to an integer type would silently truncate them. */
+  requireFloatInputs(names: readonly string[]): void {
+    for (const n of names) {
+      const dtype = this.input(n)?.dtype;
+      if (dtype && !FLOAT_DTYPES.includes(dtype)) {
+        throw new UsageError(`${this.file}: the ${this.name} input '${n}' is declared ${dtype}; expected a float type (float32, float16 or float64) as in the diffusers/optimum ONNX layout`);
+      }
+    }
   }
 
   /** Runs the model; feeds are cast to the declared dtypes. Returns outputs by name. */

@@ -44,6 +44,8 @@ export class OnnxStableDiffusion implements SdComponents {
     parts.text_encoder.requireInputs(['input_ids']);
     parts.unet.requireInputs(['sample', 'timestep', 'encoder_hidden_states']);
     parts.vae_decoder.requireInputs(['latent_sample']);
+    parts.unet.requireFloatInputs(['sample', 'encoder_hidden_states']);
+    parts.vae_decoder.requireFloatInputs(['latent_sample']);
     checkLatentChannels(parts.unet, layout.latentChannels);
     return new OnnxStableDiffusion(layout, backend, parts, clock);
   }
@@ -60,7 +62,9 @@ export class OnnxStableDiffusion implements SdComponents {
   async predictNoise(sample: Tensor<'float32'>, timestep: number, embeds: Tensor<'float32'>): Promise<UnetOutput> {
     const unet = this.parts.unet;
     const timestepFed = castTo(makeTensor('float64', timestepDims(unet), new Float64Array(timestepCount(unet)).fill(timestep)), unet.declaredDtype('timestep'));
-    const out = await unet.run({ sample, timestep: timestepFed, encoder_hidden_states: embeds });
+    const out = await unet.run({ sample, timestep: timestepFed, encoder_hidden_states: embeds }).catch((err: unknown) => {
+      throw channelHint(err, sample.dims[1], this.layout.latentChannels);
+    });
     return { noisePred: asFloat32(out.out_sample ?? firstOutput(out), 'unet out_sample'), timestepFed };
   }
 
@@ -91,6 +95,12 @@ function checkLatentChannels(unet: OnnxComponent, expected: number): void {
   if (typeof c === 'number' && c !== expected) {
     throw new UsageError(`${unet.file}: U-Net input 'sample' has ${c} channels, but the model folder's unet/config.json says in_channels ${expected}`);
   }
+}
+
+/** A failed U-Net call may come from a wrong unet/config.json in_channels, which sets the latents' channel count. */
+function channelHint(err: unknown, fed: number, configured: number): unknown {
+  if (!(err instanceof UsageError) || !/channel/i.test(err.message)) return err;
+  return new UsageError(`${err.message} (lockstep fed 'sample' with ${fed} channels, from unet/config.json in_channels ${configured})`, { cause: err });
 }
 
 function firstOutput(out: Record<string, Tensor>): Tensor {

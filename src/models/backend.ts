@@ -45,7 +45,9 @@ export function sessionOptions(b: BackendOptions): InferenceSession.SessionOptio
   const options: InferenceSession.SessionOptions = {
     executionProviders: b.executionProviders,
     graphOptimizationLevel: b.graphOptimizationLevel,
-    logSeverityLevel: 3,
+    // 4 = fatal only: every ORT error reaches lockstep as an exception and is reported naming the file;
+    // at 3 ORT also printed its own unnamed, colored copy of it on stderr.
+    logSeverityLevel: 4,
   };
   if (b.intraOpThreads) options.intraOpNumThreads = b.intraOpThreads;
   if (b.interOpThreads) options.interOpNumThreads = b.interOpThreads;

@@ -1,0 +1,78 @@
+/**
+ * One measured job in its own process, so its peak RSS is its own:
+ * `node --import tsx bench/child.ts '<json job>'` prints one JSON line.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PRESETS } from '../src/forge/config.ts';
+import { forgePipeline } from '../src/forge/tiny.ts';
+import { defaultThresholds } from '../src/gates/defaults.ts';
+import { runLockstep } from '../src/lockstep/engine.ts';
+import { DEFAULT_BACKEND } from '../src/models/backend.ts';
+import { generate } from '../src/pipeline/generate.ts';
+import { DEFAULT_SETTINGS, type PipelineSettings } from '../src/pipeline/settings.ts';
+
+export interface RunJob {
+  kind: 'generate' | 'compare';
+  model: string;
+  steps: number;
+  /** Image height and width in pixels. */
+  size: number;
+}
+export type Job = RunJob | { kind: 'forge'; preset: string; out: string; seed: number };
+
+const settings = (job: { steps: number; size: number }): PipelineSettings => ({
+  ...DEFAULT_SETTINGS,
+  prompt: 'a photograph of an astronaut riding a horse',
+  seed: 42,
+  steps: job.steps,
+  height: job.size,
+  width: job.size,
+});
+
+async function runGenerate(job: RunJob, tmp: string) {
+  const start = performance.now();
+  let firstStepSeconds = NaN;
+  const r = await generate({
+    model: job.model,
+    settings: settings(job),
+    backend: DEFAULT_BACKEND,
+    imageOut: join(tmp, 'image.png'),
+    onStep: (done) => {
+      if (done === 1) firstStepSeconds = (performance.now() - start) / 1000;
+    },
+  });
+  return { wallSeconds: r.wallSeconds, ortSeconds: r.ortSeconds, ortCalls: r.ortCalls, firstStepSeconds };
+}
+
+async function runCompare(job: RunJob, tmp: string) {
+  const build = { path: job.model, backend: DEFAULT_BACKEND };
+  const report = await runLockstep({
+    reference: build,
+    candidate: { ...build, label: 'candidate' },
+    settings: settings(job),
+    thresholds: defaultThresholds(),
+    reportDir: join(tmp, 'report'),
+  });
+  return { wallSeconds: report.timing!.wallSeconds, ortSeconds: report.timing!.ortSeconds, steps: report.steps.length };
+}
+
+async function main(job: Job): Promise<Record<string, unknown>> {
+  if (job.kind === 'forge') {
+    const start = performance.now();
+    const r = forgePipeline({ outDir: job.out, seed: job.seed, config: PRESETS[job.preset] });
+    return { wallSeconds: (performance.now() - start) / 1000, files: Object.keys(r.files).length };
+  }
+  const tmp = mkdtempSync(join(tmpdir(), 'lockstep-bench-'));
+  try {
+    return job.kind === 'generate' ? await runGenerate(job, tmp) : await runCompare(job, tmp);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+const job = JSON.parse(process.argv[2]) as Job;
+const result = await main(job);
+// maxRSS is in KiB on Linux.
+process.stdout.write(`${JSON.stringify({ ...result, peakRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`);

@@ -1,0 +1,129 @@
+/**
+ * `npm run bench`: timing ratios and memory of lockstep itself, measured in one
+ * run; prints them and writes reports/bench/bench.json. The sd15 part runs only
+ * with LOCKSTEP_BENCH_SD15=1 and ≥ 16 GB available (docs/benchmarks.md).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureTinyModel, MODELS_CACHE_DIR } from '../src/forge/cache.ts';
+import { FORGE_VERSION } from '../src/forge/version.ts';
+import type { Job } from './child.ts';
+import { availableMemory, machine, round } from './machine.ts';
+import { measureThroughput } from './throughput.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const OUT = join(ROOT, 'reports', 'bench', 'bench.json');
+const GiB = 2 ** 30;
+const SD15_MIN_FREE = 16e9;
+
+interface Figure {
+  name: string;
+  value: number;
+  unit: string;
+  target?: string;
+  met?: boolean;
+}
+
+const figures: Figure[] = [];
+function report(name: string, value: number, unit: string, target?: { text: string; ok: (v: number) => boolean }): void {
+  const f: Figure = { name, value: round(value, 4), unit, ...(target && { target: target.text, met: target.ok(value) }) };
+  figures.push(f);
+  const verdict = target ? `  (target ${target.text}: ${f.met ? 'met' : 'NOT met'})` : '';
+  process.stdout.write(`  ${name.padEnd(44)} ${String(round(value, 3)).padStart(10)} ${unit}${verdict}\n`);
+}
+
+/** Runs one job in a child process; returns its JSON result (with peakRssBytes). */
+function child(job: Job): Record<string, number> {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'child.ts'), JSON.stringify(job)], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 24,
+  });
+  const last = r.stdout.trim().split('\n').pop() ?? '';
+  if (r.status !== 0 || !last.startsWith('{')) throw new Error(`bench job ${job.kind} failed (exit ${r.status}): ${r.stdout}`);
+  return JSON.parse(last);
+}
+
+/** generate and compare ratios on one model; `tag` prefixes the figure names. */
+function pipelineFigures(tag: string, model: string, steps: number, size: number, overheadTarget?: number): void {
+  const gen = child({ kind: 'generate', model, steps, size });
+  const overhead = (gen.wallSeconds - gen.ortSeconds) / gen.wallSeconds;
+  report(`${tag} generate wall`, gen.wallSeconds, 's');
+  report(`${tag} generate ORT run() sum (${gen.ortCalls} calls)`, gen.ortSeconds, 's');
+  report(`${tag} generate wall / ORT`, gen.wallSeconds / gen.ortSeconds, '×');
+  report(`${tag} generate overhead`, 100 * overhead, '% of wall', overheadTarget === undefined ? undefined : { text: `≤ ${overheadTarget}%`, ok: (v) => v <= overheadTarget });
+  report(`${tag} time to first step`, gen.firstStepSeconds, 's');
+  const cmp = child({ kind: 'compare', model, steps, size });
+  report(`${tag} compare wall`, cmp.wallSeconds, 's');
+  report(`${tag} compare ORT run() sum`, cmp.ortSeconds, 's');
+  report(`${tag} compare wall / ORT`, cmp.wallSeconds / cmp.ortSeconds, '×', { text: '≤ 1.05×', ok: (v) => v <= 1.05 });
+  report(`${tag} generate peak RSS`, gen.peakRssBytes / GiB, 'GiB');
+  report(`${tag} compare peak RSS`, cmp.peakRssBytes / GiB, 'GiB');
+}
+
+async function tiny(): Promise<void> {
+  process.stdout.write('tiny model (10 steps, 128×128, guidance 7.5)\n');
+  const model = await ensureTinyModel(0);
+  pipelineFigures('tiny', model, 10, 128);
+  const rss10 = child({ kind: 'compare', model, steps: 10, size: 128 }).peakRssBytes;
+  const rss50 = child({ kind: 'compare', model, steps: 50, size: 128 }).peakRssBytes;
+  report('tiny compare peak RSS, 10 steps', rss10 / GiB, 'GiB');
+  report('tiny compare peak RSS, 50 steps', rss50 / GiB, 'GiB');
+  report('tiny compare peak RSS 50 / 10 steps', rss50 / rss10, '×', { text: '≤ 1.10× (flat)', ok: (v) => v <= 1.1 });
+}
+
+function metrics(): void {
+  process.stdout.write('compareTensors vs Float32Array.prototype.set on the same two float32 tensors\n');
+  for (const [label, n] of [['1×4×64×64', 4 * 64 * 64], ['16M elements', 16 * 2 ** 20]] as const) {
+    const t = measureThroughput(n);
+    report(`compareTensors ${label}`, t.compareGBps, 'GB/s');
+    report(`copy ${label}`, t.copyGBps, 'GB/s');
+    report(`compare / copy ${label}`, 100 * t.ratio, '%', { text: '≥ 50%', ok: (v) => v >= 50 });
+  }
+}
+
+/** Why the sd15 part is skipped, or undefined when it runs. */
+function sd15SkipReason(): string | undefined {
+  if (process.env.LOCKSTEP_BENCH_SD15 !== '1') return 'LOCKSTEP_BENCH_SD15 is not 1 (set it to run the SD 1.5-sized bench: ~4 GB on disk, ≥ 16 GB RAM, minutes)';
+  const free = availableMemory();
+  if (free < SD15_MIN_FREE) return `only ${(free / 1e9).toFixed(1)} GB of memory available, the sd15 bench needs ≥ 16 GB`;
+  return undefined;
+}
+
+function sd15(): void {
+  const size = Number(process.env.LOCKSTEP_BENCH_SD15_SIZE ?? 512);
+  process.stdout.write(`sd15 preset (1 step, ${size}×${size}, guidance 7.5)\n`);
+  const model = join(MODELS_CACHE_DIR, `sd15-seed0-v${FORGE_VERSION}`);
+  if (existsSync(join(model, 'forge.json'))) {
+    process.stdout.write(`  forge: reusing ${model} (delete it to measure the forge again)\n`);
+  } else {
+    const tmp = `${model}.tmp-${process.pid}`;
+    const f = child({ kind: 'forge', preset: 'sd15', out: tmp, seed: 0 });
+    renameSync(tmp, model);
+    report('sd15 forge wall', f.wallSeconds, 's');
+    report('sd15 forge peak RSS', f.peakRssBytes / GiB, 'GiB');
+  }
+  pipelineFigures('sd15', model, 1, size, 3);
+}
+
+async function main(): Promise<void> {
+  const m = machine();
+  process.stdout.write(`${m.cpuModel}, ${m.cores} cores, ${(m.totalMemoryBytes / GiB).toFixed(1)} GiB, Node ${m.node}, onnxruntime-node ${m.onnxruntime}, load ${m.loadAverage1m.start}\n`);
+  metrics();
+  await tiny();
+  const skip = sd15SkipReason();
+  if (skip) process.stdout.write(`sd15: skipped — ${skip}\n`);
+  else sd15();
+  m.loadAverage1m.end = round(loadavg()[0]);
+  mkdirSync(dirname(OUT), { recursive: true });
+  const doc = { schema: 1, date: new Date().toISOString(), machine: m, sd15: skip ? { skipped: skip } : { size: Number(process.env.LOCKSTEP_BENCH_SD15_SIZE ?? 512), steps: 1 }, figures };
+  writeFileSync(OUT, `${JSON.stringify(doc, null, 2)}\n`);
+  process.stdout.write(`wrote ${OUT}\n`);
+}
+
+rmSync(OUT, { force: true });
+await main();

@@ -147,6 +147,8 @@ async function teacherForced(cand: Side, r: StepTensors, c: StepTensors, refText
 }
 
 async function vaeCheck(cand: Side, rf: FinalTensors, cf: FinalTensors) {
+  // An import-outputs trace's final/decoded is its VAE's answer to the reference's final latents.
+  if (cand.recordsTeacherForced) return compareOptional(rf.decoded, (await cand.finish()).decoded, 'vae decoder output');
   if (!rf.latents || !rf.decoded || !cand.live) return null;
   const decoded = identical(rf.latents, cf.latents) && cf.decoded ? cf.decoded : await cand.live.decode(rf.latents);
   return compareOptional(rf.decoded, decoded, 'vae decoder output');

@@ -109,6 +109,11 @@ describe('export-inputs → answer → import-outputs → compare', () => {
     expect((await cli(['import-outputs', '--inputs', inputs, '--outputs', outputs, '--out', trace])).code).toBe(0);
     const back = toFloat32(readNpy(join(trace, 'text/prompt_embeds.npy')));
     expect(Buffer.from(back.data.buffer).equals(Buffer.from(embeds.data.buffer))).toBe(true);
+    const report = join(dir, 'rep-all');
+    await cli(['compare', '--reference', ref, '--candidate', trace, '--report', report, '--quiet']);
+    const doc = JSON.parse(readFileSync(join(report, 'report.json'), 'utf8'));
+    expect(doc.components.textEncoder.maxAbs).toBe(0);
+    expect(doc.components.vaeDecoder.maxAbs).toBe(0);
   });
 });
 

@@ -1,6 +1,11 @@
 /** Turning a suite's build declaration into a lockstep BuildSpec (path + backend). */
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { hashTree } from '../forge/tiny.ts';
+import { forgeVariant } from '../forge/variants/forge-variant.ts';
+import { generate } from '../pipeline/generate.ts';
+import { CACHE_DIR } from '../testing/paths.ts';
 import { UsageError } from '../errors.ts';
 import { ensureTinyModel } from '../forge/cache.ts';
 import { type BackendOptions, DEFAULT_BACKEND, type GraphOptimizationLevel } from '../models/backend.ts';
@@ -8,6 +13,8 @@ import { isModelFolder } from '../models/layout.ts';
 import type { BuildSpec } from '../lockstep/builds.ts';
 import type { Suite } from './load.ts';
 import type { BuildDecl } from './schema.ts';
+
+type VariantDecl = NonNullable<BuildDecl['variant']>;
 
 export type SideName = 'reference' | 'candidate';
 
@@ -44,11 +51,37 @@ async function baseModel(suite: Suite, side: SideName, model: string): Promise<s
 }
 
 /**
- * TODO(variants): apply `variant` through src/forge/variants (another
- * engineer's module, not in the tree when this was written) into .cache/.
+ * A variant of the model, forged once into .cache/variants/ (keyed by the
+ * source model's file hashes and the variant declaration) and reused after.
  */
-async function applyVariant(suite: Suite, side: SideName, _base: string, variant: { kind: string }): Promise<string> {
-  throw new UsageError(`${suite.file}: ${side}.variant: kind "${variant.kind}" needs the variant forge (src/forge/variants), which this lockstep does not have yet`);
+async function applyVariant(suite: Suite, side: SideName, base: string, variant: VariantDecl): Promise<string> {
+  const calibrate = variant.kind === 'int8-qdq' ? await calibrationTraces(suite, base, variant) : undefined;
+  const key = createHash('sha256').update(JSON.stringify({ files: hashTree(base), variant, calibrate })).digest('hex').slice(0, 16);
+  const out = join(CACHE_DIR, 'variants', `${variant.kind.replace(/[^A-Za-z0-9.-]/g, '_')}-${key}`);
+  if (existsSync(join(out, 'variant.json'))) return out;
+  try {
+    await forgeVariant({ from: base, kind: variant.kind, out, components: variant.components, calibrate });
+  } catch (err) {
+    throw err instanceof UsageError ? new UsageError(`${suite.file}: ${side}.variant: ${err.message}`, { cause: err }) : err;
+  }
+  return out;
+}
+
+/** The declared calibration traces, or one recorded from the first case on the source model. */
+async function calibrationTraces(suite: Suite, base: string, variant: VariantDecl): Promise<string[]> {
+  if (variant.calibrate) return variant.calibrate.map((t) => resolve(suite.dir, t));
+  const settings = suite.cases[0].settings;
+  const key = createHash('sha256').update(JSON.stringify({ files: hashTree(base), settings })).digest('hex').slice(0, 16);
+  const dir = join(CACHE_DIR, 'calibration', key);
+  if (!existsSync(join(dir, 'trace', 'manifest.json'))) {
+    const tmp = `${dir}.tmp-${process.pid}`;
+    rmSync(tmp, { recursive: true, force: true });
+    await generate({ model: base, settings, imageOut: join(tmp, 'image.png'), traceDir: join(tmp, 'trace') });
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dirname(dir), { recursive: true });
+    renameSync(tmp, dir);
+  }
+  return [join(dir, 'trace')];
 }
 
 /** The build a side runs as, for a live or trace comparison. */

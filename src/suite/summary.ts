@@ -35,6 +35,8 @@ function detail(r: CaseResult): string[] {
   if (!r.report || r.report.verdict === 'pass') return [];
   const failing = gateFamilies(r.report.gates).filter((f) => f.failures.length);
   const gateLines = failing.map((f) => `- **${r.name}**: \`${describeFailure(f.failures[0])}\`${f.failures.length > 1 ? ` (${f.failures.length} steps fail)` : ''}`);
+  const MAX = 8;
+  if (gateLines.length > MAX) gateLines.splice(MAX, gateLines.length, `- **${r.name}**: … ${gateLines.length - MAX} more failing gate families in the report`);
   if (!r.report.complete) gateLines.unshift(`- **${r.name}**: run incomplete: ${oneLine(r.report.error ?? '')}`);
   return gateLines;
 }

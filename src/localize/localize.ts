@@ -17,7 +17,7 @@ import { Capturer } from './capture.ts';
 import { type BatchStats, type EngineContext, type Row, bisect, newStats, scan, single } from './engine.ts';
 import { type GraphNode, GraphView } from './graph-view.ts';
 import { type InputSource, loadFeeds } from './inputs.ts';
-import { type MatchMode, type MatchedValue, matchValues } from './match.ts';
+import { type MatchMode, type MatchedValue, comparableValues, matchValues } from './match.ts';
 import { sizeValues } from './sizing.ts';
 import { DEFAULT_LOCALIZE_THRESHOLDS, type LocalizeThresholds } from './thresholds.ts';
 
@@ -98,8 +98,8 @@ export async function localize(opts: LocalizeOptions): Promise<LocalizeResult> {
     candidateModel: candFile,
     matches,
     counts: {
-      reference: countComparable(refValues, refGraph),
-      candidate: countComparable(candValues, candGraph),
+      reference: comparableValues({ graph: refGraph, values: refValues }).length,
+      candidate: comparableValues({ graph: candGraph, values: candValues }).length,
       matched: refComparable.size,
       byName: matches.filter((m) => m.by === 'name').length,
       byTopology: matches.filter((m) => m.by === 'topology').length,
@@ -122,10 +122,6 @@ async function run(ctx: EngineContext, matches: MatchedValue[], mode: LocalizeMo
   }
   const rows = await scan(ctx, matches, matches.map((_, i) => i));
   return { rows, first: rows.find((r) => r.failed.length) ?? null };
-}
-
-function countComparable(values: Map<string, { dtype: string }>, graph: GraphView): number {
-  return graph.nodes.reduce((n, node) => n + node.outputs.filter((o) => values.get(o)?.dtype.startsWith('float') && !graph.isConstant(o)).length, 0);
 }
 
 /** One path back to a model input: from each node, follow its first computed float input. */

@@ -61,7 +61,7 @@ export function softmaxFp16(model: ModelProto, pick: (name: string) => boolean =
  * float input 0 of every MatMul and renames every node and computed value,
  * so only the topology matcher can pair values.
  */
-export function qdqRenamed(model: ModelProto): ModelProto {
+export function qdqRenamed(model: ModelProto, insertQdq = true): ModelProto {
   const m = clone(model);
   const g = m.graph!;
   const keep = new Set([...(g.input ?? []), ...(g.output ?? [])].map((v) => v.name));
@@ -70,7 +70,7 @@ export function qdqRenamed(model: ModelProto): ModelProto {
   let k = 0;
   for (const n of g.node!) {
     const node = { ...n, name: `q::${n.name}`, input: n.input!.map(rename), output: n.output!.map(rename) };
-    if (n.opType === 'MatMul') {
+    if (insertQdq && n.opType === 'MatMul') {
       const x = node.input[0];
       const s = `qdq${k}_scale`;
       const z = `qdq${k}_zp`;

@@ -8,6 +8,7 @@ import { registerNoise } from './noise.ts';
 import { registerForge } from './forge.ts';
 import { registerForgeVariant } from './forge-variant.ts';
 import { registerReport } from './report.ts';
+import { registerLocalize } from './localize.ts';
 import { registerRun } from './run.ts';
 import { registerGolden } from './golden.ts';
 import { registerExportInputs } from './export-inputs.ts';
@@ -26,6 +27,7 @@ export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerForge,
   registerForgeVariant,
   registerReport,
+  registerLocalize,
   registerRun,
   registerGolden,
   registerExportInputs,

@@ -105,10 +105,17 @@ function calibrationFeeds(component: ComponentName, traceDir: string, modelDir: 
     const timestep = trace.step(i, 'timestep');
     if (!sample || !timestep) continue;
     expectDims(session, 'sample', sample, file(`steps/${String(i).padStart(3, '0')}/latent_model_input`));
-    feeds.push({ feeds: { sample, timestep, encoder_hidden_states: embeds }, source: `${traceDir} step ${i}` });
+    feeds.push({ feeds: { sample, timestep: timestepAsDeclared(session, timestep), encoder_hidden_states: embeds }, source: `${traceDir} step ${i}` });
   }
   if (feeds.length === 0) throw new UsageError(`${traceDir}: the trace records no steps/*/latent_model_input.npy and timestep.npy to calibrate the U-Net`);
   return feeds;
+}
+
+/** diffusers records the timestep as a scalar; optimum's U-Net declares [1] (the dtype is cast on feeding). */
+function timestepAsDeclared(session: OnnxComponent, t: Tensor): Tensor {
+  const rank = session.input('timestep')?.shape.length ?? t.dims.length;
+  if (t.data.length !== 1 || rank === t.dims.length) return t;
+  return { ...t, dims: rank === 0 ? [] : Array.from({ length: rank }, () => 1) };
 }
 
 /** Fixed dims the model declares must match the trace tensor's (e.g. embedding width 768 vs 32). */

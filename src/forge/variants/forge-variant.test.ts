@@ -97,6 +97,16 @@ describe('reproducibility and model formats', () => {
     expect(m.cosine).toBeLessThan(1);
   }, 30_000);
 
+  it('int8-qdq calibrates the reference U-Net from a diffusers trace (scalar int64 timesteps)', async () => {
+    const out = join(work, 'ref-qdq');
+    const trace = join(TINY_SD_REFERENCE, '..', 'traces', 'ddim_s10_seed42_g7.5_128x128');
+    const record = await forgeVariant({ from: TINY_SD_REFERENCE, kind: 'int8-qdq', out, components: ['unet'], calibrate: [trace] });
+    expect(record.components.unet!.details!.quantizedActivations).toBeGreaterThan(100);
+    const m = compareTensors(await unetOut(TINY_SD_REFERENCE, 32), await unetOut(out, 32), 'noise_pred');
+    expect(m.cosine).toBeGreaterThan(0.9);
+    expect(m.cosine).toBeLessThan(1);
+  }, 30_000);
+
   it('keeps external data external, under the same file name, with the same numbers as the inline model', async () => {
     const ext = join(work, 'external-src');
     cpSync(source, ext, { recursive: true });

@@ -52,7 +52,9 @@ export async function recordGolden(suite: Suite, c: SuiteCase, opts: RecordOptio
     const raw = join(tmp, '.raw');
     await generate({ model, settings: c.settings, backend, imageOut: join(raw, 'image.png'), traceDir: raw, onStep: opts.onStep });
     const manifest = readPythonJson(join(raw, 'manifest.json')) as Record<string, unknown>;
-    const compact = compactTrace(raw, tmp, c.settings.steps, opts.storage);
+    // Timesteps count the U-Net calls (PNDM makes steps + 1), so they decide what to keep.
+    const unetSteps = Array.isArray(manifest.timesteps) ? manifest.timesteps.length : c.settings.steps;
+    const compact = compactTrace(raw, tmp, unetSteps, opts.storage);
     rmSync(raw, { recursive: true, force: true });
     const golden: GoldenInfo = {
       format: GOLDEN_FORMAT,

@@ -93,7 +93,7 @@ async function compareRun(ref: Side, cand: Side, report: ReportDocument, opts: L
   const candText = await cand.prepare();
   report.components.textEncoder = await textEncoderCheck(cand, refText, candText);
   const embedsIdentical = identical(refText.promptEmbeds, candText.promptEmbeds);
-  const total = stepCount(ref, cand, opts.settings.steps, note);
+  const total = stepCount(ref, cand, note);
   for (let i = 0; i < total; i++) {
     if (opts.signal?.aborted) throw new Interrupted(`stopped before step ${i} of ${total}`);
     const r = await ref.step(i);
@@ -118,10 +118,11 @@ async function compareRun(ref: Side, cand: Side, report: ReportDocument, opts: L
   await saveArtifacts(opts.reportDir, rf, cf);
 }
 
-function stepCount(ref: Side, cand: Side, requested: number, note: Note): number {
-  const available = Math.min(ref.timesteps().length, cand.timesteps().length, requested);
-  if (available < requested) note('steps', `only ${available} of ${requested} steps could be compared (a recorded build has fewer steps)`);
-  return available;
+/** U-Net steps both builds have (PNDM runs steps + 1; a recorded build may hold fewer). */
+function stepCount(ref: Side, cand: Side, note: Note): number {
+  const [r, c] = [ref.timesteps().length, cand.timesteps().length];
+  if (r !== c) note('steps', `the reference has ${r} U-Net steps, the candidate ${c}: only the first ${Math.min(r, c)} are compared`);
+  return Math.min(r, c);
 }
 
 async function textEncoderCheck(cand: Side, refText: TextTensors, candText: TextTensors) {

@@ -113,7 +113,7 @@ export class Text2ImgRun {
   async step(index: number): Promise<StepResult> {
     if (!this.promptEmbeds) throw new Error('Text2ImgRun.step called before prepare()');
     const t = this.scheduler.timesteps[index];
-    if (t === undefined) throw new UsageError(`step ${index} is out of range (the run has ${this.settings.steps} steps)`);
+    if (t === undefined) throw new UsageError(`step ${index} is out of range (the run has ${this.scheduler.timesteps.length} U-Net steps)`);
     const batched = this.guided ? concat0([this.latents, this.latents]) : this.latents;
     const latentModelInput = this.scheduler.scaleModelInput(batched, t);
     const unet = await this.model.components.predictNoise(latentModelInput, t, this.promptEmbeds);
@@ -143,9 +143,11 @@ export class Text2ImgRun {
 
   async runAll(onStep?: (index: number, total: number) => void): Promise<FinalResult> {
     await this.prepare();
-    for (let i = 0; i < this.settings.steps; i++) {
+    // Loop over the scheduler's timesteps, as diffusers does: PNDM's PLMS runs steps + 1 U-Net calls.
+    const total = this.scheduler.timesteps.length;
+    for (let i = 0; i < total; i++) {
       await this.step(i);
-      onStep?.(i + 1, this.settings.steps);
+      onStep?.(i + 1, total);
     }
     return this.finish();
   }

@@ -4,10 +4,10 @@
  * truncated .npy, always naming the file. Absent tensors are `undefined`:
  * a producer may record less, and the caller reports what it couldn't compare.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
 import { UsageError } from '../errors.ts';
-import { readNpy } from '../tensor/npy.ts';
+import { type NpyHeader, readNpy, readNpyHeader } from '../tensor/npy.ts';
 import { type Tensor, sameDims, shapeString } from '../tensor/tensor.ts';
 import { readPythonJson } from '../util/json.ts';
 import { type TraceManifest, validateManifest } from './manifest.ts';
@@ -27,10 +27,36 @@ export class TraceReader {
     this.manifest = validateManifest(readPythonJson(manifestFile), manifestFile);
     this.stepCount = countSteps(this.dir);
     this.checkStepsComplete();
+    for (const rel of npyFiles(this.dir)) this.checkHeader(rel);
   }
 
   has(name: string): boolean {
     return existsSync(join(this.dir, `${name}.npy`));
+  }
+
+  /** Header, size and manifest entry of one file, checked up front so a bad trace fails before a run writes anything. */
+  private checkHeader(rel: string): void {
+    const file = join(this.dir, rel);
+    const fd = openSync(file, 'r');
+    let header: NpyHeader;
+    try {
+      const size = fstatSync(fd).size;
+      const prefix = Buffer.alloc(Math.min(size, NPY_MAX_HEADER));
+      readSync(fd, prefix, 0, prefix.length, 0);
+      header = readNpyHeader(prefix, file, size);
+    } finally {
+      closeSync(fd);
+    }
+    this.checkDeclared(rel, header.dtype, header.dims);
+  }
+
+  private checkDeclared(rel: string, dtype: string, dims: readonly number[]): void {
+    const declared = this.manifest.files[rel];
+    if (declared && (declared.dtype !== dtype || !sameDims(declared.shape, dims))) {
+      throw new UsageError(
+        `${join(this.dir, rel)}: manifest.json declares ${declared.dtype}${shapeString(declared.shape)}, the file holds ${dtype}${shapeString(dims)}`,
+      );
+    }
   }
 
   /** The tensor, validated against the manifest, or undefined if it was not recorded. */
@@ -39,12 +65,7 @@ export class TraceReader {
     const file = join(this.dir, rel);
     if (!existsSync(file)) return undefined;
     const t = readNpy(file);
-    const declared = this.manifest.files[rel];
-    if (declared && (declared.dtype !== t.dtype || !sameDims(declared.shape, t.dims))) {
-      throw new UsageError(
-        `${file}: manifest.json declares ${declared.dtype}${shapeString(declared.shape)}, the file holds ${t.dtype}${shapeString(t.dims)}`,
-      );
-    }
+    this.checkDeclared(rel, t.dtype, t.dims);
     return t;
   }
 
@@ -69,13 +90,24 @@ export class TraceReader {
 
   /** A trace whose manifest says N steps must hold N step folders. */
   private checkStepsComplete(): void {
-    const declared = this.manifest.pipeline.steps ?? this.manifest.timesteps?.length;
+    // Timesteps count U-Net calls (PNDM makes steps + 1); fall back to the requested step count.
+    const declared = this.manifest.timesteps?.length ?? this.manifest.pipeline.steps;
     if (declared !== undefined && this.stepCount < declared && this.manifest.complete !== false) {
       throw new UsageError(
         `${this.dir}: trace declares ${declared} steps but has step folders for only ${this.stepCount} (steps/${String(this.stepCount).padStart(3, '0')} is missing)`,
       );
     }
   }
+}
+
+/** Magic, version, length field and the largest header a version 1 length field allows. */
+const NPY_MAX_HEADER = 12 + 0xffff;
+
+/** Every .npy file under `dir`, as paths relative to it with forward slashes (the manifest's keys). */
+function npyFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .map((p) => p.split(sep).join('/'))
+    .filter((p) => p.endsWith('.npy'));
 }
 
 function countSteps(dir: string): number {

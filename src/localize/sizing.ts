@@ -26,12 +26,30 @@ export async function sizeValues(graph: GraphView, feeds: Record<string, Tensor>
   const items = missing.map((v) => ({ item: v, reference: [v], candidate: [] }));
   let runs = 1;
   for (const batch of planBatches(items, (_, v) => estimate.get(v) ?? largest, budgetBytes)) {
-    const got = await capturer.capture(batch.map((b) => b.item));
-    runs++;
-    for (const [name, t] of got) values.set(name, { dtype: t.dtype, dims: [...t.dims], bytes: t.data.byteLength });
+    for (const [name, t] of await captureSkippingRejected(capturer, batch.map((b) => b.item), () => runs++)) {
+      values.set(name, { dtype: t.dtype, dims: [...t.dims], bytes: t.data.byteLength });
+    }
   }
   capturer.runs -= runs - 1; // sizing runs are counted apart from comparison runs
   return { values, runs };
+}
+
+/**
+ * ORT refuses to expose some values it rewrote at load (e.g. a Cast next to an
+ * fp16 op that its own inserted Casts replaced: "Type (tensor(float)) of output
+ * arg (InsertedPrecisionFreeCast_…) … does not match"). Such a batch is retried
+ * value by value and the refused values are left unsized, hence uncompared.
+ */
+async function captureSkippingRejected(capturer: Capturer, names: string[], countRun: () => void): Promise<Map<string, Tensor>> {
+  try {
+    countRun();
+    return await capturer.capture(names);
+  } catch (err) {
+    if (names.length === 1) return new Map();
+    const out = new Map<string, Tensor>();
+    for (const n of names) for (const [k, v] of await captureSkippingRejected(capturer, [n], countRun)) out.set(k, v);
+    return out;
+  }
 }
 
 /** A value the profile missed is usually its producer's input in another precision: take the largest known input, in float32. */

@@ -33,8 +33,11 @@ export interface NpyHeader {
   dataOffset: number;
 }
 
-/** Validates the header of an .npy image; `name` is used in every error. */
-export function readNpyHeader(bytes: Uint8Array, name: string): NpyHeader {
+/**
+ * Validates the header of an .npy image; `name` is used in every error.
+ * `fileSize` lets a caller pass only the file's first bytes and still check for truncation.
+ */
+export function readNpyHeader(bytes: Uint8Array, name: string, fileSize = bytes.length): NpyHeader {
   const fail = (why: string) => new UsageError(`${name}: not a valid .npy file: ${why}`);
   const magic = String.fromCharCode(...bytes.subarray(0, 6));
   if (bytes.length < 10 || magic !== '\x93NUMPY') throw fail('missing the \\x93NUMPY magic');
@@ -68,7 +71,7 @@ export function readNpyHeader(bytes: Uint8Array, name: string): NpyHeader {
   if (dims.some((d) => !Number.isInteger(d) || d < 0)) throw fail(`bad shape (${shapeText})`);
   const dataOffset = headerOffset + headerLen;
   const needed = elementCount(dims) * ITEM_SIZE[dtype];
-  const have = bytes.length - dataOffset;
+  const have = fileSize - dataOffset;
   if (have < needed) {
     throw fail(`truncated: shape ${shapeString(dims)} ${dtype} needs ${needed} data bytes, file has ${have}`);
   }

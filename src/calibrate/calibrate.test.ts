@@ -2,12 +2,12 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../cli/main.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTinyModel } from '../forge/cache.ts';
 import { loadModel, saveModel } from '../forge/onnx-io.ts';
 import { loadThresholdsFile } from '../gates/index.ts';
 import { thresholdsFromFloors } from './thresholds.ts';
+import { runCli as cli } from '../testing/cli.ts';
 
 const { onnx } = onnxProto;
 const RUN = ['--prompt', 'a lighthouse at dusk', '--seed', '11', '--steps', '3', '--height', '64', '--width', '64'];
@@ -15,17 +15,6 @@ const dir = mkdtempSync(join(tmpdir(), 'lockstep-calibrate-'));
 const thresholds = join(dir, 'thresholds.json');
 let model: string;
 
-async function cli(args: string[]): Promise<{ code: number; stderr: string }> {
-  let stderr = '';
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((stderr += String(s)), true));
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  try {
-    return { code: await main(['node', 'lockstep', ...args]), stderr };
-  } finally {
-    err.mockRestore();
-    out.mockRestore();
-  }
-}
 
 /**
  * fault:groupnorm-eps made here (the variant forge had not landed): a copy of

@@ -1,29 +1,18 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../cli/main.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTinyModel } from '../forge/cache.ts';
 import { readNpy, writeNpy } from '../tensor/npy.ts';
 import { type Tensor, concat0, float32, toFloat32 } from '../tensor/tensor.ts';
 import { readExchangeManifest } from './format.ts';
+import { runCli as cli } from '../testing/cli.ts';
 
 const RUN = ['--prompt', 'a red fox', '--negative-prompt', 'blurry', '--seed', '3', '--steps', '3', '--height', '64', '--width', '64'];
 let dir: string;
 let ref: string;
 
 /** Runs the CLI in-process; returns exit code and what it wrote to stderr. */
-async function cli(args: string[]): Promise<{ code: number; stderr: string }> {
-  let stderr = '';
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((stderr += String(s)), true));
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  try {
-    return { code: await main(['node', 'lockstep', ...args]), stderr };
-  } finally {
-    err.mockRestore();
-    out.mockRestore();
-  }
-}
 
 /** Answers every U-Net call with the reference's own predictions, [uncond; text]. */
 function answerWithReference(inputs: string, outputs: string): void {

@@ -1,11 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../cli/main.ts';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ensureTinyModel } from '../forge/cache.ts';
 import { float32 } from '../tensor/tensor.ts';
 import { SpreadTracker } from './self-consistency.ts';
+import { runCli as cli } from '../testing/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'lockstep-repeat-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -36,17 +36,6 @@ describe('SpreadTracker', () => {
 });
 
 describe('lockstep repeat', () => {
-  async function cli(args: string[]) {
-    let stdout = '';
-    const out = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((stdout += String(s)), true));
-    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    try {
-      return { code: await main(['node', 'lockstep', ...args]), stdout };
-    } finally {
-      out.mockRestore();
-      err.mockRestore();
-    }
-  }
 
   it('the CPU build is bitwise deterministic over fresh runs (exit 0, repeat.json)', async () => {
     const model = await ensureTinyModel(0);

@@ -2,25 +2,14 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../cli/main.ts';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ensureTinyModel } from '../forge/cache.ts';
+import { runCli as cli } from '../testing/cli.ts';
 
 const RUN = ['--prompt', 'a teapot', '--seed', '2', '--steps', '3', '--height', '64', '--width', '64', '--quiet'];
 const dir = mkdtempSync(join(tmpdir(), 'lockstep-backends-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function cli(args: string[]): Promise<{ code: number; stderr: string }> {
-  let stderr = '';
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((stderr += String(s)), true));
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  try {
-    return { code: await main(['node', 'lockstep', ...args]), stderr };
-  } finally {
-    err.mockRestore();
-    out.mockRestore();
-  }
-}
 
 describe('compare across backend builds', () => {
   it('a provider not in this onnxruntime-node binary is explained (exit 2)', async () => {

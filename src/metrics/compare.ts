@@ -84,36 +84,32 @@ function plainNumbers(t: Tensor): ArrayLike<number> | undefined {
 /** Elements per kernel call: small enough that V8 optimizes the kernel after a few calls, large enough to amortize them. */
 const CHUNK = 16384;
 /** Kernel output slots. */
-const AA = 0, BB = 1, AB = 2, ABS = 3, SQ = 4, MAX = 5;
+const AA = 0, BB = 1, AB = 2, ABS = 3, SQ = 4, MAX = 5, AT = 6;
 /** Shared scratch for the kernel (comparisons are synchronous); a typed array keeps the kernel free of object shapes. */
-const chunkSums = new Float64Array(6);
+const chunkSums = new Float64Array(7);
 
 /**
- * Plain typed arrays: a branch-free kernel per chunk, with no finiteness test
- * per element. A NaN or ±Infinity anywhere in a chunk makes its Σa² + Σb²
- * non-finite; only such chunks are redone element by element with the checks.
- * The kernel tracks the maximum's value only; its index is found at the end by
- * rescanning the first chunk that reached it.
+ * Plain typed arrays: a kernel per chunk with no finiteness test per element.
+ * A NaN or ±Infinity anywhere in a chunk makes its Σa² + Σb² non-finite; only
+ * such chunks are redone element by element with the checks.
  */
 function accumulatePlain(a: ArrayLike<number>, b: ArrayLike<number>, s: Sums): void {
   const len = a.length;
-  let maxChunk = -1;
   for (let start = 0; start < len; start += CHUNK) {
     const end = Math.min(len, start + CHUNK);
     sumChunk(a, b, start, end, chunkSums);
-    if (!Number.isFinite(chunkSums[AA] + chunkSums[BB])) {
-      accumulateRead(plainReader(a), plainReader(b), start, end, s);
-      maxChunk = s.maxAt >= start ? -1 : maxChunk; // the checked path found its own index
-      continue;
-    }
-    if (mergeChunk(s, chunkSums, end - start)) maxChunk = start;
+    if (Number.isFinite(chunkSums[AA] + chunkSums[BB])) mergeChunk(s, chunkSums, end - start);
+    else accumulateRead(plainReader(a), plainReader(b), start, end, s);
   }
-  if (maxChunk >= 0) s.maxAt = firstIndexOf(a, b, s.max, maxChunk, Math.min(len, maxChunk + CHUNK));
 }
 
-/** The hot loop: locals only, no allocation, no branches but the loop's; results into `out`. */
+/**
+ * The hot loop: locals only, no allocation; results into `out`. The maximum's
+ * first index is tracked in the loop (a rarely taken branch), so no second
+ * pass over the data is needed to find it.
+ */
 function sumChunk(a: ArrayLike<number>, b: ArrayLike<number>, start: number, end: number, out: Float64Array): void {
-  let aa = 0, bb = 0, ab = 0, absDiff = 0, sqDiff = 0, max = 0;
+  let aa = 0, bb = 0, ab = 0, absDiff = 0, sqDiff = 0, max = 0, at = start;
   for (let i = start; i < end; i++) {
     const x = a[i];
     const y = b[i];
@@ -124,7 +120,10 @@ function sumChunk(a: ArrayLike<number>, b: ArrayLike<number>, start: number, end
     ab += x * y;
     absDiff += ad;
     sqDiff += d * d;
-    max = Math.max(max, ad);
+    if (ad > max) {
+      max = ad;
+      at = i;
+    }
   }
   out[AA] = aa;
   out[BB] = bb;
@@ -132,26 +131,20 @@ function sumChunk(a: ArrayLike<number>, b: ArrayLike<number>, start: number, end
   out[ABS] = absDiff;
   out[SQ] = sqDiff;
   out[MAX] = max;
+  out[AT] = at;
 }
 
-/** Adds a finite chunk's sums; true when the chunk holds a new (strictly larger) maximum. */
-function mergeChunk(s: Sums, c: Float64Array, n: number): boolean {
+/** Adds a finite chunk's sums, and its maximum when strictly larger (chunks come in order: the first one reaching it is kept). */
+function mergeChunk(s: Sums, c: Float64Array, n: number): void {
   s.n += n;
   s.aa += c[AA];
   s.bb += c[BB];
   s.ab += c[AB];
   s.absDiff += c[ABS];
   s.sqDiff += c[SQ];
-  // Strict: chunks come in order, so the first chunk reaching the maximum is kept.
-  if (c[MAX] <= s.max) return false;
+  if (c[MAX] <= s.max) return;
   s.max = c[MAX];
-  return true;
-}
-
-/** First i in [start, end) with |a[i] − b[i]| equal to max (computed exactly as the kernel did). */
-function firstIndexOf(a: ArrayLike<number>, b: ArrayLike<number>, max: number, start: number, end: number): number {
-  for (let i = start; i < end; i++) if (Math.abs(a[i] - b[i]) === max) return i;
-  throw new Error(`internal: maximum ${max} not found again in elements ${start}..${end - 1}`);
+  s.maxAt = c[AT];
 }
 
 function plainReader(d: ArrayLike<number>): ElementReader {

@@ -7,9 +7,9 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli/main.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTinyModel } from '../src/forge/cache.ts';
+import { runCli } from '../src/testing/cli.ts';
 
 const PIPELINE = ['--prompt', 'a red cube', '--negative-prompt', 'blurry', '--seed', '11', '--steps', '3', '--height', '64', '--width', '64', '--quiet'];
 const CPU = ['--provider', 'cpu'];
@@ -24,19 +24,6 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-/** Runs the CLI in-process with its output captured; returns the exit code and stderr. */
-async function lockstep(argv: string[]): Promise<{ code: number; stderr: string }> {
-  let stderr = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((stderr += String(s)), true));
-  try {
-    return { code: await main(['node', 'lockstep', ...argv]), stderr };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
-
 /** Every file under `dir` by relative path. */
 function snapshot(dir: string): Map<string, Buffer> {
   const files = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
@@ -48,7 +35,7 @@ async function twice(argv: string[], outDir: string): Promise<[Map<string, Buffe
   const runs: Map<string, Buffer>[] = [];
   for (let i = 0; i < 2; i++) {
     rmSync(outDir, { recursive: true, force: true });
-    const r = await lockstep(argv);
+    const r = await runCli(argv);
     expect(r.code, r.stderr).toBe(0);
     runs.push(snapshot(outDir));
   }

@@ -9,12 +9,12 @@ import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTinyModel } from '../../src/forge/cache.ts';
 import {
   damageNpy, declareSampleChannels, dropExternalData, hashTree, mutantModel, type NpyDamage, renameInput, retypeUnetSample, setConfigKey,
 } from '../../src/testing/fixtures/bad-inputs.ts';
+import { type CliResult, runCli } from '../../src/testing/cli.ts';
 import { nanAtTimestep } from '../../src/testing/model-surgery.ts';
 import { REPO_ROOT } from '../../src/testing/paths.ts';
 
@@ -27,27 +27,6 @@ const existing = { dir: '', report: '', image: '', trace: '' };
 /** Fixture paths by name (mutated models and traces). */
 const fx: Record<string, string> = {};
 
-interface Cli {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `lockstep ...argv` in-process, capturing stdout and stderr. */
-async function cli(argv: string[]): Promise<Cli> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const capture = (sink: string[]) => (chunk: string | Uint8Array) => (sink.push(String(chunk)), true);
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation(capture(out) as never);
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation(capture(err) as never);
-  try {
-    const code = await main(['node', 'lockstep', ...argv]);
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 
 const generate = (m: string, ...extra: string[]) => ['generate', '--model', m, '--out', existing.image, '--trace', existing.trace, ...PIPELINE, ...extra];
 const compare = (ref: string, cand: string, ...extra: string[]) => ['compare', '--reference', ref, '--candidate', cand, '--report', existing.report, ...PIPELINE, ...extra];
@@ -101,8 +80,8 @@ beforeAll(async () => {
   model = await ensureTinyModel(0);
   existing.dir = join(root, 'existing');
   Object.assign(existing, { report: join(existing.dir, 'report'), image: join(existing.dir, 'image.png'), trace: join(existing.dir, 'trace') });
-  expect((await cli(generate(model))).code).toBe(0);
-  expect((await cli(compare(model, existing.trace))).code).toBe(0);
+  expect((await runCli(generate(model))).code).toBe(0);
+  expect((await runCli(compare(model, existing.trace))).code).toBe(0);
   await buildFixtures();
 });
 
@@ -115,7 +94,7 @@ interface Case {
   /** What stderr must say (for exit 2: its single line, which names the culprit). */
   stderr: () => RegExp;
   /** Extra checks on a run that is expected to work. */
-  then?: (r: Cli) => void;
+  then?: (r: CliResult) => void;
   /** commander prints usage after its own parse errors: only the first line is the message. */
   usageFollows?: boolean;
 }
@@ -186,7 +165,7 @@ describe('bad inputs through the CLI', () => {
 
   it.each(CASES)('$name', async (c) => {
     const before = hashTree(existing.dir);
-    const r = await cli(c.argv());
+    const r = await runCli(c.argv());
     expect(r.code, r.stderr).toBe(c.code);
     expect(r.stderr).not.toMatch(/^\s+at /m);
     if (c.code === 2) expectOneLineError(r.stderr, c);
@@ -197,7 +176,7 @@ describe('bad inputs through the CLI', () => {
 
   it('disk full while writing a report: exit 2 naming report.json, the previous report intact', async () => {
     const before = hashTree(existing.dir);
-    const r = await withEnospc(`${existing.report}/.report.json.tmp`, () => cli(compare(model, model)));
+    const r = await withEnospc(`${existing.report}/.report.json.tmp`, () => runCli(compare(model, model)));
     expect(r.code).toBe(2);
     expectOneLineError(r.stderr, { stderr: names(() => join(existing.report, 'report.json'), ': cannot write \\(ENOSPC') } as Case);
     expect(hashTree(existing.dir)).toBe(before);

@@ -27,7 +27,6 @@ const existing = { dir: '', report: '', image: '', trace: '' };
 /** Fixture paths by name (mutated models and traces). */
 const fx: Record<string, string> = {};
 
-
 const generate = (m: string, ...extra: string[]) => ['generate', '--model', m, '--out', existing.image, '--trace', existing.trace, ...PIPELINE, ...extra];
 const compare = (ref: string, cand: string, ...extra: string[]) => ['compare', '--reference', ref, '--candidate', cand, '--report', existing.report, ...PIPELINE, ...extra];
 /** With a trace as a build, the settings come from its manifest. */

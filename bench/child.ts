@@ -11,6 +11,7 @@ import { defaultThresholds } from '../src/gates/defaults.ts';
 import { runLockstep } from '../src/lockstep/engine.ts';
 import { DEFAULT_BACKEND } from '../src/models/backend.ts';
 import { generate } from '../src/pipeline/generate.ts';
+import { loadPipelineModel } from '../src/pipeline/load.ts';
 import { DEFAULT_SETTINGS, type PipelineSettings } from '../src/pipeline/settings.ts';
 
 export interface RunJob {
@@ -20,7 +21,7 @@ export interface RunJob {
   /** Image height and width in pixels. */
   size: number;
 }
-export type Job = RunJob | { kind: 'forge'; preset: string; out: string; seed: number };
+export type Job = RunJob | { kind: 'load'; model: string } | { kind: 'forge'; preset: string; out: string; seed: number };
 
 const settings = (job: { steps: number; size: number }): PipelineSettings => ({
   ...DEFAULT_SETTINGS,
@@ -58,7 +59,17 @@ async function runCompare(job: RunJob, tmp: string) {
   return { wallSeconds: report.timing!.wallSeconds, ortSeconds: report.timing!.ortSeconds, steps: report.steps.length };
 }
 
+/** Opening the three ORT sessions (+ tokenizer, scheduler config) and releasing them. */
+async function runLoad(model: string) {
+  const start = performance.now();
+  const loaded = await loadPipelineModel(model, DEFAULT_BACKEND);
+  const loadSeconds = (performance.now() - start) / 1000;
+  await loaded.onnx.release();
+  return { loadSeconds };
+}
+
 async function main(job: Job): Promise<Record<string, unknown>> {
+  if (job.kind === 'load') return runLoad(job.model);
   if (job.kind === 'forge') {
     const start = performance.now();
     const r = forgePipeline({ outDir: job.out, seed: job.seed, config: PRESETS[job.preset] });

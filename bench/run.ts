@@ -50,17 +50,21 @@ function child(job: Job): Record<string, number> {
 
 /** generate and compare ratios on one model; `tag` prefixes the figure names. */
 function pipelineFigures(tag: string, model: string, steps: number, size: number, overheadTarget?: number): void {
+  const { loadSeconds } = child({ kind: 'load', model });
+  report(`${tag} model load (3 sessions, own process)`, loadSeconds, 's');
   const gen = child({ kind: 'generate', model, steps, size });
   const overhead = (gen.wallSeconds - gen.ortSeconds) / gen.wallSeconds;
   report(`${tag} generate wall`, gen.wallSeconds, 's');
   report(`${tag} generate ORT run() sum (${gen.ortCalls} calls)`, gen.ortSeconds, 's');
   report(`${tag} generate wall / ORT`, gen.wallSeconds / gen.ortSeconds, '×');
   report(`${tag} generate overhead`, 100 * overhead, '% of wall', overheadTarget === undefined ? undefined : { text: `≤ ${overheadTarget}%`, ok: (v) => v <= overheadTarget });
+  report(`${tag} generate overhead without model load`, (100 * (gen.wallSeconds - gen.ortSeconds - loadSeconds)) / gen.wallSeconds, '% of wall');
   report(`${tag} time to first step`, gen.firstStepSeconds, 's');
   const cmp = child({ kind: 'compare', model, steps, size });
   report(`${tag} compare wall`, cmp.wallSeconds, 's');
   report(`${tag} compare ORT run() sum`, cmp.ortSeconds, 's');
   report(`${tag} compare wall / ORT`, cmp.wallSeconds / cmp.ortSeconds, '×', { text: '≤ 1.05×', ok: (v) => v <= 1.05 });
+  report(`${tag} compare (wall − 2 model loads) / ORT`, (cmp.wallSeconds - 2 * loadSeconds) / cmp.ortSeconds, '×');
   report(`${tag} generate peak RSS`, gen.peakRssBytes / GiB, 'GiB');
   report(`${tag} compare peak RSS`, cmp.peakRssBytes / GiB, 'GiB');
 }

@@ -43,8 +43,8 @@ export function importOutputs(opts: ImportOptions): ImportResult {
     if (call.component === 'vae_decoder') trace.put(FINAL.decoded, out.sample);
   }
   if (text.cond) trace.put(TEXT.promptEmbeds, text.uncond ? concat0([text.uncond, text.cond]) : text.cond);
-  trace.flush();
-  return { trace: trace.dir, calls: answers.length };
+  trace.commit();
+  return { trace: trace.target, calls: answers.length };
 }
 
 function traceMeta(m: ExchangeManifest, inputsDir: string, outputsDir: string): Record<string, unknown> {

@@ -28,7 +28,6 @@ export async function recordReference(spec: BuildSpec, settings: PipelineSetting
     model: spec.path,
     settings,
     backend: spec.backend,
-    imageOut: join(dir, 'final', 'image.png'),
     traceDir: dir,
     onLoaded: (model) => {
       info = liveBuildInfo(model.onnx, spec, 'reference');

@@ -13,7 +13,8 @@ export interface GenerateOptions {
   model: string;
   settings: PipelineSettings;
   backend?: BackendOptions;
-  imageOut: string;
+  /** Where to write the PNG; omit to keep the image only in the trace. */
+  imageOut?: string;
   traceDir?: string;
   onStep?: (done: number, total: number) => void;
   onWarning?: (message: string) => void;
@@ -46,17 +47,18 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
       opts.onStep?.(done, total);
     });
     const png = await encodePng(result.image);
-    writeFileAtomic(opts.imageOut, png);
+    if (opts.imageOut) writeFileAtomic(opts.imageOut, png);
     if (trace) {
       trace.putFile(FINAL.image, png);
       trace.setMeta({ timesteps: [...run.timesteps], initNoiseSigma: run.scheduler.initNoiseSigma, complete: true });
-      trace.flush();
+      trace.commit();
     }
     const wallSeconds = (performance.now() - start) / 1000;
     return { ...result, wallSeconds, ortSeconds: model.onnx.clock.seconds, ortCalls: model.onnx.clock.calls };
   } catch (err) {
     trace?.setMeta({ complete: false, error: String((err as Error).message ?? err) });
     trace?.flush();
+    if (trace && err instanceof Error) err.message += ` (partial trace left in ${trace.dir})`;
     throw err;
   } finally {
     await model.onnx.release();

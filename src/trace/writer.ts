@@ -1,9 +1,10 @@
 /**
- * Writes a trace folder as tensors arrive. Every file is written atomically;
- * the manifest is rewritten on `flush`, so an interrupted run leaves a
- * readable partial trace.
+ * Writes a trace as tensors arrive, into `<dir>.partial` beside the target;
+ * `commit` swaps it into place. An older trace at the target is never mixed
+ * with a new run's files, and a failed or interrupted run leaves a readable
+ * partial trace (manifest rewritten on every `flush`) in `<dir>.partial`.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { encodeNpy } from '../tensor/npy.ts';
 import type { Tensor } from '../tensor/tensor.ts';
@@ -15,14 +16,28 @@ export interface TraceSink {
 }
 
 export class TraceWriter implements TraceSink {
+  /** Where the trace ends up once committed. */
+  readonly target: string;
+  /** Where it is written until then. */
   readonly dir: string;
   private readonly files: Record<string, { dtype: string; shape: number[] }> = {};
   private meta: Record<string, unknown>;
 
-  constructor(dir: string, meta: Record<string, unknown>) {
-    this.dir = resolve(dir);
+  constructor(target: string, meta: Record<string, unknown>) {
+    this.target = resolve(target);
+    this.dir = `${this.target}.partial`;
     this.meta = meta;
+    rmSync(this.dir, { recursive: true, force: true });
     mkdirSync(this.dir, { recursive: true });
+  }
+
+  /** Moves the finished trace to the target, replacing an older one only now. */
+  commit(): void {
+    this.flush();
+    const old = `${this.target}.old-${process.pid}`;
+    if (existsSync(this.target)) renameSync(this.target, old);
+    renameSync(this.dir, this.target);
+    rmSync(old, { recursive: true, force: true });
   }
 
   put(name: string, tensor: Tensor): void {

@@ -5,11 +5,13 @@
  */
 import { Command, CommanderError } from 'commander';
 import { EXIT_CANNOT_RUN, UsageError } from '../errors.ts';
+import { LOCKSTEP_VERSION, ORT_VERSION } from '../version.ts';
 import { COMMANDS } from './commands/index.ts';
 
 export function buildProgram(): Command {
   const program = new Command('lockstep')
     .description('Prove an optimized or ported Stable Diffusion build computes what the reference computes, step by step.')
+    .version(`${LOCKSTEP_VERSION} (onnxruntime-node ${ORT_VERSION})`)
     .showHelpAfterError()
     .exitOverride();
   for (const register of COMMANDS) register(program);
@@ -20,7 +22,6 @@ export function buildProgram(): Command {
 export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
   let exitCode = 0;
-
   try {
     await program.parseAsync([...argv]);
     exitCode = (program as Command & { lockstepExitCode?: number }).lockstepExitCode ?? 0;

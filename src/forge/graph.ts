@@ -9,6 +9,8 @@
  *
  * Initializer data is kept by reference (a byte view of the caller's typed array),
  * so a large model is held once; `saveModel` can stream it to an external-data file.
+ * Inside `withWeightSink`, each initializer goes to the sink as it is created
+ * instead (the forge writes it to external data at once, so weights are never all held).
  */
 import onnxProto from 'onnx-proto';
 
@@ -100,6 +102,21 @@ export interface GraphOptions {
   producerVersion?: string;
 }
 
+/** Receives each initializer as it is created and returns what the graph keeps (an external-data stub). */
+export type WeightSink = (t: TensorProto) => TensorProto;
+let activeSink: WeightSink | undefined;
+
+/** Runs a (synchronous) graph build with every `param` passed through `sink`. */
+export function withWeightSink<T>(sink: WeightSink, build: () => T): T {
+  const outer = activeSink;
+  activeSink = sink;
+  try {
+    return build();
+  } finally {
+    activeSink = outer;
+  }
+}
+
 export class GraphBuilder {
   private readonly nodes: NodeProto[] = [];
   private readonly initializers: TensorProto[] = [];
@@ -143,7 +160,8 @@ export class GraphBuilder {
   param(local: string, dims: readonly number[], data: Float32Array): string {
     const name = this.paramName(local);
     this.claimTensorName(name);
-    this.initializers.push(tensorProto(name, 'float32', dims, data));
+    const t = tensorProto(name, 'float32', dims, data);
+    this.initializers.push(activeSink ? activeSink(t) : t);
     return name;
   }
 

@@ -52,23 +52,75 @@ export function saveModel(model: ModelProto, path: string, options: SaveOptions 
     writeFileAtomic(path, encodeModel(withInlineTensors(model)));
     return;
   }
-  const location = options.location ?? `${basename(path)}_data`;
-  const dataPath = join(dirname(path), location);
-  mkdirSync(dirname(dataPath), { recursive: true });
-  const tmpData = `${dataPath}.tmp-${process.pid}-${tmpCounter++}`;
-  const fd = openSync(tmpData, 'w');
+  const writer = new ExternalDataWriter(join(dirname(path), options.location ?? `${basename(path)}_data`), options.location, options.sizeThreshold);
   let stub: ModelProto;
   try {
-    stub = withExternalTensors(model, location, options.sizeThreshold ?? 1024, fd);
-    fsyncSync(fd);
+    stub = withGraph(model, (model.graph?.initializer ?? []).map((t) => writer.put(t)), model.graph?.node ?? []);
+    writer.commit();
   } catch (err) {
-    closeSync(fd);
-    rmSync(tmpData, { force: true });
+    writer.abort();
     throw err;
   }
-  closeSync(fd);
-  renameSync(tmpData, dataPath);
   writeFileAtomic(path, encodeModel(stub));
+}
+
+/**
+ * Writes tensors' bytes to an external-data file as they come (page-aligned,
+ * in order) and hands back the TensorProto that points there, so a caller that
+ * generates weights one by one never holds them all. The file appears under
+ * its name only on `commit`.
+ */
+export class ExternalDataWriter {
+  private readonly tmpPath: string;
+  private readonly fd: number;
+  private offset = 0;
+
+  /** `location`: the name stored in the tensors, relative to the model's folder (default: the file's base name). */
+  constructor(
+    private readonly dataPath: string,
+    private readonly location = basename(dataPath),
+    private readonly threshold = 1024,
+  ) {
+    mkdirSync(dirname(dataPath), { recursive: true });
+    this.tmpPath = `${dataPath}.tmp-${process.pid}-${tmpCounter++}`;
+    this.fd = openSync(this.tmpPath, 'w');
+  }
+
+  /** Writes a large tensor's bytes out and returns its external stub; small tensors come back unchanged (inline). */
+  put(t: TensorProto): TensorProto {
+    const raw = rawBytes(t);
+    if (!raw || raw.byteLength < this.threshold) return t;
+    const pad = (4096 - (this.offset % 4096)) % 4096; // page-aligned, so a runtime may map tensors in place
+    if (pad) writeAll(this.fd, new Uint8Array(pad));
+    this.offset += pad;
+    writeAll(this.fd, raw);
+    const entry = {
+      ...t,
+      rawData: undefined,
+      floatData: [],
+      int64Data: [],
+      int32Data: [],
+      dataLocation: EXTERNAL,
+      externalData: [
+        { key: 'location', value: this.location },
+        { key: 'offset', value: String(this.offset) },
+        { key: 'length', value: String(raw.byteLength) },
+      ],
+    };
+    this.offset += raw.byteLength;
+    return entry;
+  }
+
+  commit(): void {
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+    renameSync(this.tmpPath, this.dataPath);
+  }
+
+  abort(): void {
+    closeSync(this.fd);
+    rmSync(this.tmpPath, { force: true });
+  }
 }
 
 /** Every TensorProto in the graph: initializers and Constant node values (subgraphs are not used here). */
@@ -117,38 +169,6 @@ function withInlineTensors(model: ModelProto): ModelProto {
     if (t.dataLocation === EXTERNAL) throw new Error(`tensor ${t.name} still refers to external data; load the model with loadModel first`);
   }
   return model;
-}
-
-/**
- * Writes each large initializer's bytes to `fd` and returns a copy of the model
- * whose initializers point there. The input model is left unchanged.
- */
-function withExternalTensors(model: ModelProto, location: string, threshold: number, fd: number): ModelProto {
-  let offset = 0;
-  const initializer = (model.graph?.initializer ?? []).map((t): TensorProto => {
-    const raw = rawBytes(t);
-    if (!raw || raw.byteLength < threshold) return t;
-    const pad = (4096 - (offset % 4096)) % 4096; // page-aligned, so a runtime may map tensors in place
-    if (pad) writeAll(fd, new Uint8Array(pad));
-    offset += pad;
-    writeAll(fd, raw);
-    const entry = {
-      ...t,
-      rawData: undefined,
-      floatData: [],
-      int64Data: [],
-      int32Data: [],
-      dataLocation: EXTERNAL,
-      externalData: [
-        { key: 'location', value: location },
-        { key: 'offset', value: String(offset) },
-        { key: 'length', value: String(raw.byteLength) },
-      ],
-    };
-    offset += raw.byteLength;
-    return entry;
-  });
-  return withGraph(model, initializer, model.graph?.node ?? []);
 }
 
 /** The tensor's bytes when stored as `rawData` (the forge and torch both store that way). */

@@ -4,7 +4,14 @@
  * diffusers' formulas, which must equal the real SD 1.5 models' counts (and
  * the forged sd15 folder's initializers, measured: 123,060,480 / 859,520,964 / 49,490,199).
  */
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FORGE_VERSION } from './version.ts';
+import { saveModel } from './onnx-io.ts';
+import { forgePipeline } from './tiny.ts';
+import { buildUNet } from './unet.ts';
 import { PRESETS, SD15, TINY, type TextEncoderConfig, type UNetConfig, type VaeDecoderConfig } from './config.ts';
 
 const linear = (i: number, o: number, bias = true) => i * o + (bias ? o : 0);
@@ -84,5 +91,21 @@ describe('the sd15 preset', () => {
     expect(unetParams(SD15.unet)).toBe(859_520_964);
     expect(vaeDecoderParams(SD15.vae)).toBe(49_490_199);
     expect(unetParams(SD15.unet) * 4).toBeGreaterThan(2 ** 31); // past protobuf's 2 GB limit
+  });
+});
+
+describe('forging with external data', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lockstep-forge-ext-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('streams weights while building, writing the bytes saveModel writes from a whole model', () => {
+    const config = { ...TINY, preset: 'tiny-external', externalData: true };
+    forgePipeline({ outDir: join(dir, 'streamed'), seed: 4, config });
+    const whole = buildUNet(TINY.unet, 4);
+    whole.producerVersion = String(FORGE_VERSION);
+    saveModel(whole, join(dir, 'whole', 'model.onnx'), { externalData: true });
+    for (const f of ['model.onnx', 'model.onnx_data']) {
+      expect(readFileSync(join(dir, 'streamed', 'unet', f)).equals(readFileSync(join(dir, 'whole', f)))).toBe(true);
+    }
   });
 });

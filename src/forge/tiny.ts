@@ -14,8 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../util/fs.ts';
 import { TINY, type PipelineConfig } from './config.ts';
 import { jsonText, modelIndexJson, textEncoderJson, unetJson, vaeJson } from './configs-json.ts';
-import type { ModelProto } from './graph.ts';
-import { saveModel } from './onnx-io.ts';
+import { encodeModel, type ModelProto, withWeightSink } from './graph.ts';
+import { ExternalDataWriter, saveModel } from './onnx-io.ts';
 import { buildTextEncoder } from './text-encoder.ts';
 import { buildUNet } from './unet.ts';
 import { buildVaeDecoder } from './vae-decoder.ts';
@@ -55,9 +55,11 @@ export function forgePipeline(options: ForgeOptions & { config: PipelineConfig }
   // One component at a time, so only one component's weights are alive at once.
   const component = (folder: string, configJson: unknown, build: () => ModelProto) => {
     put(`${folder}/config.json`, jsonText(configJson));
-    const model = build();
+    const path = join(outDir, folder, 'model.onnx');
+    const model = config.externalData ? buildStreamed(path, build) : build();
     model.producerVersion = String(FORGE_VERSION);
-    saveModel(model, join(outDir, folder, 'model.onnx'), { externalData: config.externalData });
+    if (config.externalData) put(`${folder}/model.onnx`, encodeModel(model));
+    else saveModel(model, path);
   };
   component('text_encoder', textEncoderJson(config.textEncoder), () => buildTextEncoder(config.textEncoder, seed));
   component('unet', unetJson(config.unet), () => buildUNet(config.unet, seed));
@@ -66,6 +68,23 @@ export function forgePipeline(options: ForgeOptions & { config: PipelineConfig }
   const files = hashTree(outDir);
   put('forge.json', jsonText({ forge_version: FORGE_VERSION, preset: config.preset, seed, config, files }));
   return { outDir, files };
+}
+
+/**
+ * Builds with each weight written to `<path>_data` as soon as it is generated
+ * (the bytes `saveModel` with external data would write), so peak memory is
+ * about one tensor, not the component.
+ */
+function buildStreamed(path: string, build: () => ModelProto): ModelProto {
+  const writer = new ExternalDataWriter(`${path}_data`);
+  try {
+    const model = withWeightSink((t) => writer.put(t), build);
+    writer.commit();
+    return model;
+  } catch (err) {
+    writer.abort();
+    throw err;
+  }
 }
 
 function checkSeed(seed: number): void {

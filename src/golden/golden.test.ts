@@ -12,6 +12,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
+import { parse as parseJUnit, type TestSuites } from 'junit2json';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../cli/main.ts';
 import { ensureTinyModel } from '../forge/cache.ts';
@@ -109,6 +110,13 @@ describe('golden record / check', () => {
     const gate = cases.find((c) => c['@_name'] === 'teacherForced.noisePred.cosine')!;
     expect(gate.failure['@_message']).toMatch(/^step 0 teacherForced\.noisePred cosine 0\.\d+ < 0\.9999$/);
     expect(cases.find((c) => c['@_name'] === 'teacherForced.noisePred.nonFinite')!.failure).toBeUndefined();
+    // A JUnit-specific parser (as CI systems use) reads the same file with the same counts.
+    const junitDoc = (await parseJUnit(readFileSync(junit, 'utf8'))) as TestSuites;
+    const suites = junitDoc.testsuite ?? [];
+    const parsedCases = suites.flatMap((t) => t.testcase ?? []);
+    expect(parsedCases.length).toBe(cases.length);
+    expect(junitDoc.failures).toBe(parsedCases.filter((c) => c.failure?.length).length);
+    expect(parsedCases.find((c) => c.name === 'teacherForced.noisePred.cosine')?.failure?.[0].message).toMatch(/^step 0 teacherForced\.noisePred cosine/);
     const md = readFileSync(summary, 'utf8');
     expect(md).toContain('❌ fail');
     expect(md).toMatch(/`step 0 teacherForced\.noisePred cosine 0\.\d+ < 0\.9999`/);

@@ -87,7 +87,9 @@ export async function scan(ctx: EngineContext, matches: MatchedValue[], position
   await forEachBatch(ctx, items, async (batch, ref, cand) => {
     for (const { item: p } of batch) {
       const m = matches[p];
-      const row = judge(ctx, p, m, ref.get(m.reference)!, cand.get(m.candidate)!);
+      const [r, c] = [ref.get(m.reference), cand.get(m.candidate)];
+      if (!r || !c) continue; // ORT refused to expose one side (Capturer.refused; reported as not exposable)
+      const row = judge(ctx, p, m, r, c);
       rows.push(row);
       if (stopAtFirst && row.failed.length) return false;
     }
@@ -149,13 +151,20 @@ export async function single(ctx: EngineContext, matches: MatchedValue[]): Promi
   await forEachBatch(ctx, items, async (batch, ref, cand) => {
     for (const { item } of batch) {
       const m = matches[item.p];
-      const row = judge(ctx, item.p, m, ref.get(m.reference)!, cand.get(m.candidate)!);
+      const [r, c] = [ref.get(m.reference), cand.get(m.candidate)];
+      if (!r || !c) continue; // not exposable on one side
+      const row = judge(ctx, item.p, m, r, c);
       const feeds: Record<string, Tensor> = {};
       for (const b of item.ex.boundary) {
         const fromRef = candToRef.has(b) ? ref.get(candToRef.get(b)!) : undefined;
         const value = fromRef ?? cand.get(b) ?? ctx.candidate.feeds[b];
+        if (!value) break;
         const info = ctx.candidate.values.get(b);
         feeds[b] = info && info.dtype !== value.dtype && fromRef ? castTo(value, info.dtype as Tensor['dtype']) : value;
+      }
+      if (Object.keys(feeds).length < item.ex.boundary.length) {
+        rows.push(row); // an input of the node was not exposable: no own error (the report shows –)
+        continue;
       }
       const session = await openSession(extractModel(ctx.candidate.graph, item.ex, ctx.candidate.values), ctx.backend, `${ctx.candidate.graph.label}: node ${m.candNode.name}`);
       try {

@@ -36,10 +36,12 @@ export interface LocalizeOptions {
   maxMemoryBytes?: number;
   thresholds?: LocalizeThresholds;
   backend?: BackendOptions;
+  /** Tests only: builds each side's Capturer (e.g. one whose batch models ORT refuses when they expose a chosen value). */
+  makeCapturer?: (side: 'reference' | 'candidate', ...args: ConstructorParameters<typeof Capturer>) => Capturer;
 }
 
 export interface LocalizeResult {
-  options: Required<Omit<LocalizeOptions, 'inputs' | 'backend' | 'maxMemoryBytes'>> & { maxMemoryBytes: number | null };
+  options: Required<Omit<LocalizeOptions, 'inputs' | 'backend' | 'maxMemoryBytes' | 'makeCapturer'>> & { maxMemoryBytes: number | null };
   referenceModel: string;
   candidateModel: string;
   matches: MatchedValue[];
@@ -50,7 +52,23 @@ export interface LocalizeResult {
   first: Row | null;
   /** Nodes from a model input to the first divergent node, in the reference graph. */
   path: Array<{ name: string; opType: string }>;
-  stats: BatchStats & { runs: number; sizingRuns: number; bisectLevels?: number };
+  /**
+   * Values ORT would not expose as extra graph outputs (it rewrote them at load,
+   * e.g. around its own inserted precision Casts): found while sizing (then the
+   * value is never matched) or in a comparison batch (then that pair is skipped).
+   */
+  notExposable: NotExposable[];
+  /** runs: ORT runs that returned values; rejectedRuns: batch models ORT refused, each split in two and retried. */
+  stats: BatchStats & { runs: number; rejectedRuns: number; sizingRuns: number; bisectLevels?: number };
+}
+
+export interface NotExposable {
+  side: 'reference' | 'candidate';
+  value: string;
+  node: { name: string; opType: string } | null;
+  /** The reference value of the matched pair that could therefore not be compared, if any. */
+  matchedTo: string | null;
+  reason: string;
 }
 
 /** A model folder (diffusers/optimum layout) or a component's .onnx file. */
@@ -70,8 +88,9 @@ export async function localize(opts: LocalizeOptions): Promise<LocalizeResult> {
   const refFeeds = loadFeeds(opts.component, refGraph, opts.inputs);
   const candFeeds = loadFeeds(opts.component, candGraph, opts.inputs);
   const budgetBytes = opts.maxMemoryBytes ?? Number.POSITIVE_INFINITY;
-  const refCapturer = new Capturer(refGraph.label, refGraph.model, refFeeds, backend);
-  const candCapturer = new Capturer(candGraph.label, candGraph.model, candFeeds, backend);
+  const make = opts.makeCapturer ?? ((_side, ...args) => new Capturer(...args));
+  const refCapturer = make('reference', refGraph.label, refGraph.model, refFeeds, backend);
+  const candCapturer = make('candidate', candGraph.label, candGraph.model, candFeeds, backend);
   const refSizing = await sizeValues(refGraph, refFeeds, backend, refCapturer, budgetBytes);
   const candSizing = await sizeValues(candGraph, candFeeds, backend, candCapturer, budgetBytes);
   const refValues = refSizing.values;
@@ -92,6 +111,16 @@ export async function localize(opts: LocalizeOptions): Promise<LocalizeResult> {
   if (mode === 'single' && strategy === 'bisect') throw new UsageError('--strategy bisect works with --mode entire only (single mode judges every node on its own)');
   const { rows, first, levels } = await run(ctx, matches, mode, strategy);
   const refComparable = new Set(matches.map((m) => m.reference));
+  const notExposable = (['reference', 'candidate'] as const).flatMap((side) =>
+    [...ctx[side].capturer.refused].map(([value, reason]): NotExposable => {
+      const node = ctx[side].graph.producer.get(value);
+      const pair = matches.find((m) => m[side] === value);
+      return { side, value, node: node ? { name: node.name, opType: node.opType } : null, matchedTo: pair?.reference ?? null, reason };
+    }),
+  );
+  if (rows.length === 0 && notExposable.some((n) => n.matchedTo)) {
+    throw new UsageError(`none of the ${matches.length} matched values could be exposed as graph outputs (ONNX Runtime: ${notExposable[0].reason})`);
+  }
   return {
     options: { reference: opts.reference, candidate: opts.candidate, component: opts.component, mode, match, strategy, thresholds: ctx.thresholds, maxMemoryBytes: opts.maxMemoryBytes ?? null },
     referenceModel: refFile,
@@ -107,7 +136,8 @@ export async function localize(opts: LocalizeOptions): Promise<LocalizeResult> {
     rows,
     first,
     path: first ? pathTo(refGraph, refValues, first.match.refNode.index) : [],
-    stats: { ...ctx.stats, runs: ctx.reference.capturer.runs + ctx.candidate.capturer.runs + ctx.stats.singleRuns, sizingRuns: refSizing.runs + candSizing.runs, bisectLevels: levels },
+    notExposable,
+    stats: { ...ctx.stats, runs: ctx.reference.capturer.runs + ctx.candidate.capturer.runs + ctx.stats.singleRuns, rejectedRuns: ctx.reference.capturer.rejected + ctx.candidate.capturer.rejected, sizingRuns: refSizing.runs + candSizing.runs, bisectLevels: levels },
   };
 }
 

@@ -52,6 +52,7 @@ export function reportDocument(r: LocalizeResult) {
     path: r.path,
     counts: r.counts,
     stats: r.stats,
+    notExposable: r.notExposable,
     rows: r.rows.map(row),
   };
 }
@@ -79,12 +80,19 @@ tr.first td{background:#fde2e1;font-weight:bold} td.fail{color:#b00020}</style><
 <p>Reference <code>${esc(r.referenceModel)}</code><br>Candidate <code>${esc(r.candidateModel)}</code><br>
 Mode ${esc(r.options.mode)}, strategy ${esc(r.options.strategy)}, match ${esc(r.options.match)}; thresholds ${esc(JSON.stringify(r.options.thresholds))}.<br>
 Matched ${r.counts.matched} of ${r.counts.reference} reference values (${r.counts.byName} by name, ${r.counts.byTopology} by topology); ${r.stats.runs} ORT runs (+${r.stats.sizingRuns} sizing), ${r.stats.batches} batches, at most ${fmtBytes(r.stats.maxHeldBytes)} of captured tensors held at once.</p>
+${notExposable(r)}
 ${chart}
 ${first ? `<h2>Path from the input</h2><ol>${r.path.map((p) => `<li>${esc(p.opType)} <code>${esc(p.name)}</code></li>`).join('')}</ol>` : ''}
 <h2>Compared values (reference graph order)</h2>
 ${table(r)}
 </body></html>
 `;
+}
+
+function notExposable(r: LocalizeResult): string {
+  if (r.notExposable.length === 0) return '';
+  const items = r.notExposable.map((n) => `<li>${n.side} <code>${esc(n.value)}</code>${n.node ? ` (${esc(n.node.opType)} ${esc(n.node.name)})` : ''}${n.matchedTo ? `, so <code>${esc(n.matchedTo)}</code> was not compared` : ''}: ${esc(n.reason)}</li>`);
+  return `<p class="fail">${r.notExposable.length} value(s) ONNX Runtime would not expose as graph outputs (batch split and retried without them; ${r.stats.rejectedRuns} refused batch model(s)):</p><ul>${items.join('')}</ul>`;
 }
 
 function table(r: LocalizeResult): string {

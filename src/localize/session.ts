@@ -90,15 +90,31 @@ function isTensorDtype(t: string): t is DType {
 export async function profileValues(model: ModelProto, feeds: Record<string, Tensor>, backend: BackendOptions, label: string): Promise<Map<string, ValueInfo>> {
   const dir = mkdtempSync(join(tmpdir(), 'lockstep-profile-'));
   try {
-    const session = await openSession(onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish(), { ...backend, graphOptimizationLevel: 'disabled' }, label, {
-      enableProfiling: true,
-      profileFilePrefix: join(dir, 'p'),
-    });
+    const bytes = onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
+    // Each attempt gets its own prefix: a session that failed to load may still have written a profile.
+    const profiled = (level: BackendOptions['graphOptimizationLevel']) =>
+      openSession(bytes, { ...backend, graphOptimizationLevel: level }, label, { enableProfiling: true, profileFilePrefix: join(dir, `p-${level}`) });
+    let session: ort.InferenceSession;
+    let level: BackendOptions['graphOptimizationLevel'] = 'disabled';
+    try {
+      session = await profiled(level);
+    } catch (err) {
+      // ORT 1.30 (CPU) cannot load some fp16 graphs with optimization disabled: a
+      // Cast fp16→fp16 in front of an op it runs in float32 gets its inserted
+      // Cast's float32 type ("Type (tensor(float)) of output arg
+      // (InsertedPrecisionFreeCast_…) … does not match expected type
+      // (tensor(float16))"), while at `basic` the no-op Cast is removed first.
+      // Profile at `basic` then: fused or removed nodes miss from the profile
+      // and are sized by capture (sizing.ts).
+      if (backend.graphOptimizationLevel === 'disabled') throw err;
+      level = 'basic';
+      session = await profiled(level);
+    }
     const outputs = (model.graph?.output ?? []).map((o) => o.name ?? '');
     await runSession(session, feeds, outputs, label);
     session.endProfiling();
     await session.release();
-    const file = readdirSync(dir).find((f) => f.endsWith('.json'));
+    const file = readdirSync(dir).find((f) => f.startsWith(`p-${level}`) && f.endsWith('.json'));
     if (!file) throw new UsageError(`${label}: ONNX Runtime wrote no profile; cannot size intermediate tensors`);
     const values = parseProfile(JSON.parse(readFileSync(join(dir, file), 'utf8')), model);
     for (const [name, t] of Object.entries(feeds)) values.set(name, { dtype: t.dtype, dims: [...t.dims], bytes: t.data.byteLength });

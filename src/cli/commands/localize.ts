@@ -63,6 +63,9 @@ export function registerLocalize(program: Command): void {
         ? `first divergent node: ${f.match.refNode.name} (${f.match.refNode.opType}), value ${f.match.reference}: ${(f.failed.length ? f.failed : (f.own?.failed ?? [])).join('; ')}\n`
         : `no divergence among ${result.counts.matched} matched values\n`,
     );
+    if (result.notExposable.length) {
+      process.stdout.write(`${result.notExposable.length} value(s) ONNX Runtime would not expose were left out (listed in the report)\n`);
+    }
     process.stdout.write(`${result.stats.runs} ORT runs, ${result.stats.batches} batches; report in ${flags.report}\n`);
     (program as Command & { lockstepExitCode?: number }).lockstepExitCode = f ? EXIT_REGRESSION : EXIT_PASS;
   });

@@ -99,8 +99,8 @@ function sd15SkipReason(): string | undefined {
 }
 
 function sd15(): void {
-  const size = Number(process.env.LOCKSTEP_BENCH_SD15_SIZE ?? 512);
-  process.stdout.write(`sd15 preset (1 step, ${size}×${size}, guidance 7.5)\n`);
+  const { size, steps } = sd15Run();
+  process.stdout.write(`sd15 preset (${steps} step${steps === 1 ? '' : 's'}, ${size}×${size}, guidance 7.5)\n`);
   const model = join(MODELS_CACHE_DIR, `sd15-seed0-v${FORGE_VERSION}`);
   if (existsSync(join(model, 'forge.json'))) {
     process.stdout.write(`  forge: reusing ${model} (delete it to measure the forge again)\n`);
@@ -111,7 +111,12 @@ function sd15(): void {
     report('sd15 forge wall', f.wallSeconds, 's');
     report('sd15 forge peak RSS', f.peakRssBytes / GiB, 'GiB');
   }
-  pipelineFigures('sd15', model, 1, size, 3);
+  pipelineFigures('sd15', model, steps, size, 3);
+}
+
+/** LOCKSTEP_BENCH_SD15_SIZE (default 512) and LOCKSTEP_BENCH_SD15_STEPS (default 1: model load is then not amortised). */
+function sd15Run(): { size: number; steps: number } {
+  return { size: Number(process.env.LOCKSTEP_BENCH_SD15_SIZE ?? 512), steps: Number(process.env.LOCKSTEP_BENCH_SD15_STEPS ?? 1) };
 }
 
 async function main(): Promise<void> {
@@ -124,7 +129,7 @@ async function main(): Promise<void> {
   else sd15();
   m.loadAverage1m.end = round(loadavg()[0]);
   mkdirSync(dirname(OUT), { recursive: true });
-  const doc = { schema: 1, date: new Date().toISOString(), machine: m, sd15: skip ? { skipped: skip } : { size: Number(process.env.LOCKSTEP_BENCH_SD15_SIZE ?? 512), steps: 1 }, figures };
+  const doc = { schema: 1, date: new Date().toISOString(), machine: m, sd15: skip ? { skipped: skip } : sd15Run(), figures };
   writeFileSync(OUT, `${JSON.stringify(doc, null, 2)}\n`);
   process.stdout.write(`wrote ${OUT}\n`);
 }

@@ -8,14 +8,14 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REFERENCE_DIR, TINY_SD_REFERENCE } from '../../testing/paths.ts';
-import { main } from '../main.ts';
+import { runCli } from '../../testing/cli.ts';
 
 const TRACE = join(REFERENCE_DIR, 'traces', 'ddim_s10_seed42_g7.5_128x128');
 
 describe('lockstep compare', () => {
   it('diffusers trace vs the ONNX tiny-sd: passes with cosine ≥ 0.99999 at every step in both modes', async () => {
     const reportDir = join(mkdtempSync(join(tmpdir(), 'lockstep-cli-')), 'report');
-    const code = await main(['node', 'lockstep', 'compare', '--reference', TRACE, '--candidate', TINY_SD_REFERENCE, '--report', reportDir, '--quiet']);
+    const { code } = await runCli(['compare', '--reference', TRACE, '--candidate', TINY_SD_REFERENCE, '--report', reportDir, '--quiet']);
     expect(code).toBe(0);
     const report = JSON.parse(readFileSync(join(reportDir, 'report.json'), 'utf8'));
     expect(report.verdict).toBe('pass');
@@ -33,12 +33,12 @@ describe('lockstep compare', () => {
 
   it('exits 1 when a gate fails and 2 when a build cannot be opened', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lockstep-cli-'));
-    const strict = await main([
-      'node', 'lockstep', 'compare', '--reference', TRACE, '--candidate', TINY_SD_REFERENCE, '--steps', '2',
+    const { code: strict } = await runCli([
+      'compare', '--reference', TRACE, '--candidate', TINY_SD_REFERENCE, '--steps', '2',
       '--threshold', 'teacherForced.noisePred.maxAbs=1e-12', '--report', join(dir, 'strict'), '--quiet',
     ]);
     expect(strict).toBe(1);
-    const missing = await main(['node', 'lockstep', 'compare', '--reference', TRACE, '--candidate', join(dir, 'nope'), '--report', join(dir, 'x'), '--quiet']);
+    const { code: missing } = await runCli(['compare', '--reference', TRACE, '--candidate', join(dir, 'nope'), '--report', join(dir, 'x'), '--quiet']);
     expect(missing).toBe(2);
   });
 });

@@ -8,19 +8,22 @@ export function addBackendFlags(cmd: Command, prefix = ''): Command {
   return cmd
     .option(`--${p}provider <list>`, 'execution providers in priority order (default cpu)')
     .option(`--${p}opt-level <level>`, 'graph optimization level: disabled | basic | extended | all (default extended)')
-    .option(`--${p}threads <n>`, 'intra-op threads (default: ONNX Runtime decides)');
+    .option(`--${p}threads <n>`, 'intra-op threads (default: ONNX Runtime decides)')
+    .option(`--${p}deterministic`, "ask ONNX Runtime for deterministic kernels where the provider has them (session.use_deterministic_compute)");
 }
 
-export function backendFromFlags(values: Record<string, string | undefined>, prefix = ''): BackendOptions {
+export function backendFromFlags(values: Record<string, string | boolean | undefined>, prefix = ''): BackendOptions {
   const key = (name: string) => (prefix ? prefix + name[0].toUpperCase() + name.slice(1) : name);
   const flag = (name: string) => `--${prefix ? `${prefix}-` : ''}${name}`;
-  const provider = values[key('provider')];
-  const opt = values[key('optLevel')];
-  const threads = values[key('threads')];
+  const text = (name: string) => values[key(name)] as string | undefined;
+  const provider = text('provider');
+  const opt = text('optLevel');
+  const threads = text('threads');
   return {
     ...DEFAULT_BACKEND,
     executionProviders: provider ? parseProviders(provider, flag('provider')) : DEFAULT_BACKEND.executionProviders,
     graphOptimizationLevel: opt ? parseOptLevel(opt, flag('opt-level')) : DEFAULT_BACKEND.graphOptimizationLevel,
     intraOpThreads: threads ? parseIntFlag(flag('threads'), threads) : 0,
+    deterministic: values[key('deterministic')] === true,
   };
 }

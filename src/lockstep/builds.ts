@@ -62,6 +62,7 @@ export function liveBuildInfo(onnx: OnnxStableDiffusion, spec: BuildSpec, label:
       graphOptimizationLevel: b.graphOptimizationLevel,
       intraOpThreads: b.intraOpThreads || null,
       interOpThreads: b.interOpThreads || null,
+      deterministic: b.deterministic,
     },
     signatures: {},
   };

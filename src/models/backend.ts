@@ -15,6 +15,11 @@ export interface BackendOptions {
   /** 0 lets ONNX Runtime choose. */
   intraOpThreads: number;
   interOpThreads: number;
+  /**
+   * ORT's `session.use_deterministic_compute`: kernels that have a deterministic
+   * variant use it (GPU providers; the CPU provider is deterministic already).
+   */
+  deterministic: boolean;
 }
 
 /**
@@ -27,6 +32,7 @@ export const DEFAULT_BACKEND: BackendOptions = {
   graphOptimizationLevel: 'extended',
   intraOpThreads: 0,
   interOpThreads: 0,
+  deterministic: false,
 };
 
 export function parseOptLevel(value: string, flag: string): GraphOptimizationLevel {
@@ -51,6 +57,7 @@ export function sessionOptions(b: BackendOptions): InferenceSession.SessionOptio
   };
   if (b.intraOpThreads) options.intraOpNumThreads = b.intraOpThreads;
   if (b.interOpThreads) options.interOpNumThreads = b.interOpThreads;
+  if (b.deterministic) options.extra = { session: { use_deterministic_compute: '1' } };
   return options;
 }
 

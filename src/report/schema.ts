@@ -31,6 +31,8 @@ export interface BackendSettings {
   /** null = ORT's default. */
   intraOpThreads: number | null;
   interOpThreads: number | null;
+  /** ORT's session.use_deterministic_compute was requested (absent in reports written before it existed). */
+  deterministic?: boolean;
 }
 
 /** One input or output of a component; dynamic dims are their symbolic names. */

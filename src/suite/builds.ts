@@ -27,6 +27,7 @@ export function backendOf(b: BuildDecl): BackendOptions {
     graphOptimizationLevel: (b.optLevel as GraphOptimizationLevel | undefined) ?? DEFAULT_BACKEND.graphOptimizationLevel,
     intraOpThreads: b.threads ?? 0,
     interOpThreads: 0,
+    deterministic: b.deterministic ?? false,
   };
 }
 

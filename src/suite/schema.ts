@@ -44,6 +44,7 @@ export const buildSchema = z
     provider: z.union([text('a provider'), z.array(text('a provider')).min(1)], { error: 'expected a provider name or a list, e.g. cpu' }).optional(),
     optLevel: z.enum(OPT_LEVELS as [string, ...string[]], { error: `expected one of ${OPT_LEVELS.join(', ')}` }).optional(),
     threads: posInt().optional(),
+    deterministic: z.boolean().optional(),
   })
   .superRefine((b, ctx) => {
     if ((b.model === undefined) === (b.trace === undefined)) {

@@ -31,10 +31,18 @@ describe('lockstep compare', () => {
     }
   });
 
+  it('--cand-deterministic asks ORT for deterministic kernels and is recorded with the build', async () => {
+    const reportDir = join(mkdtempSync(join(tmpdir(), 'lockstep-cli-')), 'report');
+    const { code } = await runCli(['compare', '--reference', TRACE, '--candidate', TINY_SD_REFERENCE, '--cand-deterministic', '--report', reportDir, '--quiet']);
+    expect(code).toBe(0);
+    const report = JSON.parse(readFileSync(join(reportDir, 'report.json'), 'utf8'));
+    expect(report.builds.candidate.backend.deterministic).toBe(true);
+  });
+
   it('exits 1 when a gate fails and 2 when a build cannot be opened', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lockstep-cli-'));
     const { code: strict } = await runCli([
-      'compare', '--reference', TRACE, '--candidate', TINY_SD_REFERENCE, '--steps', '2',
+      'compare', '--reference', TRACE, '--candidate', TINY_SD_REFERENCE,
       '--threshold', 'teacherForced.noisePred.maxAbs=1e-12', '--report', join(dir, 'strict'), '--quiet',
     ]);
     expect(strict).toBe(1);

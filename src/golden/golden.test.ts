@@ -13,24 +13,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { parse as parseJUnit, type TestSuites } from 'junit2json';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../cli/main.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureTinyModel } from '../forge/cache.ts';
 import { loadModel, saveModel } from '../forge/onnx-io.ts';
+import { runCli } from '../testing/cli.ts';
 import { REPO_ROOT } from '../testing/paths.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'lockstep-golden-'));
 const goldenDir = join(dir, 'golden');
 
-async function cli(...args: string[]): Promise<{ code: number; stderr: string }> {
-  let stderr = '';
-  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((stderr += String(s)), true));
-  try {
-    return { code: await main(['node', 'lockstep', ...args]), stderr };
-  } finally {
-    spy.mockRestore();
-  }
-}
+const cli = (...args: string[]) => runCli(args);
 
 function suite(name: string, candidate: string, reference = 'model'): string {
   const file = join(dir, `${name}.yaml`);

@@ -3,9 +3,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../cli/main.ts';
 import { loadSuite } from './load.ts';
 import { parseShard, selectCases } from './select.ts';
+import { runCli } from '../testing/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'lockstep-suite-'));
 const BASE = `name: s
@@ -23,15 +23,6 @@ function suiteFile(name: string, text: string): string {
   return p;
 }
 
-async function runCli(args: string[]): Promise<{ code: number; stderr: string }> {
-  let stderr = '';
-  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((stderr += String(s)), true));
-  try {
-    return { code: await main(['node', 'lockstep', ...args]), stderr };
-  } finally {
-    spy.mockRestore();
-  }
-}
 
 afterEach(() => vi.restoreAllMocks());
 

@@ -4,7 +4,7 @@
  * except to know whether a build can be fed someone else's inputs.
  */
 import type { BackendOptions } from '../models/backend.ts';
-import type { OrtClock } from '../models/component.ts';
+import { type OrtClock, castTo } from '../models/component.ts';
 import { type LoadedModel, loadPipelineModel } from '../pipeline/load.ts';
 import { applyGuidance, type GuidedPrediction } from '../pipeline/guidance.ts';
 import { type RgbImage, decodedToImage, readPng } from '../pipeline/image.ts';
@@ -86,7 +86,7 @@ export class LiveSide implements Side {
         const out = await model.components.predictNoise(inp.latentModelInput, inp.timestep, inp.promptEmbeds);
         return applyGuidance(out.noisePred, settings.guidanceScale, guided);
       },
-      encodeText: (ids) => model.components.encodeText(toInt64(ids)),
+      encodeText: (ids) => model.components.encodeText(castTo(ids, 'int64') as Tensor<'int64'>),
       decode: (latents) => decode(model, latents),
     };
   }
@@ -191,11 +191,6 @@ export class TraceSide implements Side {
 
 function f32(t: Tensor | undefined): Tensor<'float32'> | undefined {
   return t ? toFloat32(t) : undefined;
-}
-
-function toInt64(ids: Tensor): Tensor<'int64'> {
-  if (ids.dtype === 'int64') return ids as Tensor<'int64'>;
-  return { dtype: 'int64', dims: ids.dims, data: BigInt64Array.from(Array.from(ids.data as ArrayLike<number>), (v) => BigInt(v)) };
 }
 
 /** [uncond; cond] ids encoded one prompt at a time, as diffusers does. */

@@ -32,7 +32,7 @@ function report(name: string, value: number, unit: string, target?: { text: stri
   const f: Figure = { name, value: round(value, 4), unit, ...(target && { target: target.text, met: target.ok(value) }) };
   figures.push(f);
   const verdict = target ? `  (target ${target.text}: ${f.met ? 'met' : 'NOT met'})` : '';
-  process.stdout.write(`  ${name.padEnd(44)} ${String(round(value, 3)).padStart(10)} ${unit}${verdict}\n`);
+  process.stdout.write(`  ${name.padEnd(56)} ${String(round(value, 3)).padStart(10)} ${unit}${verdict}\n`);
 }
 
 /** Runs one job in a child process; returns its JSON result (with peakRssBytes). */
@@ -82,11 +82,18 @@ async function tiny(): Promise<void> {
 
 function metrics(): void {
   process.stdout.write('compareTensors vs Float32Array.prototype.set on the same two float32 tensors\n');
-  for (const [label, n] of [['1×4×64×64', 4 * 64 * 64], ['16M elements', 16 * 2 ** 20]] as const) {
+  // The target is about memory bandwidth: tensors far larger than the caches. A latent (64 KiB) sits in
+  // L1/L2, where a copy runs at cache speed and float64 arithmetic, not memory, bounds the metrics.
+  const sizes = [
+    ['1×4×64×64 (in cache)', 4 * 64 * 64, undefined],
+    ['16M elements (from memory)', 16 * 2 ** 20, { text: '≥ 50%', ok: (v: number) => v >= 50 }],
+  ] as const;
+  for (const [label, n, target] of sizes) {
     const t = measureThroughput(n);
     report(`compareTensors ${label}`, t.compareGBps, 'GB/s');
+    report(`compareTensors, scalar path ${label}`, t.scalarGBps, 'GB/s');
     report(`copy ${label}`, t.copyGBps, 'GB/s');
-    report(`compare / copy ${label}`, 100 * t.ratio, '%', { text: '≥ 50%', ok: (v) => v >= 50 });
+    report(`compare / copy ${label}`, 100 * t.ratio, '%', target);
   }
 }
 

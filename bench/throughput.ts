@@ -1,7 +1,8 @@
 /**
  * compareTensors throughput vs a plain memory copy of the same data: both
  * read the two tensors' bytes once; the copy (Float32Array.prototype.set)
- * is the floor any single pass over the data pays.
+ * is the floor any single pass over the data pays. The scalar JavaScript
+ * path is timed too, to show what the SIMD kernel buys.
  */
 import { compareTensors } from '../src/metrics/compare.ts';
 import { uniformWeights } from '../src/forge/prng.ts';
@@ -10,6 +11,8 @@ import { makeTensor } from '../src/tensor/tensor.ts';
 export interface Throughput {
   elements: number;
   compareGBps: number;
+  /** The same comparison on the scalar JavaScript path. */
+  scalarGBps: number;
   copyGBps: number;
   /** compare GB/s ÷ copy GB/s. */
   ratio: number;
@@ -40,6 +43,9 @@ export function measureThroughput(elements: number): Throughput {
   const compareS = timeIt(() => {
     sink += compareTensors(ta, tb).l1;
   });
+  const scalarS = timeIt(() => {
+    sink += compareTensors(ta, tb, 'bench', 'scalar').l1;
+  });
   const copyS = timeIt(() => {
     da.set(a);
     db.set(b);
@@ -48,5 +54,5 @@ export function measureThroughput(elements: number): Throughput {
   const bytes = 2 * elements * 4;
   const compareGBps = bytes / compareS / 1e9;
   const copyGBps = bytes / copyS / 1e9;
-  return { elements, compareGBps, copyGBps, ratio: compareGBps / copyGBps };
+  return { elements, compareGBps, scalarGBps: bytes / scalarS / 1e9, copyGBps, ratio: compareGBps / copyGBps };
 }

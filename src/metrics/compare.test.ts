@@ -20,7 +20,7 @@ function naive(a: number[], b: number[]) {
   const diff = a.map((x, i) => x - b[i]);
   const dot = (u: number[], v: number[]) => u.reduce((s, x, i) => s + x * v[i], 0);
   const absDiff = diff.map(Math.abs);
-  const maxAbs = Math.max(...absDiff);
+  const maxAbs = absDiff.reduce((m, x) => (x > m ? x : m), 0);
   return {
     cosine: dot(a, b) / Math.sqrt(dot(a, a) * dot(b, b)),
     l1: absDiff.reduce((s, x) => s + x, 0) / n,
@@ -60,38 +60,42 @@ describe('compareTensors', () => {
     expect(n * 256 + c * 64 + h * 8 + w).toBe(r.maxAt);
   });
 
-  it('handles large tensors across kernel chunks, with NaN/Inf in one chunk only', () => {
-    const n = 50_000; // several 16384-element chunks
-    const a = lcg(n, 3);
-    const b = a.map((x, i) => x + 1e-4 * Math.sin(i));
-    b[20_000] = NaN;
-    a[20_001] = -Infinity;
-    [a[40_000], b[40_000]] = [0.25, 0.75]; // the maximum, in a later chunk
-    [a[45_000], b[45_000]] = [0.25, -0.25]; // ties it later: the first occurrence wins
-    const keep = [...a.keys()].filter((i) => i !== 20_000 && i !== 20_001);
-    const r = naive(keep.map((i) => a[i]), keep.map((i) => b[i]));
-    const m = compareTensors(float32([n], a), float32([n], b));
-    for (const key of ['cosine', 'l1', 'rmse', 'relL2', 'sqnr'] as const) expect(m[key], key).toBeCloseTo(r[key], 10);
-    expect(m.maxAbs).toBe(0.5);
-    expect(m.maxAbsIndex).toEqual([40_000]);
-    expect(m.nanCount).toEqual({ reference: 0, candidate: 1 });
-    expect(m.infCount).toEqual({ reference: 1, candidate: 0 });
-  });
+  // Sizes span several chunks of both kernels (SIMD 65536, scalar 16384 elements).
+  describe.each(['simd', 'scalar'] as const)('%s kernel', (kernel) => {
+    it('handles large tensors across kernel chunks, with NaN/Inf in one chunk only', () => {
+      const n = 200_000;
+      const a = lcg(n, 3);
+      const b = a.map((x, i) => x + 1e-4 * Math.sin(i));
+      b[70_000] = NaN;
+      a[70_001] = -Infinity;
+      [a[140_000], b[140_000]] = [0.25, 0.75]; // the maximum, in a later chunk
+      [a[190_000], b[190_000]] = [0.25, -0.25]; // ties it later: the first occurrence wins
+      const keep = [...a.keys()].filter((i) => i !== 70_000 && i !== 70_001);
+      const r = naive(keep.map((i) => a[i]), keep.map((i) => b[i]));
+      const m = compareTensors(float32([n], a), float32([n], b), 'x', kernel);
+      for (const key of ['cosine', 'l1', 'rmse', 'relL2', 'sqnr'] as const) expect(m[key], key).toBeCloseTo(r[key], 10);
+      expect(m.maxAbs).toBe(0.5);
+      expect(m.maxAbsIndex).toEqual([140_000]);
+      expect(m.nanCount).toEqual({ reference: 0, candidate: 1 });
+      expect(m.infCount).toEqual({ reference: 1, candidate: 0 });
+    });
 
-  it('finds the first maximum whether it lies in a checked (non-finite) chunk or a plain one', () => {
-    const n = 50_000;
-    const a = lcg(n, 4);
-    const b = a.slice();
-    b[20_000] = NaN; // chunk 1 takes the checked path
-    [a[20_005], b[20_005]] = [1, 3]; // the maximum, |Δ| = 2, inside that chunk
-    [a[40_000], b[40_000]] = [1, -1]; // a later tie in a plain chunk
-    expect(compareTensors(float32([n], a), float32([n], b)).maxAbsIndex).toEqual([20_005]);
-    [a[100], b[100]] = [0, 2]; // an earlier tie in plain chunk 0
-    expect(compareTensors(float32([n], a), float32([n], b)).maxAbsIndex).toEqual([100]);
-    b[20_000] = a[20_000]; // all chunks plain now: the first of three ties
-    expect(compareTensors(float32([n], a), float32([n], b)).maxAbsIndex).toEqual([100]);
-    [a[100], b[100]] = [0, 0];
-    expect(compareTensors(float32([5, 10_000], a), float32([5, 10_000], b)).maxAbsIndex).toEqual([2, 5]);
+    it('finds the first maximum whether it lies in a checked (non-finite) chunk or a plain one', () => {
+      const n = 200_000;
+      const a = lcg(n, 4);
+      const b = a.slice();
+      const compare = () => compareTensors(float32([n], a), float32([n], b), 'x', kernel);
+      b[70_000] = NaN; // chunk 1 (of either kernel) takes the checked path
+      [a[70_005], b[70_005]] = [1, 3]; // the maximum, |Δ| = 2, inside that chunk
+      [a[140_000], b[140_000]] = [1, -1]; // a later tie in a plain chunk
+      expect(compare().maxAbsIndex).toEqual([70_005]);
+      [a[100], b[100]] = [0, 2]; // an earlier tie in plain chunk 0
+      expect(compare().maxAbsIndex).toEqual([100]);
+      b[70_000] = a[70_000]; // all chunks plain now: the first of three ties
+      expect(compare().maxAbsIndex).toEqual([100]);
+      [a[100], b[100]] = [0, 0];
+      expect(compareTensors(float32([20, 10_000], a), float32([20, 10_000], b), 'x', kernel).maxAbsIndex).toEqual([7, 5]);
+    });
   });
 
   it('defines the edge cases that would otherwise be NaN', () => {

@@ -1,9 +1,12 @@
 /**
  * Tensor comparison metrics: one pass over both tensors (a chunk holding a NaN
- * or ±Infinity is read a second time), float64 accumulation.
- * Definitions, edge cases and the NaN/Inf policy are in docs/metrics.md.
+ * or ±Infinity is read a second time), float64 accumulation. float32 pairs go
+ * through a WebAssembly SIMD kernel (kernel/), everything else through the
+ * scalar loops below. Definitions, edge cases and the NaN/Inf policy are in
+ * docs/metrics.md.
  */
 import { UsageError } from '../errors.ts';
+import { float32Kernel, KERNEL_CHUNK, type Float32Kernel } from './kernel/kernel.ts';
 import { elementReader, type ElementReader } from './read.ts';
 import { sameDims, shapeString, type Tensor } from '../tensor/tensor.ts';
 
@@ -56,9 +59,11 @@ interface Sums {
  * float32/float64/int32/uint8 data is read in place; float16 and int64 are
  * converted per element, never copied.
  *
+ * `kernel` 'scalar' skips the SIMD kernel (tests and benchmarks compare the two).
+ *
  * @throws UsageError when the shapes differ (naming `name` and both shapes).
  */
-export function compareTensors(a: Tensor, b: Tensor, name = 'tensor'): MetricSet {
+export function compareTensors(a: Tensor, b: Tensor, name = 'tensor', kernel: 'simd' | 'scalar' = 'simd'): MetricSet {
   if (!sameDims(a.dims, b.dims)) {
     throw new UsageError(
       `${name}: shape mismatch, reference ${shapeString(a.dims)} vs candidate ${shapeString(b.dims)}`,
@@ -67,7 +72,10 @@ export function compareTensors(a: Tensor, b: Tensor, name = 'tensor'): MetricSet
   const s = emptySums();
   const da = plainNumbers(a);
   const db = plainNumbers(b);
-  if (da && db) accumulatePlain(da, db, s);
+  const simd = kernel === 'simd' ? float32Kernel() : null;
+  if (simd && a.dtype === 'float32' && b.dtype === 'float32') {
+    accumulateFloat32(simd, a.data as Float32Array, b.data as Float32Array, s);
+  } else if (da && db) accumulatePlain(da, db, s);
   else accumulateRead(elementReader(a), elementReader(b), 0, a.data.length, s);
   return finish(s, a.dims, a.data.length);
 }
@@ -146,6 +154,41 @@ function mergeChunk(s: Sums, c: Float64Array, n: number): void {
   s.max = c[MAX];
   s.maxAt = c[AT];
 }
+
+/**
+ * float32 pairs through the SIMD kernel, chunk by chunk, with the same
+ * non-finite fallback as accumulatePlain. The kernel leaves Σab out: when
+ * the chunk's Σa² and Σb² are within a factor BALANCE of each other, Σab =
+ * (Σa² + Σb² − Σ(a−b)²)/2 carries an error of the same order as summing it
+ * (relative to √(Σa²Σb²), which is what the cosine divides by); otherwise
+ * the cached chunk is read once more for Σab.
+ */
+function accumulateFloat32(k: Float32Kernel, a: Float32Array, b: Float32Array, s: Sums): void {
+  const len = a.length;
+  for (let start = 0; start < len; start += KERNEL_CHUNK) {
+    const end = Math.min(len, start + KERNEL_CHUNK);
+    k.load(a, b, start, end);
+    const c = k.sums();
+    if (!Number.isFinite(c.aa + c.bb)) {
+      accumulateRead(plainReader(a), plainReader(b), start, end, s);
+      continue;
+    }
+    const balanced = c.aa <= BALANCE * c.bb && c.bb <= BALANCE * c.aa;
+    s.n += end - start;
+    s.aa += c.aa;
+    s.bb += c.bb;
+    s.ab += balanced ? (c.aa + c.bb - c.sqDiff) / 2 : k.dot();
+    s.absDiff += c.absDiff;
+    s.sqDiff += c.sqDiff;
+    if (c.max > s.max) {
+      s.max = c.max;
+      s.maxAt = start + k.firstAbs(c.max);
+    }
+  }
+}
+
+/** See accumulateFloat32: the widest Σa²/Σb² ratio for which Σab comes from the identity. */
+const BALANCE = 4;
 
 function plainReader(d: ArrayLike<number>): ElementReader {
   return (i) => d[i];

@@ -35,16 +35,20 @@ const settings = (job: { steps: number; size: number }): PipelineSettings => ({
 async function runGenerate(job: RunJob, tmp: string) {
   const start = performance.now();
   let firstStepSeconds = NaN;
+  let loadSeconds = NaN;
   const r = await generate({
     model: job.model,
     settings: settings(job),
     backend: DEFAULT_BACKEND,
     imageOut: join(tmp, 'image.png'),
+    onLoaded: () => {
+      loadSeconds = (performance.now() - start) / 1000;
+    },
     onStep: (done) => {
       if (done === 1) firstStepSeconds = (performance.now() - start) / 1000;
     },
   });
-  return { wallSeconds: r.wallSeconds, ortSeconds: r.ortSeconds, ortCalls: r.ortCalls, firstStepSeconds };
+  return { wallSeconds: r.wallSeconds, ortSeconds: r.ortSeconds, ortCalls: r.ortCalls, firstStepSeconds, loadSeconds };
 }
 
 async function runCompare(job: RunJob, tmp: string) {

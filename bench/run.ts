@@ -50,9 +50,11 @@ function child(job: Job): Record<string, number> {
 
 /** generate and compare ratios on one model; `tag` prefixes the figure names. */
 function pipelineFigures(tag: string, model: string, steps: number, size: number, overheadTarget?: number): void {
-  const { loadSeconds } = child({ kind: 'load', model });
-  report(`${tag} model load (3 sessions, own process)`, loadSeconds, 's');
+  report(`${tag} model load (3 sessions, own process)`, child({ kind: 'load', model }).loadSeconds, 's');
   const gen = child({ kind: 'generate', model, steps, size });
+  // The load inside generate's own process (files now in the page cache) is what its wall time contains.
+  const loadSeconds = gen.loadSeconds;
+  report(`${tag} model load inside generate`, loadSeconds, 's');
   const overhead = (gen.wallSeconds - gen.ortSeconds) / gen.wallSeconds;
   report(`${tag} generate wall`, gen.wallSeconds, 's');
   report(`${tag} generate ORT run() sum (${gen.ortCalls} calls)`, gen.ortSeconds, 's');
@@ -63,8 +65,9 @@ function pipelineFigures(tag: string, model: string, steps: number, size: number
   const cmp = child({ kind: 'compare', model, steps, size });
   report(`${tag} compare wall`, cmp.wallSeconds, 's');
   report(`${tag} compare ORT run() sum`, cmp.ortSeconds, 's');
-  report(`${tag} compare wall / ORT`, cmp.wallSeconds / cmp.ortSeconds, '×', { text: '≤ 1.05×', ok: (v) => v <= 1.05 });
-  report(`${tag} compare (wall − 2 model loads) / ORT`, (cmp.wallSeconds - 2 * loadSeconds) / cmp.ortSeconds, '×');
+  // The targets are for SD 1.5-sized models; on the tiny model, model load and JavaScript dominate by design.
+  report(`${tag} compare wall / ORT`, cmp.wallSeconds / cmp.ortSeconds, '×', overheadTarget === undefined ? undefined : { text: '≤ 1.05×', ok: (v) => v <= 1.05 });
+  report(`${tag} compare (wall − 2 loads as in generate) / ORT`, (cmp.wallSeconds - 2 * loadSeconds) / cmp.ortSeconds, '×');
   report(`${tag} generate peak RSS`, gen.peakRssBytes / GiB, 'GiB');
   report(`${tag} compare peak RSS`, cmp.peakRssBytes / GiB, 'GiB');
 }

@@ -46,12 +46,16 @@ export async function runLockstep(opts: LockstepOptions): Promise<ReportDocument
   const sides: Side[] = [];
   let report: ReportDocument | null = null;
   let judged: ReportDocument | null = null;
-  let referenceOrtSeconds = 0;
+  let referenceOrt = { seconds: 0, loadSeconds: 0 };
   // The working document is filled in place; each save writes a judged copy.
   const save = async (html: boolean) => {
     if (!report) return;
-    const ortSeconds = referenceOrtSeconds + sides.reduce((s, side) => s + (side.clock?.seconds ?? 0), 0);
-    report.timing = { wallSeconds: (performance.now() - started) / 1000, ortSeconds };
+    const clocks = sides.flatMap((side) => (side.clock ? [side.clock] : []));
+    report.timing = {
+      wallSeconds: (performance.now() - started) / 1000,
+      ortSeconds: clocks.reduce((s, c) => s + c.seconds, referenceOrt.seconds),
+      ortLoadSeconds: clocks.reduce((s, c) => s + c.loadSeconds, referenceOrt.loadSeconds),
+    };
     judged = await writeReport(opts.reportDir, report, { html });
   };
   try {
@@ -69,7 +73,7 @@ export async function runLockstep(opts: LockstepOptions): Promise<ReportDocument
     });
     report.findings.push(...signatureFindings(report.builds.reference.signatures, report.builds.candidate.signatures));
     if (recorded) report.findings.push(sequentialNote(recorded));
-    referenceOrtSeconds = recorded?.ortSeconds ?? 0;
+    if (recorded) referenceOrt = { seconds: recorded.ortSeconds, loadSeconds: recorded.ortLoadSeconds };
     await save(false);
     await compareRun(ref, cand, report, opts, () => save(false));
     report.complete = true;

@@ -17,10 +17,13 @@ const FLOAT_DTYPES = ['float32', 'float16', 'float64'];
 // its errors reach lockstep as exceptions and are reported naming the file, so keep only fatal ones.
 ort.env.logLevel = 'fatal';
 
-/** Accumulates time spent inside ORT `run` calls (the bench compares it with wall time). */
+/** Accumulates time spent inside ORT: `run` calls, and session creation (the bench compares both with wall time). */
 export class OrtClock {
+  /** Inside `session.run`. */
   seconds = 0;
   calls = 0;
+  /** Inside `InferenceSession.create` (reading and optimizing the model). */
+  loadSeconds = 0;
 }
 
 export class OnnxComponent {
@@ -35,10 +38,13 @@ export class OnnxComponent {
   static async open(name: ComponentName, file: string, backend: BackendOptions, clock = new OrtClock()): Promise<OnnxComponent> {
     if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError(`${file}: ${name} model file not found`);
     let session: ort.InferenceSession;
+    const start = performance.now();
     try {
       session = await ort.InferenceSession.create(file, sessionOptions(backend));
     } catch (err) {
       throw explainProviderError(err, backend, file) ?? describeLoadError(file, name, err);
+    } finally {
+      clock.loadSeconds += (performance.now() - start) / 1000;
     }
     return new OnnxComponent(name, file, signatureOf(session), session, clock);
   }

@@ -27,6 +27,8 @@ export interface GenerateOptions {
 export interface GenerateResult extends FinalResult {
   wallSeconds: number;
   ortSeconds: number;
+  /** Inside ORT session creation (part of wallSeconds). */
+  ortLoadSeconds: number;
   ortCalls: number;
 }
 
@@ -54,7 +56,8 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
       trace.commit();
     }
     const wallSeconds = (performance.now() - start) / 1000;
-    return { ...result, wallSeconds, ortSeconds: model.onnx.clock.seconds, ortCalls: model.onnx.clock.calls };
+    const { clock } = model.onnx;
+    return { ...result, wallSeconds, ortSeconds: clock.seconds, ortCalls: clock.calls, ortLoadSeconds: clock.loadSeconds };
   } catch (err) {
     trace?.setMeta({ complete: false, error: String((err as Error).message ?? err) });
     trace?.flush();

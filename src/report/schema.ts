@@ -172,6 +172,8 @@ export interface Timing {
   wallSeconds: number;
   /** Time spent inside onnxruntime `run()` calls, both builds. */
   ortSeconds: number;
+  /** Time spent inside onnxruntime session creation (loading the models), both builds; optional (older reports lack it). */
+  ortLoadSeconds?: number;
 }
 
 export interface ReportDocument {

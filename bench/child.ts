@@ -44,7 +44,7 @@ async function runGenerate(job: RunJob, tmp: string) {
       if (done === 1) firstStepSeconds = (performance.now() - start) / 1000;
     },
   });
-  return { wallSeconds: r.wallSeconds, ortSeconds: r.ortSeconds, ortCalls: r.ortCalls, ortLoadSeconds: r.ortLoadSeconds, firstStepSeconds };
+  return { wallSeconds: r.wallSeconds, ortSeconds: r.ortSeconds, ortCalls: r.ortCalls, ortSessionSeconds: r.ortSessionSeconds, firstStepSeconds };
 }
 
 async function runCompare(job: RunJob, tmp: string) {
@@ -56,8 +56,8 @@ async function runCompare(job: RunJob, tmp: string) {
     thresholds: defaultThresholds(),
     reportDir: join(tmp, 'report'),
   });
-  const { wallSeconds, ortSeconds, ortLoadSeconds } = report.timing!;
-  return { wallSeconds, ortSeconds, ortLoadSeconds, steps: report.steps.length };
+  const { wallSeconds, ortSeconds, ortSessionSeconds } = report.timing!;
+  return { wallSeconds, ortSeconds, ortSessionSeconds, steps: report.steps.length };
 }
 
 /** Opening the three ORT sessions (+ tokenizer, scheduler config) and releasing them. */

@@ -46,7 +46,7 @@ export async function runLockstep(opts: LockstepOptions): Promise<ReportDocument
   const sides: Side[] = [];
   let report: ReportDocument | null = null;
   let judged: ReportDocument | null = null;
-  let referenceOrt = { seconds: 0, loadSeconds: 0 };
+  let referenceOrt = { seconds: 0, sessionSeconds: 0 };
   // The working document is filled in place; each save writes a judged copy.
   const save = async (html: boolean) => {
     if (!report) return;
@@ -54,7 +54,7 @@ export async function runLockstep(opts: LockstepOptions): Promise<ReportDocument
     report.timing = {
       wallSeconds: (performance.now() - started) / 1000,
       ortSeconds: clocks.reduce((s, c) => s + c.seconds, referenceOrt.seconds),
-      ortLoadSeconds: clocks.reduce((s, c) => s + c.loadSeconds, referenceOrt.loadSeconds),
+      ortSessionSeconds: clocks.reduce((s, c) => s + c.sessionSeconds, referenceOrt.sessionSeconds),
     };
     judged = await writeReport(opts.reportDir, report, { html });
   };
@@ -73,7 +73,7 @@ export async function runLockstep(opts: LockstepOptions): Promise<ReportDocument
     });
     report.findings.push(...signatureFindings(report.builds.reference.signatures, report.builds.candidate.signatures));
     if (recorded) report.findings.push(sequentialNote(recorded));
-    if (recorded) referenceOrt = { seconds: recorded.ortSeconds, loadSeconds: recorded.ortLoadSeconds };
+    if (recorded) referenceOrt = { seconds: recorded.ortSeconds, sessionSeconds: recorded.ortSessionSeconds };
     await save(false);
     await compareRun(ref, cand, report, opts, () => save(false));
     report.complete = true;

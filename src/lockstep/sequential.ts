@@ -18,7 +18,7 @@ export interface RecordedReference {
   /** Wall time of the reference run, including writing its trace. */
   seconds: number;
   ortSeconds: number;
-  ortLoadSeconds: number;
+  ortSessionSeconds: number;
 }
 
 export async function recordReference(spec: BuildSpec, settings: PipelineSettings, reportDir: string): Promise<RecordedReference> {
@@ -37,5 +37,5 @@ export async function recordReference(spec: BuildSpec, settings: PipelineSetting
       resolved = s;
     },
   });
-  return { spec: { path: dir, backend: spec.backend, label: spec.label }, info: info!, settings: resolved, seconds: result.wallSeconds, ortSeconds: result.ortSeconds, ortLoadSeconds: result.ortLoadSeconds };
+  return { spec: { path: dir, backend: spec.backend, label: spec.label }, info: info!, settings: resolved, seconds: result.wallSeconds, ortSeconds: result.ortSeconds, ortSessionSeconds: result.ortSessionSeconds };
 }

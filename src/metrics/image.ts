@@ -104,22 +104,33 @@ function gaussianKernel(): Float64Array {
   return k;
 }
 
-/** Separable filter, rows (axis 0) then columns (axis 1) as scipy does, with mode 'reflect'. */
+/**
+ * Separable filter, rows (axis 0) then columns (axis 1) as scipy does, with
+ * mode 'reflect'. Each output is Σ_t k[t]·m[…] added in tap order t = −R…R,
+ * the same float64 operations whatever the loop order; the row pass runs
+ * along whole rows and the column pass reflects only at the borders.
+ */
 function gaussianFilter(m: Float64Array, w: number, h: number, k: Float64Array): Float64Array {
   const tmp = new Float64Array(m.length);
-  const out = new Float64Array(m.length);
   for (let r = 0; r < h; r++) {
-    for (let c = 0; c < w; c++) {
-      let s = 0;
-      for (let t = -RADIUS; t <= RADIUS; t++) s += k[t + RADIUS] * m[reflect(r + t, h) * w + c];
-      tmp[r * w + c] = s;
+    const row = r * w;
+    for (let t = -RADIUS; t <= RADIUS; t++) {
+      const kt = k[t + RADIUS];
+      const src = reflect(r + t, h) * w;
+      for (let c = 0; c < w; c++) tmp[row + c] += kt * m[src + c];
     }
   }
+  const out = new Float64Array(m.length);
   for (let r = 0; r < h; r++) {
+    const row = r * w;
     for (let c = 0; c < w; c++) {
       let s = 0;
-      for (let t = -RADIUS; t <= RADIUS; t++) s += k[t + RADIUS] * tmp[r * w + reflect(c + t, w)];
-      out[r * w + c] = s;
+      if (c >= RADIUS && c < w - RADIUS) {
+        for (let t = -RADIUS; t <= RADIUS; t++) s += k[t + RADIUS] * tmp[row + c + t];
+      } else {
+        for (let t = -RADIUS; t <= RADIUS; t++) s += k[t + RADIUS] * tmp[row + reflect(c + t, w)];
+      }
+      out[row + c] = s;
     }
   }
   return out;

@@ -172,8 +172,8 @@ export interface Timing {
   wallSeconds: number;
   /** Time spent inside onnxruntime `run()` calls, both builds. */
   ortSeconds: number;
-  /** Time spent inside onnxruntime session creation (loading the models), both builds; optional (older reports lack it). */
-  ortLoadSeconds?: number;
+  /** Time spent creating and releasing onnxruntime sessions (loading and freeing the models), both builds; optional (older reports lack it). */
+  ortSessionSeconds?: number;
 }
 
 export interface ReportDocument {

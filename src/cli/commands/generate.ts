@@ -30,7 +30,7 @@ export function registerGenerate(program: Command): void {
       progress.stop();
       process.stdout.write(`image: ${resolve(opts.out)}\n`);
       if (opts.trace) process.stdout.write(`trace: ${resolve(opts.trace)}\n`);
-      process.stdout.write(`time: ${result.wallSeconds.toFixed(2)} s (ONNX Runtime ${result.ortSeconds.toFixed(2)} s in ${result.ortCalls} calls, ${result.ortLoadSeconds.toFixed(2)} s opening the models)\n`);
+      process.stdout.write(`time: ${result.wallSeconds.toFixed(2)} s (ONNX Runtime ${result.ortSeconds.toFixed(2)} s in ${result.ortCalls} calls, ${result.ortSessionSeconds.toFixed(2)} s opening and releasing the models)\n`);
     } finally {
       progress.stop();
     }

@@ -70,14 +70,17 @@ export function compareTensors(a: Tensor, b: Tensor, name = 'tensor', kernel: 's
     );
   }
   const s = emptySums();
+  const simd = kernel === 'simd' && a.dtype === 'float32' && b.dtype === 'float32' ? float32Kernel() : null;
+  if (simd) accumulateFloat32(simd, a.data as Float32Array, b.data as Float32Array, s);
+  else accumulateScalar(a, b, s);
+  return finish(s, a.dims, a.data.length);
+}
+
+function accumulateScalar(a: Tensor, b: Tensor, s: Sums): void {
   const da = plainNumbers(a);
   const db = plainNumbers(b);
-  const simd = kernel === 'simd' ? float32Kernel() : null;
-  if (simd && a.dtype === 'float32' && b.dtype === 'float32') {
-    accumulateFloat32(simd, a.data as Float32Array, b.data as Float32Array, s);
-  } else if (da && db) accumulatePlain(da, db, s);
+  if (da && db) accumulatePlain(da, db, s);
   else accumulateRead(elementReader(a), elementReader(b), 0, a.data.length, s);
-  return finish(s, a.dims, a.data.length);
 }
 
 function emptySums(): Sums {

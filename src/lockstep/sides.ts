@@ -92,7 +92,7 @@ export class LiveSide implements Side {
   }
 
   static async open(path: string, backend: BackendOptions, settings: PipelineSettings): Promise<LiveSide> {
-    const model = await loadPipelineModel(path, backend);
+    const model = await loadPipelineModel(path, backend, settings);
     return new LiveSide(path, model, settings);
   }
 

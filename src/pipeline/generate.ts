@@ -34,7 +34,7 @@ export interface GenerateResult extends FinalResult {
 
 export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
   const start = performance.now();
-  const model = await loadPipelineModel(opts.model, opts.backend);
+  const model = await loadPipelineModel(opts.model, opts.backend, opts.settings);
   opts.onLoaded?.(model);
   let trace: TraceWriter | undefined;
   const run = new Text2ImgRun(model, opts.settings, {

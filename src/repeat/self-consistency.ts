@@ -59,7 +59,7 @@ export async function repeatRuns(opts: RepeatOptions): Promise<RepeatResult> {
 }
 
 async function runOnce(opts: RepeatOptions, see: (name: string, t: Tensor) => void): Promise<{ image: RgbImage; settings: PipelineSettings }> {
-  const model = await loadPipelineModel(opts.model, opts.backend);
+  const model = await loadPipelineModel(opts.model, opts.backend, opts.settings);
   try {
     const run = new Text2ImgRun(model, opts.settings, { tensor: see });
     const final = await run.runAll();

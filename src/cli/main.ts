@@ -2,27 +2,47 @@
  * The `lockstep` command line. Commands are thin: each parses its flags and
  * calls into the library. Exit codes: 0 pass, 1 regression found, 2 could not
  * run (bad input), 130 interrupted.
+ *
+ * Start-up: this module imports only commander and a few small files; the
+ * command being run is imported on demand (see commands/index.ts).
  */
 import { Command, CommanderError } from 'commander';
 import { EXIT_CANNOT_RUN, UsageError } from '../errors.ts';
 import { LOCKSTEP_VERSION, ORT_VERSION } from '../version.ts';
-import { COMMANDS } from './commands/index.ts';
+import { COMMANDS, type CommandEntry } from './commands/index.ts';
 
-export function buildProgram(): Command {
+/**
+ * The program for these arguments: the requested command fully loaded, every
+ * other command only as a name and summary (enough for `--help` and for
+ * commander's "unknown command, did you mean" message).
+ */
+export async function buildProgram(argv: readonly string[]): Promise<Command> {
   const program = new Command('lockstep')
     .description('Prove an optimized or ported Stable Diffusion build computes what the reference computes, step by step.')
     .version(`${LOCKSTEP_VERSION} (onnxruntime-node ${ORT_VERSION})`)
     .showHelpAfterError()
-    .exitOverride();
-  for (const register of COMMANDS) register(program);
+    .exitOverride()
+    .addHelpText('after', "\nRun 'lockstep <command> --help' for a command's flags.");
+  const requested = requestedCommand(argv);
+  for (const entry of COMMANDS) {
+    if (entry === requested) for (const register of await entry.load()) register(program);
+    else program.command(entry.name).description(entry.summary);
+  }
   return program;
+}
+
+/** The command named by the first non-flag argument (`lockstep help X` names X); top-level flags take no values. */
+function requestedCommand(argv: readonly string[]): CommandEntry | undefined {
+  const words = argv.slice(2).filter((a) => !a.startsWith('-'));
+  const name = words[0] === 'help' ? words[1] : words[0];
+  return COMMANDS.find((c) => c.name === name);
 }
 
 /** Runs the CLI; returns the exit code instead of exiting so tests can call it in-process. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
   let exitCode = 0;
   try {
+    const program = await buildProgram(argv);
     await program.parseAsync([...argv]);
     exitCode = (program as Command & { lockstepExitCode?: number }).lockstepExitCode ?? 0;
   } catch (err) {

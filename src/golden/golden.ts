@@ -5,7 +5,7 @@
  * reported with the file or setting that changed.
  */
 import { existsSync, rmSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { hashTree } from '../forge/tiny.ts';
 import { generate } from '../pipeline/generate.ts';
@@ -14,6 +14,7 @@ import { backendOf, resolveModel } from '../suite/builds.ts';
 import type { Suite, SuiteCase } from '../suite/load.ts';
 import { readPythonJson } from '../util/json.ts';
 import { writeJsonAtomic } from '../util/fs.ts';
+import { shownPath } from '../util/path.ts';
 import { LOCKSTEP_VERSION, ORT_VERSION } from '../version.ts';
 import { type Storage, compactTrace } from './compact.ts';
 import { type WriteMode, goldenCaseDir, writeGolden } from './store.ts';
@@ -87,7 +88,7 @@ export function readGoldenInfo(dir: string): GoldenInfo {
 /** The golden folder of a case, after checking it exists and is not stale. */
 export async function freshGolden(suite: Suite, c: SuiteCase, root: string, hashes: (model: string) => Record<string, string>): Promise<string> {
   const dir = goldenCaseDir(root, suite.name, c.name);
-  const shown = relative(process.cwd(), dir) || dir;
+  const shown = shownPath(dir);
   if (!existsSync(join(dir, 'manifest.json'))) {
     throw new UsageError(`${shown}: no golden for case "${c.name}" of ${suite.file}; record it with: lockstep golden record ${suite.file}`);
   }

@@ -9,7 +9,6 @@ import { applyGates } from '../gates/evaluate.ts';
 import { writeFileAtomic } from '../util/fs.ts';
 import { readPythonJson } from '../util/json.ts';
 import { UsageError } from '../errors.ts';
-import { renderHtml } from './html.ts';
 import { renderMarkdown } from './markdown.ts';
 import { parseReport } from './read-schema.ts';
 import { REPORT_FILE, stringifyReport, type ReportDocument } from './schema.ts';
@@ -26,7 +25,11 @@ export async function writeReport(dir: string, report: ReportDocument, opts: Wri
   const doc = opts.evaluate === false ? report : applyGates(report);
   writeFileAtomic(join(dir, REPORT_FILE), stringifyReport(doc));
   writeFileAtomic(join(dir, 'report.md'), renderMarkdown(doc));
-  if (opts.html) writeFileAtomic(join(dir, 'report.html'), await renderHtml(doc, dir));
+  if (opts.html) {
+    // Loaded only here: charts and heatmaps need canvas, chart.js and sharp, which the per-step writes and `report --no-html` never use.
+    const { renderHtml } = await import('./html.ts');
+    writeFileAtomic(join(dir, 'report.html'), await renderHtml(doc, dir));
+  }
   return doc;
 }
 

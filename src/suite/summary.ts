@@ -1,5 +1,5 @@
 /** The Markdown summary for $GITHUB_STEP_SUMMARY: one row per case, then each failure in one line. */
-import { isAbsolute, relative } from 'node:path';
+import { shownPath } from '../util/path.ts';
 import { describeFailure, gateFamilies } from './families.ts';
 import type { CaseResult } from './run.ts';
 
@@ -21,7 +21,7 @@ export function renderSummary(suiteName: string, results: readonly CaseResult[],
 }
 
 function row(r: CaseResult): string {
-  const report = `\`${shortPath(r.reportDir)}/report.html\``;
+  const report = `\`${shownPath(r.reportDir)}/report.html\``;
   if (r.error || !r.report) return `| ${r.name} | ${r.stale ? '⚠️ stale golden' : '⚠️ could not run'} | | | ${report} |`;
   const failing = gateFamilies(r.report.gates).filter((f) => f.failures.length);
   const verdict = r.report.verdict === 'pass' ? '✅ pass' : '❌ fail';
@@ -43,10 +43,4 @@ function detail(r: CaseResult): string[] {
 
 function oneLine(s: string): string {
   return s.replace(/\s*\n\s*/g, ' ').replace(/\|/g, '\\|');
-}
-
-/** Relative to the working directory when inside it (CI logs), else absolute. */
-function shortPath(p: string): string {
-  const rel = relative(process.cwd(), p);
-  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : p;
 }

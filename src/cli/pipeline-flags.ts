@@ -28,7 +28,7 @@ export function addPipelineFlags(cmd: Command, required: boolean): Command {
     .option('--negative-prompt <text>', 'negative prompt (used with guidance > 1)')
     .addOption(seed)
     .option('--steps <n>', `denoising steps (default ${DEFAULT_SETTINGS.steps})`)
-    .option('--scheduler <name>', 'ddim | pndm | euler | euler-a | dpmpp-2m | lcm, or a diffusers class name (default: the model folder\'s own)')
+    .option('--scheduler <name>', 'a short name (ddim, euler-a, dpmpp-2m, unipc, …), a diffusers class name or a web-UI name ("DPM++ 2M Karras", "Euler a", …); `lockstep schedulers` lists them (default: the model folder\'s own)')
     .option('--guidance <f>', `classifier-free guidance scale; ≤ 1 disables it (default ${DEFAULT_SETTINGS.guidanceScale})`)
     .option('--height <n>', `image height, a multiple of 8 (default ${DEFAULT_SETTINGS.height})`)
     .option('--width <n>', `image width, a multiple of 8 (default ${DEFAULT_SETTINGS.width})`)

@@ -1,8 +1,8 @@
 /**
- * Scheduler configs as diffusers' `from_config` treats them: keys missing
- * from the file take the class's own defaults, keys the class does not
- * declare are ignored, and every value is checked before use so a bad or
- * unsupported setting is a UsageError naming the key, never a silent guess.
+ * Reading scheduler configs: the file loader and a typed reader whose every
+ * value is checked before use, so a bad setting is a UsageError naming the
+ * key, never a silent guess. Which keys a class takes and which values lockstep
+ * implements is options.ts's job.
  */
 import { UsageError } from '../errors.ts';
 import { readPythonJson } from '../util/json.ts';
@@ -16,15 +16,6 @@ export function loadSchedulerConfig(path: string): SchedulerConfig {
     throw new UsageError(`${path}: a scheduler config must be a JSON object`);
   }
   return value as SchedulerConfig;
-}
-
-/** The class defaults overlaid with the file's values for the keys the class declares. */
-export function mergeConfig(defaults: Readonly<SchedulerConfig>, file: Readonly<SchedulerConfig>): SchedulerConfig {
-  const merged: SchedulerConfig = { ...defaults };
-  for (const key of Object.keys(defaults)) {
-    if (key in file) merged[key] = file[key];
-  }
-  return merged;
 }
 
 /** Typed, validated access to one merged config; errors name the class and the key. */
@@ -68,15 +59,6 @@ export class ConfigReader {
     return v;
   }
 
-  /** For settings diffusers has but lockstep does not implement: only the listed values pass. */
-  supported<T extends string | number | boolean | null>(key: string, allowed: readonly T[]): T {
-    const v = this.values[key] as T;
-    if (!allowed.includes(v)) {
-      throw this.fail(key, `is not supported by lockstep (supported: ${allowed.map((a) => JSON.stringify(a)).join(', ')})`);
-    }
-    return v;
-  }
-
   numberArrayOrNull(key: string): number[] | null {
     const v = this.values[key];
     if (v === null) return null;
@@ -88,8 +70,8 @@ export class ConfigReader {
 export const BETA_SCHEDULES: readonly BetaSchedule[] = ['linear', 'scaled_linear', 'squaredcos_cap_v2'];
 export type TimestepSpacing = 'linspace' | 'leading' | 'trailing';
 export const TIMESTEP_SPACINGS: readonly TimestepSpacing[] = ['linspace', 'leading', 'trailing'];
-export type PredictionType = 'epsilon' | 'v_prediction';
-export const PREDICTION_TYPES: readonly PredictionType[] = ['epsilon', 'v_prediction'];
+export type PredictionType = 'epsilon' | 'v_prediction' | 'sample';
+export const PREDICTION_TYPES: readonly PredictionType[] = ['epsilon', 'v_prediction', 'sample'];
 
 export function readBetaConfig(r: ConfigReader): BetaConfig {
   return {

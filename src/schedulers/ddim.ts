@@ -5,28 +5,23 @@
 import type { Tensor } from '../tensor/tensor.ts';
 import type { GeneratorUse, Scheduler, SchedulerConfig } from './types.ts';
 import { makeAlphasCumprod } from './betas.ts';
-import { ConfigReader, PREDICTION_TYPES, TIMESTEP_SPACINGS, type PredictionType, type TimestepSpacing, checkStepCount, mergeConfig, readBetaConfig } from './config.ts';
+import { ConfigReader, PREDICTION_TYPES, TIMESTEP_SPACINGS, type PredictionType, type TimestepSpacing, checkStepCount, readBetaConfig } from './config.ts';
+import { BETA_OPTIONS, SPACINGS, THRESHOLDING_OPTIONS, type OptionTable, configure } from './options.ts';
 import { checkSameShape, f, mapElements, sqrtF } from './ops.ts';
 import { leadingTimesteps, linspaceTimesteps, trailingTimesteps } from './spacing.ts';
 import { roundHalfEven } from './numpy-like.ts';
 import { indexForTimestep } from './step-index.ts';
 
-export const DDIM_DEFAULTS: Readonly<SchedulerConfig> = {
-  num_train_timesteps: 1000,
-  beta_start: 0.0001,
-  beta_end: 0.02,
-  beta_schedule: 'linear',
-  trained_betas: null,
-  clip_sample: true,
-  set_alpha_to_one: true,
-  steps_offset: 0,
-  prediction_type: 'epsilon',
-  thresholding: false,
-  dynamic_thresholding_ratio: 0.995,
-  clip_sample_range: 1.0,
-  sample_max_value: 1.0,
-  timestep_spacing: 'leading',
-  rescale_betas_zero_snr: false,
+export const DDIM_OPTIONS: OptionTable = {
+  ...BETA_OPTIONS,
+  clip_sample: { default: true },
+  set_alpha_to_one: { default: true },
+  steps_offset: { default: 0 },
+  prediction_type: { default: 'epsilon', implemented: ['epsilon', 'v_prediction'] },
+  ...THRESHOLDING_OPTIONS,
+  clip_sample_range: { default: 1.0 },
+  timestep_spacing: { default: 'leading', implemented: SPACINGS },
+  rescale_betas_zero_snr: { default: false },
 };
 
 /** Spacing as DDIM, PNDM and LCM share it: integer timesteps, descending. */
@@ -38,6 +33,7 @@ export function integerTimesteps(spacing: TimestepSpacing, T: number, n: number,
 
 export class DDIMScheduler implements Scheduler {
   static readonly className = 'DDIMScheduler';
+  static readonly options = DDIM_OPTIONS;
   readonly name = 'ddim';
   readonly timestepDtype = 'int64';
   readonly generatorUse: GeneratorUse = 'none';
@@ -55,14 +51,13 @@ export class DDIMScheduler implements Scheduler {
   private numInferenceSteps = 0;
 
   constructor(fileConfig: SchedulerConfig) {
-    this.config = mergeConfig(DDIM_DEFAULTS, fileConfig);
+    this.config = configure(DDIMScheduler.className, DDIM_OPTIONS, fileConfig);
     const r = new ConfigReader(DDIMScheduler.className, this.config);
     const beta = readBetaConfig(r);
     this.T = beta.num_train_timesteps;
     this.alphasCumprod = makeAlphasCumprod(beta);
     this.finalAlphaCumprod = r.bool('set_alpha_to_one') ? 1.0 : this.alphasCumprod[0];
-    this.prediction = r.supported('prediction_type', PREDICTION_TYPES);
-    r.supported('thresholding', [false]);
+    this.prediction = r.oneOf('prediction_type', PREDICTION_TYPES);
     this.spacing = r.oneOf('timestep_spacing', TIMESTEP_SPACINGS);
     this.stepsOffset = r.int('steps_offset');
     this.clipRange = r.bool('clip_sample') ? f(r.number('clip_sample_range')) : null;

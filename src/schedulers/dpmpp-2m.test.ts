@@ -28,10 +28,13 @@ describe('DPMSolverMultistepScheduler (dpmsolver++) against diffusers 0.27.2', (
 
   it('refuses settings it does not implement, naming the key', () => {
     const base = manifest.schedulerConfig;
-    expect(() => new DPMSolverMultistepScheduler({ ...base, algorithm_type: 'sde-dpmsolver++' })).toThrow(/algorithm_type/);
+    expect(() => new DPMSolverMultistepScheduler({ ...base, algorithm_type: 'edm' })).toThrow(/"algorithm_type" = "edm"/);
     expect(() => new DPMSolverMultistepScheduler({ ...base, thresholding: true })).toThrow(UsageError);
-    expect(() => new DPMSolverMultistepScheduler({ ...base, prediction_type: 'sample' })).toThrow(/prediction_type/);
+    expect(() => new DPMSolverMultistepScheduler({ ...base, variance_type: 'learned_range' })).toThrow(/"variance_type"/);
     expect(() => new DPMSolverMultistepScheduler({ ...base, solver_order: 4 })).toThrow(/solver_order/);
+    // diffusers has no third-order SDE update, and raises for dpmsolver with final_sigmas_type "zero".
+    expect(() => new DPMSolverMultistepScheduler({ ...base, algorithm_type: 'sde-dpmsolver++', solver_order: 3 })).toThrow(/solver_order/);
+    expect(() => new DPMSolverMultistepScheduler({ ...base, algorithm_type: 'dpmsolver' })).toThrow(/final_sigmas_type/);
   });
 
   it('clips the schedule at lambda_min_clipped', () => {

@@ -1,11 +1,17 @@
 /**
- * DPMSolverMultistepScheduler of diffusers 0.27.2 with algorithm_type
- * "dpmsolver++" (DPM-Solver++(2M) at solver_order 2; orders 1 and 3 too).
- * Timesteps are int64. The SDE and noise-prediction variants are refused.
+ * DPMSolverMultistepScheduler of diffusers 0.27.2: DPM-Solver++ (data
+ * prediction; "DPM++ 2M" at solver_order 2), DPM-Solver (noise prediction)
+ * and their SDE variants, which draw fresh noise every step from the
+ * pipeline's torch generator (`randn_tensor(model_output.shape, generator)`).
+ * Orders 1–3 (the SDE variants: 1–2, as diffusers has no third-order SDE
+ * update). Timesteps are int64.
  */
+import { UsageError } from '../errors.ts';
 import type { Tensor } from '../tensor/tensor.ts';
+import type { NoiseGenerator } from '../rng/types.ts';
 import type { GeneratorUse, Scheduler, SchedulerConfig } from './types.ts';
-import { ConfigReader, PREDICTION_TYPES, TIMESTEP_SPACINGS, type PredictionType, type TimestepSpacing, checkStepCount, mergeConfig } from './config.ts';
+import { ConfigReader, PREDICTION_TYPES, TIMESTEP_SPACINGS, type PredictionType, type TimestepSpacing, checkStepCount } from './config.ts';
+import { BETA_OPTIONS, SPACINGS, THRESHOLDING_OPTIONS, type OptionTable, configure } from './options.ts';
 import { checkSameShape, f, mapElements, sqrtF } from './ops.ts';
 import { arange, interpOnIndex, linspace, roundHalfEven } from './numpy-like.ts';
 import { karrasSigmas, logSigmas, sigmaToT, trainingSigmas } from './sigmas.ts';
@@ -13,29 +19,32 @@ import { StepIndex } from './step-index.ts';
 import { sleefExpf } from './torch-math.ts';
 import { sigmaAlphasCumprod } from './euler.ts';
 
-export const DPM_DEFAULTS: Readonly<SchedulerConfig> = {
-  num_train_timesteps: 1000,
-  beta_start: 0.0001,
-  beta_end: 0.02,
-  beta_schedule: 'linear',
-  trained_betas: null,
-  solver_order: 2,
-  prediction_type: 'epsilon',
-  thresholding: false,
-  dynamic_thresholding_ratio: 0.995,
-  sample_max_value: 1.0,
-  algorithm_type: 'dpmsolver++',
-  solver_type: 'midpoint',
-  lower_order_final: true,
-  euler_at_final: false,
-  use_karras_sigmas: false,
-  use_lu_lambdas: false,
-  final_sigmas_type: 'zero',
-  lambda_min_clipped: -Infinity,
-  variance_type: null,
-  timestep_spacing: 'linspace',
-  steps_offset: 0,
-  rescale_betas_zero_snr: false,
+const ALGORITHMS = ['dpmsolver++', 'sde-dpmsolver++', 'dpmsolver', 'sde-dpmsolver'] as const;
+type Algorithm = (typeof ALGORITHMS)[number];
+
+export const DPM_OPTIONS: OptionTable = {
+  ...BETA_OPTIONS,
+  solver_order: { default: 2 },
+  prediction_type: { default: 'epsilon', implemented: PREDICTION_TYPES },
+  ...THRESHOLDING_OPTIONS,
+  // diffusers registers the deprecated "deis" as dpmsolver++.
+  algorithm_type: { default: 'dpmsolver++', implemented: [...ALGORITHMS, 'deis'] },
+  // diffusers registers logrho, bh1 and bh2 as midpoint.
+  solver_type: { default: 'midpoint', implemented: ['midpoint', 'heun', 'logrho', 'bh1', 'bh2'] },
+  lower_order_final: { default: true },
+  euler_at_final: { default: false },
+  use_karras_sigmas: { default: false },
+  use_lu_lambdas: { default: false },
+  final_sigmas_type: { default: 'zero', implemented: ['zero', 'sigma_min'] },
+  lambda_min_clipped: { default: -Infinity },
+  variance_type: {
+    default: null,
+    implemented: [null],
+    why: 'learned variance keeps model_output[:, :3] (a U-Net with extra variance channels); SD U-Nets have none',
+  },
+  timestep_spacing: { default: 'linspace', implemented: SPACINGS },
+  steps_offset: { default: 0 },
+  rescale_betas_zero_snr: { default: false },
 };
 
 /** alpha_t = 1/sqrt(sigma² + 1), sigma_t = sigma·alpha_t, and lambda = log α − log σ (float32 0-d tensors). */
@@ -51,11 +60,27 @@ function noiseLevel(sigma: number): NoiseLevel {
   return { alpha, sigma: s, lambda: f(f(Math.log(alpha)) - f(Math.log(s))) };
 }
 
+/** One term c·x of an update; `sign` −1 subtracts it. */
+type Term = [coeff: number, values: ArrayLike<number>, sign?: 1 | -1];
+
+/** Σ ±c·x evaluated left to right in float32, as torch evaluates `a*x - b*y + c*z`. */
+function combine(terms: readonly Term[], n: number): Float32Array {
+  const out = new Float32Array(n);
+  const [[c0, x0], ...rest] = terms;
+  for (let k = 0; k < n; k++) {
+    let acc = f(c0 * x0[k]);
+    for (const [c, x, sign = 1] of rest) acc = sign === 1 ? f(acc + f(c * x[k])) : f(acc - f(c * x[k]));
+    out[k] = acc;
+  }
+  return out;
+}
+
 export class DPMSolverMultistepScheduler implements Scheduler {
   static readonly className = 'DPMSolverMultistepScheduler';
+  static readonly options = DPM_OPTIONS;
   readonly name = 'dpmpp-2m';
   readonly timestepDtype = 'int64';
-  readonly generatorUse: GeneratorUse = 'none';
+  readonly generatorUse: GeneratorUse;
   readonly initNoiseSigma = 1.0;
   readonly config: Readonly<SchedulerConfig>;
   timesteps: readonly number[] = [];
@@ -65,6 +90,7 @@ export class DPMSolverMultistepScheduler implements Scheduler {
   private readonly alphasCumprod: Float32Array;
   private readonly order: number;
   private readonly prediction: PredictionType;
+  private readonly algorithm: Algorithm;
   private readonly heun: boolean;
   private readonly lowerOrderFinal: boolean;
   private readonly eulerAtFinal: boolean;
@@ -78,16 +104,20 @@ export class DPMSolverMultistepScheduler implements Scheduler {
   private lowerOrderNums = 0;
 
   constructor(fileConfig: SchedulerConfig) {
-    this.config = mergeConfig(DPM_DEFAULTS, fileConfig);
+    this.config = configure(DPMSolverMultistepScheduler.className, DPM_OPTIONS, fileConfig);
     const r = new ConfigReader(DPMSolverMultistepScheduler.className, this.config);
     this.alphasCumprod = sigmaAlphasCumprod(r);
     this.T = this.alphasCumprod.length;
     this.order = r.int('solver_order', 1);
     if (this.order > 3) throw r.fail('solver_order', 'must be 1, 2 or 3');
-    this.prediction = r.supported('prediction_type', PREDICTION_TYPES);
-    r.supported('thresholding', [false]);
-    // diffusers maps the deprecated "deis" to dpmsolver++ and logrho/bh1/bh2 to midpoint.
-    r.supported('algorithm_type', ['dpmsolver++', 'deis']);
+    this.prediction = r.oneOf('prediction_type', PREDICTION_TYPES);
+    const algorithm = r.oneOf('algorithm_type', [...ALGORITHMS, 'deis'] as const);
+    this.algorithm = algorithm === 'deis' ? 'dpmsolver++' : algorithm;
+    const sde = this.algorithm.startsWith('sde-');
+    if (sde && this.order === 3) {
+      throw r.fail('solver_order', `must be 1 or 2 with algorithm_type "${this.algorithm}" (diffusers 0.27.2 has no third-order SDE update)`);
+    }
+    this.generatorUse = sde ? 'every-step' : 'none';
     this.heun = r.oneOf('solver_type', ['midpoint', 'heun', 'logrho', 'bh1', 'bh2']) === 'heun';
     this.lowerOrderFinal = r.bool('lower_order_final');
     this.eulerAtFinal = r.bool('euler_at_final');
@@ -95,8 +125,10 @@ export class DPMSolverMultistepScheduler implements Scheduler {
     const lu = r.bool('use_lu_lambdas');
     this.sigmaSchedule = karras ? 'karras' : lu ? 'lu' : 'interp';
     this.finalSigmaZero = r.oneOf('final_sigmas_type', ['zero', 'sigma_min']) === 'zero';
+    if (this.finalSigmaZero && !this.algorithm.endsWith('++')) {
+      throw r.fail('final_sigmas_type', `must be "sigma_min" with algorithm_type "${this.algorithm}" (diffusers raises for "zero")`);
+    }
     this.lambdaMinClipped = r.number('lambda_min_clipped');
-    r.supported('variance_type', [null]);
     this.spacing = r.oneOf('timestep_spacing', TIMESTEP_SPACINGS);
     this.stepsOffset = r.int('steps_offset');
   }
@@ -130,19 +162,18 @@ export class DPMSolverMultistepScheduler implements Scheduler {
     let sigmas: number[];
     if (this.sigmaSchedule === 'interp') {
       sigmas = interpOnIndex(timesteps, train);
-      const a0 = this.alphasCumprod[0];
-      sigmas.push(this.finalSigmaZero ? 0 : sqrtF(f(f(1 - a0) / a0)));
     } else {
       if (this.sigmaSchedule === 'karras') {
         sigmas = karrasSigmas(train[0], train[train.length - 1], n);
       } else {
-        // _convert_to_lu with rho = 1: lambdas spaced evenly between the flipped log-sigmas' ends.
+        // _convert_to_lu with rho = 1: log-sigmas spaced evenly between the training ends.
         sigmas = linspace(0, 1, n).map((r) => Math.exp(logS[logS.length - 1] + r * (logS[0] - logS[logS.length - 1])));
       }
       timesteps = sigmas.map((s) => roundHalfEven(sigmaToT(s, logS)));
-      // diffusers 0.27.2 repeats the last sigma here, whatever final_sigmas_type says.
-      sigmas.push(sigmas[sigmas.length - 1]);
     }
+    // diffusers 0.27.2 appends sigma_last from final_sigmas_type for every sigma schedule.
+    const a0 = this.alphasCumprod[0];
+    sigmas.push(this.finalSigmaZero ? 0 : sqrtF(f(f(1 - a0) / a0)));
     this.sigmas = Float32Array.from(sigmas);
     this.timesteps = timesteps;
     this.modelOutputs = new Array<Float32Array | null>(this.order).fill(null);
@@ -154,60 +185,124 @@ export class DPMSolverMultistepScheduler implements Scheduler {
     return sample;
   }
 
-  step(modelOutput: Tensor<'float32'>, timestep: number, sample: Tensor<'float32'>): Tensor<'float32'> {
+  step(modelOutput: Tensor<'float32'>, timestep: number, sample: Tensor<'float32'>, generator?: NoiseGenerator): Tensor<'float32'> {
     checkSameShape(modelOutput, sample, DPMSolverMultistepScheduler.className);
     const i = this.index.current(this.timesteps, timestep, DPMSolverMultistepScheduler.className);
     const n = this.timesteps.length;
     const lowerOrderFinal =
       i === n - 1 && (this.eulerAtFinal || (this.lowerOrderFinal && n < 15) || this.finalSigmaZero);
     const lowerOrderSecond = i === n - 2 && this.lowerOrderFinal && n < 15;
-    const x0 = this.convertModelOutput(modelOutput.data, sample.data, this.sigmas[i]);
-    this.modelOutputs = [...this.modelOutputs.slice(1), x0];
+    const converted = this.convertModelOutput(modelOutput.data, sample.data, this.sigmas[i]);
+    this.modelOutputs = [...this.modelOutputs.slice(1), converted];
+    const noise = this.drawNoise(modelOutput, generator);
     let out: Float32Array;
-    if (this.order === 1 || this.lowerOrderNums < 1 || lowerOrderFinal) out = this.firstOrder(i, x0, sample.data);
-    else if (this.order === 2 || this.lowerOrderNums < 2 || lowerOrderSecond) out = this.secondOrder(i, sample.data);
+    if (this.order === 1 || this.lowerOrderNums < 1 || lowerOrderFinal) out = this.firstOrder(i, converted, sample.data, noise);
+    else if (this.order === 2 || this.lowerOrderNums < 2 || lowerOrderSecond) out = this.secondOrder(i, sample.data, noise);
     else out = this.thirdOrder(i, sample.data);
     if (this.lowerOrderNums < this.order) this.lowerOrderNums++;
     this.index.advance();
     return mapElements(sample, (k) => out[k]);
   }
 
-  /** DPM-Solver++ works on the data prediction x0. */
+  /** The SDE variants draw randn_tensor(model_output.shape, generator) every step, before the update. */
+  private drawNoise(modelOutput: Tensor<'float32'>, generator?: NoiseGenerator): Float32Array | null {
+    if (this.generatorUse === 'none') return null;
+    if (!generator) {
+      throw new UsageError(`${DPMSolverMultistepScheduler.className}.step needs the generator: algorithm_type "${this.algorithm}" draws noise every step`);
+    }
+    return generator.randn(modelOutput.dims).data;
+  }
+
+  /** DPM-Solver++ works on the data prediction x0, DPM-Solver on the noise prediction. */
   private convertModelOutput(m: Float32Array, s: Float32Array, sigma: number): Float32Array {
     const { alpha, sigma: sigmaT } = noiseLevel(sigma);
-    if (this.prediction === 'epsilon') return s.map((v, k) => f(f(v - f(sigmaT * m[k])) / alpha));
-    return s.map((v, k) => f(f(alpha * v) - f(sigmaT * m[k])));
+    if (this.algorithm.endsWith('++')) {
+      if (this.prediction === 'epsilon') return s.map((v, k) => f(f(v - f(sigmaT * m[k])) / alpha));
+      if (this.prediction === 'sample') return m.slice();
+      return s.map((v, k) => f(f(alpha * v) - f(sigmaT * m[k])));
+    }
+    if (this.prediction === 'epsilon') return m.slice();
+    if (this.prediction === 'sample') return s.map((v, k) => f(f(v - f(alpha * m[k])) / sigmaT));
+    return m.map((v, k) => f(f(alpha * v) + f(sigmaT * s[k])));
   }
 
   private levels(i: number, back: number): NoiseLevel[] {
     return Array.from({ length: back + 2 }, (_, j) => noiseLevel(this.sigmas[i + 1 - j]));
   }
 
-  /** Equivalent to DDIM: x_t = (σ_t/σ_s)·x − α_t(e^{−h} − 1)·x0. */
-  private firstOrder(i: number, x0: Float32Array, s: Float32Array): Float32Array {
+  /** First order (DDIM-equivalent) update of each algorithm. */
+  private firstOrder(i: number, m: Float32Array, s: Float32Array, noise: Float32Array | null): Float32Array {
     const [t, s0] = this.levels(i, 0);
     const h = f(t.lambda - s0.lambda);
-    const ratio = f(t.sigma / s0.sigma);
-    const c = f(t.alpha * f(sleefExpf(-h) - 1));
-    return s.map((v, k) => f(f(ratio * v) - f(c * x0[k])));
+    switch (this.algorithm) {
+      case 'dpmsolver++':
+        return combine([[f(t.sigma / s0.sigma), s], [f(t.alpha * f(sleefExpf(-h) - 1)), m, -1]], s.length);
+      case 'dpmsolver':
+        return combine([[f(t.alpha / s0.alpha), s], [f(t.sigma * f(sleefExpf(h) - 1)), m, -1]], s.length);
+      case 'sde-dpmsolver++': {
+        const e2 = sleefExpf(f(-2 * h));
+        return combine(
+          [
+            [f(f(t.sigma / s0.sigma) * sleefExpf(-h)), s],
+            [f(t.alpha * f(1 - e2)), m],
+            [f(t.sigma * sqrtF(f(1 - e2))), noise!],
+          ],
+          s.length,
+        );
+      }
+      case 'sde-dpmsolver':
+        return combine(
+          [
+            [f(t.alpha / s0.alpha), s],
+            [f(2 * f(t.sigma * f(sleefExpf(h) - 1))), m, -1],
+            [f(t.sigma * sqrtF(f(sleefExpf(f(2 * h)) - 1))), noise!],
+          ],
+          s.length,
+        );
+    }
   }
 
-  private secondOrder(i: number, s: Float32Array): Float32Array {
+  private secondOrder(i: number, s: Float32Array, noise: Float32Array | null): Float32Array {
     const [t, s0, s1] = this.levels(i, 1);
     const m0 = this.modelOutputs[this.order - 1]!;
     const m1 = this.modelOutputs[this.order - 2]!;
     const h = f(t.lambda - s0.lambda);
     const h0 = f(s0.lambda - s1.lambda);
     const invR0 = f(1 / f(h0 / h));
-    const ratio = f(t.sigma / s0.sigma);
-    const em1 = f(sleefExpf(-h) - 1);
-    const c0 = f(t.alpha * em1);
-    const c1 = this.heun ? f(t.alpha * f(f(em1 / h) + 1)) : f(0.5 * c0);
-    return s.map((v, k) => {
-      const d1 = f(invR0 * f(m0[k] - m1[k]));
-      const base = f(f(ratio * v) - f(c0 * m0[k]));
-      return this.heun ? f(base + f(c1 * d1)) : f(base - f(c1 * d1));
-    });
+    const d1 = m0.map((v, k) => f(invR0 * f(v - m1[k])));
+    const n = s.length;
+    switch (this.algorithm) {
+      case 'dpmsolver++': {
+        const em1 = f(sleefExpf(-h) - 1);
+        const c0 = f(t.alpha * em1);
+        const ratio = f(t.sigma / s0.sigma);
+        if (this.heun) return combine([[ratio, s], [c0, m0, -1], [f(t.alpha * f(f(em1 / h) + 1)), d1]], n);
+        return combine([[ratio, s], [c0, m0, -1], [f(0.5 * c0), d1, -1]], n);
+      }
+      case 'dpmsolver': {
+        const ep1 = f(sleefExpf(h) - 1);
+        const c0 = f(t.sigma * ep1);
+        const ratio = f(t.alpha / s0.alpha);
+        if (this.heun) return combine([[ratio, s], [c0, m0, -1], [f(t.sigma * f(f(ep1 / h) - 1)), d1, -1]], n);
+        return combine([[ratio, s], [c0, m0, -1], [f(0.5 * c0), d1, -1]], n);
+      }
+      case 'sde-dpmsolver++': {
+        const om = f(1 - sleefExpf(f(-2 * h)));
+        const b = f(t.alpha * om);
+        const first: Term = [f(f(t.sigma / s0.sigma) * sleefExpf(-h)), s];
+        const last: Term = [f(t.sigma * sqrtF(om)), noise!];
+        if (this.heun) return combine([first, [b, m0], [f(t.alpha * f(f(om / f(-2 * h)) + 1)), d1], last], n);
+        return combine([first, [b, m0], [f(0.5 * b), d1], last], n);
+      }
+      case 'sde-dpmsolver': {
+        const ep1 = f(sleefExpf(h) - 1);
+        const c0 = f(t.sigma * ep1);
+        const first: Term = [f(t.alpha / s0.alpha), s];
+        const last: Term = [f(t.sigma * sqrtF(f(sleefExpf(f(2 * h)) - 1))), noise!];
+        if (this.heun) return combine([first, [f(2 * c0), m0, -1], [f(2 * f(t.sigma * f(f(ep1 / h) - 1))), d1, -1], last], n);
+        return combine([first, [f(2 * c0), m0, -1], [c0, d1, -1], last], n);
+      }
+    }
   }
 
   private thirdOrder(i: number, s: Float32Array): Float32Array {
@@ -221,18 +316,37 @@ export class DPMSolverMultistepScheduler implements Scheduler {
     const invR0 = f(1 / r0);
     const invR1 = f(1 / r1);
     const invR01 = f(1 / r01);
-    const ratio = f(t.sigma / s0.sigma);
-    const em1 = f(sleefExpf(-h) - 1);
-    const c0 = f(t.alpha * em1);
-    const c1 = f(t.alpha * f(f(em1 / h) + 1));
-    const c2 = f(t.alpha * f(f(f(em1 + h) / f(h * h)) - 0.5));
-    return s.map((v, k) => {
+    const n = s.length;
+    const d1 = new Float32Array(n);
+    const d2 = new Float32Array(n);
+    for (let k = 0; k < n; k++) {
       const d10 = f(invR0 * f(m0[k] - m1[k]));
-      const d11 = f(invR1 * f(m1[k] - m2[k]));
-      const diff = f(d10 - d11);
-      const d1 = f(d10 + f(w * diff));
-      const d2 = f(invR01 * diff);
-      return f(f(f(f(ratio * v) - f(c0 * m0[k])) + f(c1 * d1)) - f(c2 * d2));
-    });
+      const diff = f(d10 - f(invR1 * f(m1[k] - m2[k])));
+      d1[k] = f(d10 + f(w * diff));
+      d2[k] = f(invR01 * diff);
+    }
+    const hh = f(h * h);
+    if (this.algorithm === 'dpmsolver++') {
+      const em1 = f(sleefExpf(-h) - 1);
+      return combine(
+        [
+          [f(t.sigma / s0.sigma), s],
+          [f(t.alpha * em1), m0, -1],
+          [f(t.alpha * f(f(em1 / h) + 1)), d1],
+          [f(t.alpha * f(f(f(em1 + h) / hh) - 0.5)), d2, -1],
+        ],
+        n,
+      );
+    }
+    const ep1 = f(sleefExpf(h) - 1);
+    return combine(
+      [
+        [f(t.alpha / s0.alpha), s],
+        [f(t.sigma * ep1), m0, -1],
+        [f(t.sigma * f(f(ep1 / h) - 1)), d1, -1],
+        [f(t.sigma * f(f(f(ep1 - h) / hh) - 0.5)), d2, -1],
+      ],
+      n,
+    );
   }
 }

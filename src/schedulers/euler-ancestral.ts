@@ -7,27 +7,25 @@ import { UsageError } from '../errors.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { NoiseGenerator } from '../rng/types.ts';
 import type { GeneratorUse, Scheduler, SchedulerConfig } from './types.ts';
-import { ConfigReader, PREDICTION_TYPES, TIMESTEP_SPACINGS, type PredictionType, type TimestepSpacing, checkStepCount, mergeConfig } from './config.ts';
+import { ConfigReader, PREDICTION_TYPES, TIMESTEP_SPACINGS, type PredictionType, type TimestepSpacing, checkStepCount } from './config.ts';
+import { BETA_OPTIONS, SPACINGS, type OptionTable, configure } from './options.ts';
 import { checkSameShape, f, mapElements, sqrtF } from './ops.ts';
 import { interpOnIndex } from './numpy-like.ts';
 import { floatTimesteps, trainingSigmas } from './sigmas.ts';
 import { StepIndex } from './step-index.ts';
 import { eulerInitNoiseSigma, predictX0, scaleBySigma, sigmaAlphasCumprod } from './euler.ts';
 
-export const EULER_ANCESTRAL_DEFAULTS: Readonly<SchedulerConfig> = {
-  num_train_timesteps: 1000,
-  beta_start: 0.0001,
-  beta_end: 0.02,
-  beta_schedule: 'linear',
-  trained_betas: null,
-  prediction_type: 'epsilon',
-  timestep_spacing: 'linspace',
-  steps_offset: 0,
-  rescale_betas_zero_snr: false,
+export const EULER_ANCESTRAL_OPTIONS: OptionTable = {
+  ...BETA_OPTIONS,
+  prediction_type: { default: 'epsilon', implemented: ['epsilon', 'v_prediction'] },
+  timestep_spacing: { default: 'linspace', implemented: SPACINGS },
+  steps_offset: { default: 0 },
+  rescale_betas_zero_snr: { default: false },
 };
 
 export class EulerAncestralDiscreteScheduler implements Scheduler {
   static readonly className = 'EulerAncestralDiscreteScheduler';
+  static readonly options = EULER_ANCESTRAL_OPTIONS;
   readonly name = 'euler-a';
   readonly timestepDtype = 'float32';
   readonly generatorUse: GeneratorUse = 'every-step';
@@ -43,11 +41,11 @@ export class EulerAncestralDiscreteScheduler implements Scheduler {
   private readonly index = new StepIndex();
 
   constructor(fileConfig: SchedulerConfig) {
-    this.config = mergeConfig(EULER_ANCESTRAL_DEFAULTS, fileConfig);
+    this.config = configure(EulerAncestralDiscreteScheduler.className, EULER_ANCESTRAL_OPTIONS, fileConfig);
     const r = new ConfigReader(EulerAncestralDiscreteScheduler.className, this.config);
     this.alphasCumprod = sigmaAlphasCumprod(r);
     this.T = this.alphasCumprod.length;
-    this.prediction = r.supported('prediction_type', PREDICTION_TYPES);
+    this.prediction = r.oneOf('prediction_type', PREDICTION_TYPES);
     this.spacing = r.oneOf('timestep_spacing', TIMESTEP_SPACINGS);
     this.stepsOffset = r.int('steps_offset');
     this.sigmas = Float32Array.from([...trainingSigmas(this.alphasCumprod).reverse(), 0]);

@@ -8,27 +8,24 @@ import type { Tensor } from '../tensor/tensor.ts';
 import type { NoiseGenerator } from '../rng/types.ts';
 import type { GeneratorUse, Scheduler, SchedulerConfig } from './types.ts';
 import { makeAlphasCumprod } from './betas.ts';
-import { ConfigReader, PREDICTION_TYPES, TIMESTEP_SPACINGS, type PredictionType, type TimestepSpacing, checkStepCount, mergeConfig, readBetaConfig } from './config.ts';
+import { ConfigReader, PREDICTION_TYPES, TIMESTEP_SPACINGS, type PredictionType, type TimestepSpacing, checkStepCount, readBetaConfig } from './config.ts';
+import { BETA_OPTIONS, SPACINGS, type OptionTable, configure } from './options.ts';
 import { checkSameShape, f, mapElements, sqrtF } from './ops.ts';
 import { interpOnIndex } from './numpy-like.ts';
 import { floatTimesteps, karrasSigmas, logSigmas, sigmaToT, trainingSigmas } from './sigmas.ts';
 import { StepIndex } from './step-index.ts';
 
-export const EULER_DEFAULTS: Readonly<SchedulerConfig> = {
-  num_train_timesteps: 1000,
-  beta_start: 0.0001,
-  beta_end: 0.02,
-  beta_schedule: 'linear',
-  trained_betas: null,
-  prediction_type: 'epsilon',
-  interpolation_type: 'linear',
-  use_karras_sigmas: false,
-  sigma_min: null,
-  sigma_max: null,
-  timestep_spacing: 'linspace',
-  timestep_type: 'discrete',
-  steps_offset: 0,
-  rescale_betas_zero_snr: false,
+export const EULER_OPTIONS: OptionTable = {
+  ...BETA_OPTIONS,
+  prediction_type: { default: 'epsilon', implemented: ['epsilon', 'v_prediction'] },
+  interpolation_type: { default: 'linear', implemented: ['linear'] },
+  use_karras_sigmas: { default: false },
+  sigma_min: { default: null },
+  sigma_max: { default: null },
+  timestep_spacing: { default: 'linspace', implemented: SPACINGS },
+  timestep_type: { default: 'discrete', implemented: ['discrete', 'continuous'] },
+  steps_offset: { default: 0 },
+  rescale_betas_zero_snr: { default: false },
 };
 
 /** Training alphas_cumprod; zero-SNR rescaling pins the last one at 2^-24 so its sigma stays finite. */
@@ -61,6 +58,7 @@ export function predictX0(prediction: PredictionType, m: number, s: number, sigm
 
 export class EulerDiscreteScheduler implements Scheduler {
   static readonly className = 'EulerDiscreteScheduler';
+  static readonly options = EULER_OPTIONS;
   readonly name = 'euler';
   readonly timestepDtype = 'float32';
   readonly generatorUse: GeneratorUse = 'every-step';
@@ -81,12 +79,11 @@ export class EulerDiscreteScheduler implements Scheduler {
   private readonly index = new StepIndex();
 
   constructor(fileConfig: SchedulerConfig) {
-    this.config = mergeConfig(EULER_DEFAULTS, fileConfig);
+    this.config = configure(EulerDiscreteScheduler.className, EULER_OPTIONS, fileConfig);
     const r = new ConfigReader(EulerDiscreteScheduler.className, this.config);
     this.alphasCumprod = sigmaAlphasCumprod(r);
     this.T = this.alphasCumprod.length;
-    this.prediction = r.supported('prediction_type', PREDICTION_TYPES);
-    r.supported('interpolation_type', ['linear']);
+    this.prediction = r.oneOf('prediction_type', PREDICTION_TYPES);
     this.spacing = r.oneOf('timestep_spacing', TIMESTEP_SPACINGS);
     this.stepsOffset = r.int('steps_offset');
     this.karras = r.bool('use_karras_sigmas');

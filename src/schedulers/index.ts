@@ -1,3 +1,3 @@
 export type { Scheduler, SchedulerConfig, SchedulerName, GeneratorUse } from './types.ts';
-export { createScheduler, schedulerNameOf, schedulerClassOf, SCHEDULER_NAMES } from './registry.ts';
+export { createScheduler, resolveScheduler, schedulerNameOf, schedulerClassOf, SCHEDULER_NAMES } from './registry.ts';
 export { loadSchedulerConfig } from './config.ts';

@@ -10,35 +10,35 @@ import type { Tensor } from '../tensor/tensor.ts';
 import type { NoiseGenerator } from '../rng/types.ts';
 import type { GeneratorUse, Scheduler, SchedulerConfig } from './types.ts';
 import { makeAlphasCumprod } from './betas.ts';
-import { ConfigReader, PREDICTION_TYPES, type PredictionType, checkStepCount, mergeConfig, readBetaConfig } from './config.ts';
+import { ConfigReader, PREDICTION_TYPES, type PredictionType, checkStepCount, readBetaConfig } from './config.ts';
+import { BETA_OPTIONS, SPACINGS, THRESHOLDING_OPTIONS, type OptionTable, configure } from './options.ts';
 import { checkSameShape, f, mapElements, sqrtF } from './ops.ts';
 import { linspace } from './numpy-like.ts';
 import { StepIndex } from './step-index.ts';
 
-export const LCM_DEFAULTS: Readonly<SchedulerConfig> = {
-  num_train_timesteps: 1000,
-  beta_start: 0.00085,
-  beta_end: 0.012,
-  beta_schedule: 'scaled_linear',
-  trained_betas: null,
-  original_inference_steps: 50,
-  clip_sample: false,
-  clip_sample_range: 1.0,
-  set_alpha_to_one: true,
-  steps_offset: 0,
-  prediction_type: 'epsilon',
-  thresholding: false,
-  dynamic_thresholding_ratio: 0.995,
-  sample_max_value: 1.0,
-  timestep_spacing: 'leading',
-  timestep_scaling: 10.0,
-  rescale_betas_zero_snr: false,
+export const LCM_OPTIONS: OptionTable = {
+  ...BETA_OPTIONS,
+  beta_start: { default: 0.00085 },
+  beta_end: { default: 0.012 },
+  beta_schedule: { ...BETA_OPTIONS.beta_schedule, default: 'scaled_linear' },
+  original_inference_steps: { default: 50 },
+  clip_sample: { default: false },
+  clip_sample_range: { default: 1.0 },
+  set_alpha_to_one: { default: true },
+  // diffusers 0.27.2's LCM set_timesteps reads neither steps_offset nor timestep_spacing.
+  steps_offset: { default: 0 },
+  prediction_type: { default: 'epsilon', implemented: ['epsilon', 'v_prediction'] },
+  ...THRESHOLDING_OPTIONS,
+  timestep_spacing: { default: 'leading', implemented: SPACINGS },
+  timestep_scaling: { default: 10.0 },
+  rescale_betas_zero_snr: { default: false },
 };
 
 const SIGMA_DATA_SQ = 0.25; // sigma_data = 0.5
 
 export class LCMScheduler implements Scheduler {
   static readonly className = 'LCMScheduler';
+  static readonly options = LCM_OPTIONS;
   readonly name = 'lcm';
   readonly timestepDtype = 'int64';
   readonly generatorUse: GeneratorUse = 'all-but-last';
@@ -56,14 +56,13 @@ export class LCMScheduler implements Scheduler {
   private readonly index = new StepIndex();
 
   constructor(fileConfig: SchedulerConfig) {
-    this.config = mergeConfig(LCM_DEFAULTS, fileConfig);
+    this.config = configure(LCMScheduler.className, LCM_OPTIONS, fileConfig);
     const r = new ConfigReader(LCMScheduler.className, this.config);
     const beta = readBetaConfig(r);
     this.T = beta.num_train_timesteps;
     this.alphasCumprod = makeAlphasCumprod(beta);
     this.finalAlphaCumprod = r.bool('set_alpha_to_one') ? 1.0 : this.alphasCumprod[0];
-    this.prediction = r.supported('prediction_type', PREDICTION_TYPES);
-    r.supported('thresholding', [false]);
+    this.prediction = r.oneOf('prediction_type', PREDICTION_TYPES);
     this.originalSteps = r.int('original_inference_steps', 1);
     if (this.originalSteps > this.T) throw r.fail('original_inference_steps', `must not exceed num_train_timesteps (${this.T})`);
     this.timestepScaling = r.number('timestep_scaling');

@@ -6,21 +6,19 @@
 import type { Tensor } from '../tensor/tensor.ts';
 import type { GeneratorUse, Scheduler, SchedulerConfig } from './types.ts';
 import { makeAlphasCumprod } from './betas.ts';
-import { ConfigReader, PREDICTION_TYPES, TIMESTEP_SPACINGS, type PredictionType, type TimestepSpacing, checkStepCount, mergeConfig, readBetaConfig } from './config.ts';
+import { ConfigReader, PREDICTION_TYPES, TIMESTEP_SPACINGS, type PredictionType, type TimestepSpacing, checkStepCount, readBetaConfig } from './config.ts';
+import { BETA_OPTIONS, SPACINGS, type OptionTable, configure } from './options.ts';
 import { checkSameShape, f, mapElements, sqrtF } from './ops.ts';
 import { integerTimesteps } from './ddim.ts';
 
-export const PNDM_DEFAULTS: Readonly<SchedulerConfig> = {
-  num_train_timesteps: 1000,
-  beta_start: 0.0001,
-  beta_end: 0.02,
-  beta_schedule: 'linear',
-  trained_betas: null,
-  skip_prk_steps: false,
-  set_alpha_to_one: false,
-  prediction_type: 'epsilon',
-  timestep_spacing: 'leading',
-  steps_offset: 0,
+export const PNDM_OPTIONS: OptionTable = {
+  ...BETA_OPTIONS,
+  skip_prk_steps: { default: false },
+  set_alpha_to_one: { default: false },
+  // diffusers' PNDM itself raises for "sample".
+  prediction_type: { default: 'epsilon', implemented: ['epsilon', 'v_prediction'] },
+  timestep_spacing: { default: 'leading', implemented: SPACINGS },
+  steps_offset: { default: 0 },
 };
 
 const PNDM_ORDER = 4;
@@ -30,6 +28,7 @@ type Ets = Float32Array;
 
 export class PNDMScheduler implements Scheduler {
   static readonly className = 'PNDMScheduler';
+  static readonly options = PNDM_OPTIONS;
   readonly name = 'pndm';
   readonly timestepDtype = 'int64';
   readonly generatorUse: GeneratorUse = 'none';
@@ -53,13 +52,13 @@ export class PNDMScheduler implements Scheduler {
   private curModelOutput: Float32Array | null = null;
 
   constructor(fileConfig: SchedulerConfig) {
-    this.config = mergeConfig(PNDM_DEFAULTS, fileConfig);
+    this.config = configure(PNDMScheduler.className, PNDM_OPTIONS, fileConfig);
     const r = new ConfigReader(PNDMScheduler.className, this.config);
     const beta = readBetaConfig(r);
     this.T = beta.num_train_timesteps;
     this.alphasCumprod = makeAlphasCumprod(beta);
     this.finalAlphaCumprod = r.bool('set_alpha_to_one') ? 1.0 : this.alphasCumprod[0];
-    this.prediction = r.supported('prediction_type', PREDICTION_TYPES);
+    this.prediction = r.oneOf('prediction_type', PREDICTION_TYPES);
     this.spacing = r.oneOf('timestep_spacing', TIMESTEP_SPACINGS);
     this.stepsOffset = r.int('steps_offset');
     this.skipPrk = r.bool('skip_prk_steps');

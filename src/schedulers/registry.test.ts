@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { createScheduler, loadSchedulerConfig, schedulerNameOf, SCHEDULER_NAMES } from './index.ts';
+import { createScheduler, loadSchedulerConfig, resolveScheduler, schedulerClassOf, schedulerNameOf, SCHEDULER_NAMES } from './index.ts';
+import { IMPLEMENTATIONS } from './registry.ts';
+import { SAMPLER_NAMES } from './samplers.ts';
 import { UsageError } from '../errors.ts';
 import { readPythonJson } from '../util/json.ts';
 import { REFERENCE_DIR, TINY_SD_REFERENCE } from '../testing/paths.ts';
@@ -20,8 +22,47 @@ describe('scheduler registry', () => {
   it('accepts CLI names and diffusers class names, and lists the valid ones otherwise', () => {
     expect(schedulerNameOf('EulerAncestralDiscreteScheduler')).toBe('euler-a');
     expect(schedulerNameOf('dpmpp-2m')).toBe('dpmpp-2m');
-    expect(() => schedulerNameOf('heun')).toThrow(UsageError);
-    expect(() => schedulerNameOf('heun')).toThrow(/ddim.*pndm.*euler.*euler-a.*dpmpp-2m.*lcm/);
+    expect(() => schedulerNameOf('nope')).toThrow(UsageError);
+    expect(() => schedulerNameOf('nope')).toThrow(/ddim, pndm, euler, euler-a, dpmpp-2m, lcm/);
+  });
+
+  it('maps web-UI sampler names to a class and the keys they pin, whatever the case and spacing', () => {
+    expect(resolveScheduler('DPM++ 2M Karras')).toMatchObject({
+      className: 'DPMSolverMultistepScheduler',
+      pins: { use_karras_sigmas: true, algorithm_type: 'dpmsolver++' },
+    });
+    expect(schedulerClassOf('euler A')).toBe('EulerAncestralDiscreteScheduler');
+    expect(schedulerClassOf('  dpm++  2m ')).toBe('DPMSolverMultistepScheduler');
+    const s = createScheduler('DPM++ 2M Karras', { use_karras_sigmas: false, solver_order: 3 });
+    expect(s.config).toMatchObject({ use_karras_sigmas: true, solver_order: 2 });
+  });
+
+  it('refuses DPM++ SDE by name, saying why (torchsde Brownian tree noise)', () => {
+    for (const name of ['DPM++ SDE Karras', 'DPM++ SDE', 'DPMSolverSDEScheduler', 'dpmpp-sde']) {
+      expect(() => createScheduler(name, {})).toThrow(UsageError);
+      expect(() => createScheduler(name, {})).toThrow(/Brownian tree/);
+    }
+    expect(() => createScheduler('DPM fast', {})).toThrow(/no equivalent/);
+  });
+
+  it('refuses a class that is not implemented yet, naming it', () => {
+    const missing = Object.entries(IMPLEMENTATIONS).find(([c, impl]) => impl === null && c !== 'DPMSolverSDEScheduler');
+    if (!missing) return; // every class is implemented: nothing left to refuse
+    expect(() => createScheduler(missing[0], {})).toThrow(new RegExp(`${missing[0]}.*not implemented by lockstep yet`));
+  });
+
+  it('every sampler name resolves to a scheduler or a refusal that names it', () => {
+    for (const sampler of SAMPLER_NAMES) {
+      let built = false;
+      try {
+        createScheduler(sampler.name, {}).setTimesteps(5);
+        built = true;
+      } catch (err) {
+        expect(err).toBeInstanceOf(UsageError);
+        expect((err as Error).message).toMatch(/refused|not implemented/);
+      }
+      if (sampler.refused) expect(built).toBe(false);
+    }
   });
 
   it('builds every scheduler from the PNDM file of an SD folder, as from_config does', () => {

@@ -1,12 +1,12 @@
 import type { Tensor } from '../tensor/tensor.ts';
 import type { NoiseGenerator } from '../rng/types.ts';
 
-/** CLI names; diffusers class names are accepted too (see registry). */
-export type SchedulerName = 'ddim' | 'pndm' | 'euler' | 'euler-a' | 'dpmpp-2m' | 'lcm';
+/** lockstep's short name of a scheduler class (samplers.ts SHORT_NAMES: ddim, euler-a, dpmpp-2m, …). */
+export type SchedulerName = string;
 
 export type GeneratorUse = 'none' | 'every-step' | 'all-but-last';
 
-/** A diffusers scheduler_config.json, as loaded (keys the scheduler does not read are kept and ignored). */
+/** A diffusers scheduler_config.json, as loaded (keys of other classes are kept here and ignored by from_config). */
 export type SchedulerConfig = Record<string, unknown>;
 
 /**

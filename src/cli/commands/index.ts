@@ -101,4 +101,9 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'measure the noise floor of a model against itself under harmless backend changes (optimization level, threads) and write thresholds as a multiple of it',
     load: async () => [(await import('./calibrate.ts')).registerCalibrate],
   },
+  {
+    name: 'schedulers',
+    summary: 'list the schedulers --scheduler accepts (web-UI names, short names, diffusers classes) and the options each implements',
+    load: async () => [(await import('./schedulers.ts')).registerSchedulers],
+  },
 ];

@@ -104,6 +104,7 @@ function metrics(): void {
     const t = measureThroughput(n);
     report(`compareTensors ${label}`, t.compareGBps, 'GB/s');
     report(`compareTensors, scalar path ${label}`, t.scalarGBps, 'GB/s');
+    report(`errorStatistics (separate pass) ${label}`, t.statsGBps, 'GB/s');
     report(`copy ${label}`, t.copyGBps, 'GB/s');
     report(`compare / copy ${label}`, 100 * t.ratio, '%', target);
   }

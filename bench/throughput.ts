@@ -5,6 +5,7 @@
  * path is timed too, to show what the SIMD kernel buys.
  */
 import { compareTensors } from '../src/metrics/compare.ts';
+import { errorStatistics } from '../src/metrics/error-stats.ts';
 import { uniformWeights } from '../src/forge/prng.ts';
 import { makeTensor } from '../src/tensor/tensor.ts';
 
@@ -13,6 +14,8 @@ export interface Throughput {
   compareGBps: number;
   /** The same comparison on the scalar JavaScript path. */
   scalarGBps: number;
+  /** errorStatistics (quantiles, allclose, worst channel): the separate pass the engine adds per tensor. */
+  statsGBps: number;
   copyGBps: number;
   /** compare GB/s ÷ copy GB/s. */
   ratio: number;
@@ -46,6 +49,9 @@ export function measureThroughput(elements: number): Throughput {
   const scalarS = timeIt(() => {
     sink += compareTensors(ta, tb, 'bench', 'scalar').l1;
   });
+  const statsS = timeIt(() => {
+    sink += errorStatistics(ta, tb).absErrQuantiles.p50;
+  });
   const copyS = timeIt(() => {
     da.set(a);
     db.set(b);
@@ -54,5 +60,5 @@ export function measureThroughput(elements: number): Throughput {
   const bytes = 2 * elements * 4;
   const compareGBps = bytes / compareS / 1e9;
   const copyGBps = bytes / copyS / 1e9;
-  return { elements, compareGBps, scalarGBps: bytes / scalarS / 1e9, copyGBps, ratio: compareGBps / copyGBps };
+  return { elements, compareGBps, scalarGBps: bytes / scalarS / 1e9, statsGBps: bytes / statsS / 1e9, copyGBps, ratio: compareGBps / copyGBps };
 }

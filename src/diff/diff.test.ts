@@ -7,6 +7,7 @@ import { writeNpy } from '../tensor/npy.ts';
 import { float32 } from '../tensor/tensor.ts';
 import { REFERENCE_DIR } from '../testing/paths.ts';
 import { diffPaths } from './diff.ts';
+import { ERROR_STATS_DIR, expectMatchesNumpy, expectedStats } from '../metrics/testing/numpy-stats.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'lockstep-diff-'));
 
@@ -40,5 +41,24 @@ describe('lockstep diff', () => {
     }
     expect(out.join('')).toMatch(/cosine/);
     expect(await main(['node', 'lockstep', 'diff', join(dir, 'a.npy'), dir])).toBe(2);
+  });
+
+  it('--json gives the report.json keys: quantiles, allclose and worst channel as numpy computes them', async () => {
+    const [a, b] = ['reference', 'candidate'].map((s) => join(ERROR_STATS_DIR, `nchw_float32.${s}.npy`));
+    for (const want of expectedStats.nchw_float32) {
+      const { atol, rtol } = want.allclose;
+      const out: string[] = [];
+      const write = process.stdout.write.bind(process.stdout);
+      process.stdout.write = ((s: string) => (out.push(s), true)) as typeof process.stdout.write;
+      try {
+        expect(await main(['node', 'lockstep', 'diff', a, b, '--json', '--atol', String(atol), '--rtol', String(rtol)])).toBe(0);
+      } finally {
+        process.stdout.write = write;
+      }
+      const row = JSON.parse(out.join('')).rows[0].metrics;
+      expectMatchesNumpy(row, want);
+      expect(row).toHaveProperty('cosine');
+    }
+    expect(await main(['node', 'lockstep', 'diff', a, b, '--atol', '-1'])).toBe(2);
   });
 });

@@ -6,13 +6,15 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { UsageError } from '../errors.ts';
-import { compareTensors, type MetricSet } from '../metrics/index.ts';
+import { DEFAULT_TOLERANCE, compareTensors, errorStatistics, type ErrorStatistics, type MetricSet, type Tolerance } from '../metrics/index.ts';
+import type { Tensor } from '../tensor/tensor.ts';
 import { readNpy } from '../tensor/npy.ts';
 import { TraceReader } from '../trace/reader.ts';
 
 export interface DiffRow {
   tensor: string;
-  metrics: MetricSet;
+  /** The same keys as a report.json tensor entry. */
+  metrics: MetricSet & ErrorStatistics;
 }
 
 export interface DiffResult {
@@ -21,18 +23,23 @@ export interface DiffResult {
   onlyInB: string[];
 }
 
-export function diffPaths(a: string, b: string): DiffResult {
+/** Both passes, as the engine records a tensor in report.json. */
+function measure(a: Tensor, b: Tensor, name: string, tol: Tolerance): DiffRow['metrics'] {
+  return { ...compareTensors(a, b, name), ...errorStatistics(a, b, tol) };
+}
+
+export function diffPaths(a: string, b: string, tol: Tolerance = DEFAULT_TOLERANCE): DiffResult {
   const kind = (p: string) => {
     if (!existsSync(p)) throw new UsageError(`${p}: no such file or folder`);
     return statSync(p).isDirectory() ? 'dir' : 'file';
   };
   const [ka, kb] = [kind(a), kind(b)];
   if (ka !== kb) throw new UsageError(`cannot diff a ${ka === 'dir' ? 'folder' : 'file'} (${a}) with a ${kb === 'dir' ? 'folder' : 'file'} (${b}): give two .npy files or two trace folders`);
-  if (ka === 'file') return { rows: [{ tensor: 'tensor', metrics: compareTensors(readNpy(a), readNpy(b), `${a} vs ${b}`) }], onlyInA: [], onlyInB: [] };
-  return diffTraces(new TraceReader(a), new TraceReader(b));
+  if (ka === 'file') return { rows: [{ tensor: 'tensor', metrics: measure(readNpy(a), readNpy(b), `${a} vs ${b}`, tol) }], onlyInA: [], onlyInB: [] };
+  return diffTraces(new TraceReader(a), new TraceReader(b), tol);
 }
 
-function diffTraces(a: TraceReader, b: TraceReader): DiffResult {
+function diffTraces(a: TraceReader, b: TraceReader, tol: Tolerance): DiffResult {
   const namesA = npyNames(a.dir);
   const namesB = new Set(npyNames(b.dir));
   const rows: DiffRow[] = [];
@@ -40,7 +47,7 @@ function diffTraces(a: TraceReader, b: TraceReader): DiffResult {
     const ta = a.get(name)!;
     const tb = b.get(name)!;
     if (ta.data.length !== tb.data.length) throw new UsageError(`${name}: shapes differ between the traces ([${ta.dims}] vs [${tb.dims}])`);
-    rows.push({ tensor: name, metrics: compareTensors(ta, { ...tb, dims: ta.dims }, name) });
+    rows.push({ tensor: name, metrics: measure(ta, { ...tb, dims: ta.dims }, name, tol) });
   }
   const setA = new Set(namesA);
   return { rows, onlyInA: namesA.filter((n) => !namesB.has(n)), onlyInB: [...namesB].filter((n) => !setA.has(n)) };
@@ -62,7 +69,7 @@ function npyNames(root: string): string[] {
 }
 
 export function formatDiffTable(result: DiffResult): string {
-  const header = ['tensor', 'cosine', 'L1', 'maxAbs', 'RMSE', 'relL2', 'SQNR dB', 'NaN/Inf (cand)'];
+  const header = ['tensor', 'cosine', 'L1', 'maxAbs', 'RMSE', 'relL2', 'SQNR dB', 'p99 |Δ|', 'not close', 'NaN/Inf (cand)'];
   const fmt = (x: number) => (Number.isFinite(x) ? (Math.abs(x) >= 1e-3 && Math.abs(x) < 1e4 ? x.toPrecision(6) : x.toExponential(3)) : String(x));
   const lines = result.rows.map(({ tensor, metrics: m }) => [
     tensor,
@@ -72,6 +79,8 @@ export function formatDiffTable(result: DiffResult): string {
     fmt(m.rmse),
     fmt(m.relL2),
     fmt(m.sqnr),
+    fmt(m.absErrQuantiles.p99),
+    `${(100 * m.allclose.fraction).toPrecision(3)}%`,
     `${m.nanCount.candidate}/${m.infCount.candidate}`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
@@ -79,5 +88,7 @@ export function formatDiffTable(result: DiffResult): string {
   const out = [row(header), widths.map((w) => '-'.repeat(w)).join('  '), ...lines.map(row)];
   if (result.onlyInA.length) out.push(`only in A: ${result.onlyInA.join(', ')}`);
   if (result.onlyInB.length) out.push(`only in B: ${result.onlyInB.join(', ')}`);
+  const t = result.rows[0]?.metrics.allclose;
+  if (t) out.push(`not close: |B − A| > atol + rtol·|A| with atol ${t.atol}, rtol ${t.rtol} (numpy.isclose(B, A); NaN never close)`);
   return out.join('\n') + '\n';
 }

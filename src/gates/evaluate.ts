@@ -89,6 +89,7 @@ function gatesFor(s: Subject, thresholds: Thresholds): GateResult[] {
     const threshold = getBound(thresholds, { scope: s.scope, tensor: s.tensor, metric });
     if (threshold === null) continue;
     const actual = actualValue(s.measured, metric);
+    if (actual === undefined) continue; // not measured: a 1.0 report has no allclose
     const op = opFor(metric);
     const passed = isIdentical(s.measured) || (op === '>=' ? actual >= threshold : actual <= threshold);
     const prefix = s.step ? `step[${s.step.index}].` : '';
@@ -107,8 +108,9 @@ function gatesFor(s: Subject, thresholds: Thresholds): GateResult[] {
   return gates;
 }
 
-function actualValue(m: Measured, metric: string): number {
+function actualValue(m: Measured, metric: string): number | undefined {
   if ('nanCount' in m && metric === 'nonFinite') return m.nanCount.candidate + m.infCount.candidate;
+  if ('nanCount' in m && metric === 'allclose.fraction') return m.allclose?.fraction;
   return (m as unknown as Record<string, number>)[metric];
 }
 

@@ -84,6 +84,25 @@ describe('threshold overrides', () => {
     expect(t.freeRunning.noisePred.maxAbs).toBeUndefined();
   });
 
+  it('gates allclose.fraction and sets the element-wise tolerances per tensor (report 1.1)', () => {
+    const t = applyOverrides(defaultThresholds(), [
+      parseOverride('teacherForced.noisePred.allclose.fraction=0.01'),
+      parseOverride('allclose.atol=1e-3'),
+      parseOverride('freeRunning.latents.allclose.rtol=0.1'),
+    ]);
+    expect(t.teacherForced.noisePred['allclose.fraction']).toBe(0.01);
+    expect(t.components.textEncoder['allclose.atol']).toBe(1e-3);
+    expect(t.freeRunning.latents['allclose.rtol']).toBe(0.1);
+    const r = syntheticReport();
+    r.steps[2].teacherForced.noisePred = { ...r.steps[2].teacherForced.noisePred!, allclose: { atol: 1e-3, rtol: 1e-5, mismatched: 20, fraction: 0.02 } };
+    const ev = evaluateGates(r, t);
+    const gates = ev.gates.filter((g) => g.metric === 'allclose.fraction');
+    // Only step 2 measured it (a 1.0 record has no allclose: no gate); tolerances are never gates.
+    expect(gates.map((g) => [g.id, g.passed])).toEqual([['step[2].teacherForced.noisePred.allclose.fraction', false]]);
+    expect(ev.gates.some((g) => g.metric.startsWith('allclose.') && g.metric !== 'allclose.fraction')).toBe(false);
+    expect(ev.firstDivergentStep).toBe(2);
+  });
+
   it('"off" removes a gate', () => {
     const r = syntheticReport({ divergeAt: 3 });
     const t = applyOverrides(r.thresholds, [parseOverride('teacherForced.cosine=off'), parseOverride('relL2=off')]);

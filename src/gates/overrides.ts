@@ -9,8 +9,8 @@
  */
 import { UsageError } from '../errors.ts';
 import { readPythonJson } from '../util/json.ts';
-import { IMAGE_METRICS, TENSOR_METRICS, type Thresholds } from '../report/schema.ts';
-import { SCOPE_TENSORS, allSlots, setBound, type Slot } from './slots.ts';
+import { IMAGE_METRICS, TENSOR_METRICS, TENSOR_PARAMETERS, type Thresholds } from '../report/schema.ts';
+import { SCOPE_TENSORS, allSlots, keyParts, setBound, type Slot } from './slots.ts';
 
 export interface ThresholdOverride {
   key: string;
@@ -24,7 +24,7 @@ const SCOPES = Object.keys(SCOPE_TENSORS);
 
 /** The slots a key addresses; empty when the key is unknown. */
 export function slotsForKey(key: string): Slot[] {
-  const parts = key.split('.');
+  const parts = keyParts(key);
   const match = (s: Slot): boolean => {
     if (parts.length === 1) return s.metric === parts[0];
     if (parts.length === 2) return s.scope === parts[0] && s.metric === parts[1];
@@ -41,6 +41,7 @@ export function describeValidKeys(): string {
     `<scope>.<metric> where <scope> is one of ${SCOPES.join(', ')}`,
     ...perScope,
     '(image takes only psnr and ssim; the other tensors take all metrics but psnr and ssim)',
+    `and the element-wise check's tolerances (settings, not gates): <scope>.<tensor>.{${TENSOR_PARAMETERS.join(',')}} or shorter keys as above`,
   ].join('; ');
 }
 
@@ -91,7 +92,7 @@ export function applyOverrides(base: Thresholds, overrides: readonly ThresholdOv
   const out = structuredClone(base);
   const ordered = overrides
     .map((o, i) => ({ o, i }))
-    .sort((a, b) => a.o.key.split('.').length - b.o.key.split('.').length || a.i - b.i);
+    .sort((a, b) => keyParts(a.o.key).length - keyParts(b.o.key).length || a.i - b.i);
   for (const { o } of ordered) {
     for (const slot of slotsForKey(o.key)) setBound(out, slot, o.value);
   }

@@ -7,6 +7,7 @@ import {
   IMAGE_METRICS,
   TEACHER_FORCED_TENSORS,
   TENSOR_METRICS,
+  TENSOR_PARAMETERS,
   type GateOp,
   type Thresholds,
 } from '../report/schema.ts';
@@ -34,18 +35,36 @@ export const SCOPE_TENSORS: Record<ThresholdScope, readonly string[]> = {
   final: ['latents', 'decoded', 'image'],
 };
 
+/** The gated metrics of a tensor. */
 export function metricsFor(tensor: string): readonly string[] {
   return tensor === 'image' ? IMAGE_METRICS : TENSOR_METRICS;
+}
+
+/** Settings addressed like thresholds but never gated (the allclose tolerances). */
+export function parametersFor(tensor: string): readonly string[] {
+  return tensor === 'image' ? [] : TENSOR_PARAMETERS;
+}
+
+const PARAMETERS = new Set<string>(TENSOR_PARAMETERS);
+export function isParameter(metric: string): boolean {
+  return PARAMETERS.has(metric);
 }
 
 export function allSlots(): Slot[] {
   const slots: Slot[] = [];
   for (const scope of Object.keys(SCOPE_TENSORS) as ThresholdScope[]) {
     for (const tensor of SCOPE_TENSORS[scope]) {
-      for (const metric of metricsFor(tensor)) slots.push({ scope, tensor, metric });
+      for (const metric of [...metricsFor(tensor), ...parametersFor(tensor)]) slots.push({ scope, tensor, metric });
     }
   }
   return slots;
+}
+
+/** A key's parts, with a two-part metric ("allclose.fraction") kept as one. */
+export function keyParts(key: string): string[] {
+  const parts = key.split('.');
+  if (parts.length >= 2 && parts[parts.length - 2] === 'allclose') parts.splice(parts.length - 2, 2, parts.slice(-2).join('.'));
+  return parts;
 }
 
 export function slotKey(s: Slot): string {

@@ -98,6 +98,12 @@ describe('runLockstep', () => {
       const refUncond = referenceTrace.step(step.index, 'noise_pred_uncond')!.data as Float32Array;
       const shifted = Float32Array.from(refUncond, (v, i) => v + delta[i]);
       expectMetricsClose(step.teacherForced.noisePredUncond!, independentMetrics(refUncond, shifted));
+      // Report 1.1 statistics: the median error and the element-wise check, from a plain sort.
+      const m = step.teacherForced.noisePredUncond!;
+      const d = Float64Array.from(refUncond, (v, i) => Math.abs(shifted[i] - v)).sort();
+      expect(m.absErrQuantiles!.p50).toBeCloseTo((d[127] + d[128]) / 2, 12);
+      expect(m.allclose!.mismatched).toBe(refUncond.filter((v, i) => Math.abs(shifted[i] - v) > 1e-5 + 1e-5 * Math.abs(v)).length);
+      expect(m.worstChannel!.index).toBeGreaterThanOrEqual(0);
       // The same delta on both halves cancels in text − uncond, up to float32 rounding.
       expect(step.teacherForced.guidanceDelta!.cosine).toBeGreaterThan(0.9999);
     }

@@ -20,7 +20,7 @@ import { writeFileAtomic } from '../util/fs.ts';
 import { LOCKSTEP_VERSION, ORT_VERSION } from '../version.ts';
 import { type BuildSpec, buildInfo, buildKind, openSide } from './builds.ts';
 import { type RecordedReference, recordReference } from './sequential.ts';
-import { compareOptional, freeRunningRecord, identical, stepRecord, teacherForcedRecord } from './compare-step.ts';
+import { type Tolerances, compareOptional, freeRunningRecord, identical, stepRecord, teacherForcedRecord, tolerancesFrom } from './compare-step.ts';
 import { signatureFindings } from './signature-diff.ts';
 import { type FinalTensors, LiveSide, type Side, type StepTensors, type TextTensors, encodeIdsLikePipeline } from './sides.ts';
 
@@ -93,9 +93,10 @@ export async function runLockstep(opts: LockstepOptions): Promise<ReportDocument
 
 async function compareRun(ref: Side, cand: Side, report: ReportDocument, opts: LockstepOptions, checkpoint: () => Promise<void>): Promise<void> {
   const note = noteOnce(report.findings);
+  const tol = tolerancesFrom(report.thresholds);
   const refText = await ref.prepare();
   const candText = await cand.prepare();
-  report.components.textEncoder = await textEncoderCheck(cand, refText, candText);
+  report.components.textEncoder = await textEncoderCheck(cand, refText, candText, tol);
   const embedsIdentical = identical(refText.promptEmbeds, candText.promptEmbeds);
   const total = stepCount(ref, cand, note);
   for (let i = 0; i < total; i++) {
@@ -105,8 +106,8 @@ async function compareRun(ref: Side, cand: Side, report: ReportDocument, opts: L
     if (r.timestep !== c.timestep) {
       note('timestep', `step ${i}: the candidate's timestep is ${c.timestep}, the reference's ${r.timestep} (a scheduler setting differs)`, i);
     }
-    const tf = await teacherForced(cand, r, c, refText, embedsIdentical, i, note);
-    const fr = cand.recordsTeacherForced ? null : freeRunningRecord(r, c, i);
+    const tf = await teacherForced(cand, r, c, refText, embedsIdentical, i, note, tol);
+    const fr = cand.recordsTeacherForced ? null : freeRunningRecord(r, c, i, tol);
     report.steps.push(stepRecord(i, r.timestep, tf, fr));
     await checkpoint();
     opts.onStep?.(i + 1, total);
@@ -114,11 +115,11 @@ async function compareRun(ref: Side, cand: Side, report: ReportDocument, opts: L
   const rf = await ref.finish();
   const cf = cand.recordsTeacherForced ? {} : await cand.finish();
   report.final = {
-    latents: compareOptional(rf.latents, cf.latents, 'final latents'),
-    decoded: compareOptional(rf.decoded, cf.decoded, 'final decoded'),
+    latents: compareOptional(rf.latents, cf.latents, 'final latents', tol('final', 'latents')),
+    decoded: compareOptional(rf.decoded, cf.decoded, 'final decoded', tol('final', 'decoded')),
     image: rf.image && cf.image ? { psnr: psnr(rf.image, cf.image), ssim: ssim(rf.image, cf.image) } : null,
   };
-  report.components.vaeDecoder = await vaeCheck(cand, rf, cf);
+  report.components.vaeDecoder = await vaeCheck(cand, rf, cf, tol);
   await saveArtifacts(opts.reportDir, rf, cf);
 }
 
@@ -129,15 +130,15 @@ function stepCount(ref: Side, cand: Side, note: Note): number {
   return Math.min(r, c);
 }
 
-async function textEncoderCheck(cand: Side, refText: TextTensors, candText: TextTensors) {
+async function textEncoderCheck(cand: Side, refText: TextTensors, candText: TextTensors, tol: Tolerances) {
   if (!refText.promptEmbeds) return null;
   const sameIds = identical(refText.condIds, candText.condIds) && (refText.uncondIds ? identical(refText.uncondIds, candText.uncondIds) : true);
   const embeds = cand.live && !sameIds ? await encodeIdsLikePipeline(cand.live, refText) : candText.promptEmbeds;
-  return compareOptional(refText.promptEmbeds, embeds, 'prompt_embeds');
+  return compareOptional(refText.promptEmbeds, embeds, 'prompt_embeds', tol('components', 'textEncoder'));
 }
 
-async function teacherForced(cand: Side, r: StepTensors, c: StepTensors, refText: TextTensors, embedsIdentical: boolean, i: number, note: Note) {
-  if (cand.recordsTeacherForced) return teacherForcedRecord(r, c, i);
+async function teacherForced(cand: Side, r: StepTensors, c: StepTensors, refText: TextTensors, embedsIdentical: boolean, i: number, note: Note, tol: Tolerances) {
+  if (cand.recordsTeacherForced) return teacherForcedRecord(r, c, i, tol);
   if (!cand.live) {
     note('tf-recorded', 'the candidate is a recorded free-running trace: teacher-forced comparison needs a live candidate or an import-outputs trace');
     return null;
@@ -148,15 +149,16 @@ async function teacherForced(cand: Side, r: StepTensors, c: StepTensors, refText
   }
   const sameInputs = embedsIdentical && r.timestep === c.timestep && identical(r.latentModelInput, c.latentModelInput);
   const out = sameInputs ? c : await cand.live.teacherForce({ latentModelInput: r.latentModelInput, timestep: r.timestep, promptEmbeds: refText.promptEmbeds });
-  return teacherForcedRecord(r, out, i);
+  return teacherForcedRecord(r, out, i, tol);
 }
 
-async function vaeCheck(cand: Side, rf: FinalTensors, cf: FinalTensors) {
+async function vaeCheck(cand: Side, rf: FinalTensors, cf: FinalTensors, tol: Tolerances) {
+  const vaeTol = tol('components', 'vaeDecoder');
   // An import-outputs trace's final/decoded is its VAE's answer to the reference's final latents.
-  if (cand.recordsTeacherForced) return compareOptional(rf.decoded, (await cand.finish()).decoded, 'vae decoder output');
+  if (cand.recordsTeacherForced) return compareOptional(rf.decoded, (await cand.finish()).decoded, 'vae decoder output', vaeTol);
   if (!rf.latents || !rf.decoded || !cand.live) return null;
   const decoded = identical(rf.latents, cf.latents) && cf.decoded ? cf.decoded : await cand.live.decode(rf.latents);
-  return compareOptional(rf.decoded, decoded, 'vae decoder output');
+  return compareOptional(rf.decoded, decoded, 'vae decoder output', vaeTol);
 }
 
 /** Final images and latents beside the report, for the heatmaps. */

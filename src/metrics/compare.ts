@@ -245,7 +245,8 @@ function finish(s: Sums, dims: readonly number[], count: number): MetricSet {
   };
 }
 
-function cosine(ab: number, aa: number, bb: number): number {
+/** a·b / (‖a‖‖b‖) from the sums, clamped; both all-zero → 1, one all-zero → 0. */
+export function cosine(ab: number, aa: number, bb: number): number {
   if (aa === 0 && bb === 0) return 1;
   if (aa === 0 || bb === 0) return 0;
   const c = ab / (Math.sqrt(aa) * Math.sqrt(bb)); // two roots: aa·bb can overflow for float64 data

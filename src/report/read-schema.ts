@@ -9,8 +9,10 @@ import { UsageError } from '../errors.ts';
 import {
   FREE_RUNNING_TENSORS,
   REPORT_SCHEMA,
+  REPORT_SCHEMA_MAJOR,
   TEACHER_FORCED_TENSORS,
   type ReportDocument,
+  type ReportSchemaVersion,
 } from './schema.ts';
 
 const ENCODED: Record<string, number> = { Infinity: Infinity, '-Infinity': -Infinity, NaN: NaN };
@@ -35,6 +37,10 @@ const metricSet = z.looseObject({
   nanCount: z.object({ reference: int, candidate: int }),
   infCount: z.object({ reference: int, candidate: int }),
   count: int,
+  // 1.1: error statistics (absent in 1.0 reports).
+  absErrQuantiles: z.object({ p50: num, p90: num, p99: num, p999: num }).optional(),
+  allclose: z.object({ atol: num, rtol: num, mismatched: int, fraction: num }).optional(),
+  worstChannel: z.object({ index: int, cosine: num, relL2: num }).optional(),
 });
 const maybeMetrics = metricSet.nullable();
 
@@ -108,6 +114,9 @@ const tensorThresholds = z.object({
   rmse: bound,
   sqnr: bound,
   nonFinite: bound,
+  'allclose.fraction': bound,
+  'allclose.atol': bound,
+  'allclose.rtol': bound,
 });
 const thresholds = z.object({
   teacherForced: recordOf(TEACHER_FORCED_TENSORS, tensorThresholds),
@@ -121,7 +130,10 @@ const thresholds = z.object({
 });
 
 export const reportSchema = z.looseObject({
-  schema: z.literal(REPORT_SCHEMA),
+  schema: z
+    .string()
+    .refine((v) => v === REPORT_SCHEMA_MAJOR || /^lockstep\.report\/1\.\d+$/.test(v), `expected "${REPORT_SCHEMA_MAJOR}" or "${REPORT_SCHEMA_MAJOR}.<minor>" (this lockstep writes ${REPORT_SCHEMA})`)
+    .transform((v) => v as ReportSchemaVersion),
   createdAt: z.string(),
   verdict: z.enum(['pass', 'fail']),
   complete: z.boolean(),
@@ -153,7 +165,7 @@ export function parseReport(value: unknown, name: string): ReportDocument {
   if (result.success) return result.data;
   const lines = result.error.issues.slice(0, 5).map((i) => `${formatPath(i.path)}: ${i.message}`);
   const more = result.error.issues.length > 5 ? ` (and ${result.error.issues.length - 5} more)` : '';
-  throw new UsageError(`${name}: not a valid ${REPORT_SCHEMA} report: ${lines.join('; ')}${more}`);
+  throw new UsageError(`${name}: not a valid ${REPORT_SCHEMA_MAJOR}.x report: ${lines.join('; ')}${more}`);
 }
 
 function formatPath(path: ReadonlyArray<PropertyKey>): string {

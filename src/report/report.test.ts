@@ -38,6 +38,17 @@ describe('report.json', () => {
     expect(() => parseReport(json, 'r.json')).toThrow(/schema/);
   });
 
+  it('writes schema 1.1 and still reads a 1.0 report (no error statistics)', () => {
+    const json = JSON.parse(stringifyReport(syntheticReport()));
+    expect(json.schema).toBe('lockstep.report/1.1');
+    json.schema = 'lockstep.report/1';
+    const back = parseReport(json, 'old/report.json');
+    expect(back.steps[0].teacherForced.noisePred!.allclose).toBeUndefined();
+    json.schema = 'lockstep.report/1.7';
+    json.steps[0].teacherForced.noisePred.allclose = { atol: 1e-5, rtol: 1e-5, mismatched: 3, fraction: 0.003, later: true };
+    expect(parseReport(json, 'new/report.json').steps[0].teacherForced.noisePred!.allclose!.mismatched).toBe(3);
+  });
+
   it('accepts bare NaN/Infinity tokens as Python writes them', () => {
     const dir = tmp();
     const text = stringifyReport(syntheticReport()).replace('"sqnr": "Infinity"', '"sqnr": Infinity');

@@ -1,5 +1,5 @@
 /**
- * The `report.json` contract, version `lockstep.report/1`: what the lockstep
+ * The `report.json` contract, version `lockstep.report/1.1`: what the lockstep
  * engine produces and everything downstream (gates, report.md, report.html,
  * `lockstep report DIR`) consumes. These types are the documentation of the
  * data; `docs/report-schema.md` explains each field. The zod reader that
@@ -12,11 +12,19 @@
  * reader turns them back into numbers, and also accepts the bare tokens
  * Python's json module writes.
  */
-import type { MetricSet } from '../metrics/index.ts';
+import type { ErrorStatistics, MetricSet as TensorMetrics } from '../metrics/index.ts';
 
-export type { MetricSet } from '../metrics/index.ts';
+/**
+ * A compared tensor: compareTensors' metrics, plus (since 1.1) the error
+ * statistics of metrics/error-stats.ts; reports written by 1.0 lack them.
+ */
+export type MetricSet = TensorMetrics & Partial<ErrorStatistics>;
 
-export const REPORT_SCHEMA = 'lockstep.report/1';
+/** Readers accept every minor version of this major; minors only add optional fields. */
+export const REPORT_SCHEMA_MAJOR = 'lockstep.report/1';
+export const REPORT_SCHEMA = `${REPORT_SCHEMA_MAJOR}.1` as const;
+/** `lockstep.report/1` (1.0) or `lockstep.report/1.N`. */
+export type ReportSchemaVersion = typeof REPORT_SCHEMA_MAJOR | `${typeof REPORT_SCHEMA_MAJOR}.${number}`;
 export const REPORT_FILE = 'report.json';
 
 /** Where a build's tensors come from: a model folder run live, or a recorded trace replayed. */
@@ -148,14 +156,25 @@ export interface GateResult {
   step?: number;
 }
 
-/** Metrics a tensor threshold can bound; `nonFinite` = candidate NaN + Inf count. */
-export const TENSOR_METRICS = ['cosine', 'relL2', 'maxAbs', 'l1', 'rmse', 'sqnr', 'nonFinite'] as const;
+/**
+ * Metrics a tensor threshold can bound; `nonFinite` = candidate NaN + Inf
+ * count; `allclose.fraction` = the fraction of elements failing the
+ * element-wise check (report 1.1).
+ */
+export const TENSOR_METRICS = ['cosine', 'relL2', 'maxAbs', 'l1', 'rmse', 'sqnr', 'nonFinite', 'allclose.fraction'] as const;
 export type TensorMetric = (typeof TENSOR_METRICS)[number];
+/**
+ * Not bounds but settings of the element-wise check, set per tensor with the
+ * same keys as thresholds; used when tensors are compared (absent = the
+ * defaults in metrics/error-stats.ts), recorded in each `allclose` result.
+ */
+export const TENSOR_PARAMETERS = ['allclose.atol', 'allclose.rtol'] as const;
+export type TensorParameter = (typeof TENSOR_PARAMETERS)[number];
 export const IMAGE_METRICS = ['psnr', 'ssim'] as const;
 export type ImageMetric = (typeof IMAGE_METRICS)[number];
 
-/** A bound per metric; absent or null = not gated. */
-export type TensorThresholds = Partial<Record<TensorMetric, number | null>>;
+/** A bound per metric; absent or null = not gated. Also holds the allclose tolerances. */
+export type TensorThresholds = Partial<Record<TensorMetric | TensorParameter, number | null>>;
 
 export interface Thresholds {
   teacherForced: Record<TeacherForcedTensor, TensorThresholds>;
@@ -177,7 +196,7 @@ export interface Timing {
 }
 
 export interface ReportDocument {
-  schema: typeof REPORT_SCHEMA;
+  schema: ReportSchemaVersion;
   /** ISO 8601, when the run started. */
   createdAt: string;
   /** "pass" only when the run is complete and every gate passed. */

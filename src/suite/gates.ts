@@ -6,7 +6,7 @@
  */
 import { UsageError } from '../errors.ts';
 import { describeValidKeys, slotsForKey, type ThresholdOverride } from '../gates/index.ts';
-import { opFor } from '../gates/slots.ts';
+import { isParameter, opFor } from '../gates/slots.ts';
 
 const GATE = /^\s*(\S+)\s+(?:(>=|<=|>|<|==|=)\s*(\S+)|(off))\s*$/;
 
@@ -19,6 +19,7 @@ export function parseGate(text: string, where: string): ThresholdOverride {
   if (slots.length === 0) throw new UsageError(`${where}: unknown gate key "${key}". Valid keys: ${describeValidKeys()}`);
   if (off) return { key, value: null, source: where };
   const metric = slots[0].metric;
+  if (isParameter(metric)) return parameter(key, op, raw, text, where);
   const expected = opFor(metric);
   if (op !== expected) {
     const why = expected === '>=' ? 'higher is better' : 'it is an error that must stay small';
@@ -26,6 +27,14 @@ export function parseGate(text: string, where: string): ThresholdOverride {
   }
   const value = Number(raw);
   if (!Number.isFinite(value)) throw new UsageError(`${where}: "${text}": the bound must be a finite number, got "${raw}"`);
+  return { key, value, source: where };
+}
+
+/** A setting of the element-wise check ("teacherForced.noisePred.allclose.atol = 1e-3"), not a bound. */
+function parameter(key: string, op: string, raw: string, text: string, where: string): ThresholdOverride {
+  if (op !== '=' && op !== '==') throw new UsageError(`${where}: "${text}": ${key} is a tolerance of the element-wise check, set with "=", not "${op}"`);
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new UsageError(`${where}: "${text}": a tolerance must be a finite number >= 0, got "${raw}"`);
   return { key, value, source: where };
 }
 

@@ -11,13 +11,14 @@ import { checkSameShape, f, mapElements, sqrtF } from './ops.ts';
 import { leadingTimesteps, linspaceTimesteps, trailingTimesteps } from './spacing.ts';
 import { roundHalfEven } from './numpy-like.ts';
 import { indexForTimestep } from './step-index.ts';
+import { thresholdSample } from './thresholding.ts';
 
 export const DDIM_OPTIONS: OptionTable = {
   ...BETA_OPTIONS,
   clip_sample: { default: true },
   set_alpha_to_one: { default: true },
   steps_offset: { default: 0 },
-  prediction_type: { default: 'epsilon', implemented: ['epsilon', 'v_prediction'] },
+  prediction_type: { default: 'epsilon', implemented: ['epsilon', 'v_prediction', 'sample'] },
   ...THRESHOLDING_OPTIONS,
   clip_sample_range: { default: 1.0 },
   timestep_spacing: { default: 'leading', implemented: SPACINGS },
@@ -48,6 +49,7 @@ export class DDIMScheduler implements Scheduler {
   private readonly spacing: TimestepSpacing;
   private readonly stepsOffset: number;
   private readonly clipRange: number | null;
+  private readonly threshold: { ratio: number; maxValue: number } | null;
   private numInferenceSteps = 0;
 
   constructor(fileConfig: SchedulerConfig) {
@@ -61,6 +63,9 @@ export class DDIMScheduler implements Scheduler {
     this.spacing = r.oneOf('timestep_spacing', TIMESTEP_SPACINGS);
     this.stepsOffset = r.int('steps_offset');
     this.clipRange = r.bool('clip_sample') ? f(r.number('clip_sample_range')) : null;
+    this.threshold = r.bool('thresholding')
+      ? { ratio: r.number('dynamic_thresholding_ratio'), maxValue: r.number('sample_max_value') }
+      : null;
   }
 
   setTimesteps(n: number): void {
@@ -86,19 +91,25 @@ export class DDIMScheduler implements Scheduler {
     const dirCoeff = sqrtF(f(1 - alphaProdPrev));
     const m = modelOutput.data;
     const s = sample.data;
-    const clip = this.clipRange;
-    return mapElements(sample, (i) => {
-      let x0: number;
-      let eps: number;
+    const n = s.length;
+    let x0: Float32Array = new Float32Array(n);
+    const eps = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
       if (this.prediction === 'epsilon') {
-        x0 = f(f(s[i] - f(sqrtBeta * m[i])) / sqrtAlpha);
-        eps = m[i];
+        x0[i] = f(f(s[i] - f(sqrtBeta * m[i])) / sqrtAlpha);
+        eps[i] = m[i];
+      } else if (this.prediction === 'sample') {
+        x0[i] = m[i];
+        eps[i] = f(f(s[i] - f(sqrtAlpha * x0[i])) / sqrtBeta);
       } else {
-        x0 = f(f(sqrtAlpha * s[i]) - f(sqrtBeta * m[i]));
-        eps = f(f(sqrtAlpha * m[i]) + f(sqrtBeta * s[i]));
+        x0[i] = f(f(sqrtAlpha * s[i]) - f(sqrtBeta * m[i]));
+        eps[i] = f(f(sqrtAlpha * m[i]) + f(sqrtBeta * s[i]));
       }
-      if (clip !== null) x0 = Math.min(Math.max(x0, -clip), clip);
-      return f(f(sqrtAlphaPrev * x0) + f(dirCoeff * eps));
-    });
+    }
+    // diffusers thresholds x0, or else clips it; eps stays as predicted (use_clipped_model_output is off).
+    const clip = this.clipRange;
+    if (this.threshold) x0 = thresholdSample(x0, sample.dims[0], this.threshold.ratio, this.threshold.maxValue);
+    else if (clip !== null) x0 = x0.map((v) => Math.min(Math.max(v, -clip), clip));
+    return mapElements(sample, (i) => f(f(sqrtAlphaPrev * x0[i]) + f(dirCoeff * eps[i])));
   }
 }

@@ -29,7 +29,7 @@ describe('DPMSolverMultistepScheduler (dpmsolver++) against diffusers 0.27.2', (
   it('refuses settings it does not implement, naming the key', () => {
     const base = manifest.schedulerConfig;
     expect(() => new DPMSolverMultistepScheduler({ ...base, algorithm_type: 'edm' })).toThrow(/"algorithm_type" = "edm"/);
-    expect(() => new DPMSolverMultistepScheduler({ ...base, thresholding: true })).toThrow(UsageError);
+    expect(() => new DPMSolverMultistepScheduler({ ...base, variance_type: 'learned' })).toThrow(UsageError);
     expect(() => new DPMSolverMultistepScheduler({ ...base, variance_type: 'learned_range' })).toThrow(/"variance_type"/);
     expect(() => new DPMSolverMultistepScheduler({ ...base, solver_order: 4 })).toThrow(/solver_order/);
     // diffusers has no third-order SDE update, and raises for dpmsolver with final_sigmas_type "zero".

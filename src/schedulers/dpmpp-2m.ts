@@ -18,6 +18,7 @@ import { karrasSigmas, logSigmas, sigmaToT, trainingSigmas } from './sigmas.ts';
 import { StepIndex } from './step-index.ts';
 import { sleefExpf } from './torch-math.ts';
 import { sigmaAlphasCumprod } from './euler.ts';
+import { thresholdSample } from './thresholding.ts';
 
 const ALGORITHMS = ['dpmsolver++', 'sde-dpmsolver++', 'dpmsolver', 'sde-dpmsolver'] as const;
 type Algorithm = (typeof ALGORITHMS)[number];
@@ -90,6 +91,9 @@ export class DPMSolverMultistepScheduler implements Scheduler {
   private readonly alphasCumprod: Float32Array;
   private readonly order: number;
   private readonly prediction: PredictionType;
+  private readonly thresholding: boolean;
+  private readonly thresholdRatio: number;
+  private readonly sampleMaxValue: number;
   private readonly algorithm: Algorithm;
   private readonly heun: boolean;
   private readonly lowerOrderFinal: boolean;
@@ -111,6 +115,9 @@ export class DPMSolverMultistepScheduler implements Scheduler {
     this.order = r.int('solver_order', 1);
     if (this.order > 3) throw r.fail('solver_order', 'must be 1, 2 or 3');
     this.prediction = r.oneOf('prediction_type', PREDICTION_TYPES);
+    this.thresholding = r.bool('thresholding');
+    this.thresholdRatio = r.number('dynamic_thresholding_ratio');
+    this.sampleMaxValue = r.number('sample_max_value');
     const algorithm = r.oneOf('algorithm_type', [...ALGORITHMS, 'deis'] as const);
     this.algorithm = algorithm === 'deis' ? 'dpmsolver++' : algorithm;
     const sde = this.algorithm.startsWith('sde-');
@@ -192,7 +199,7 @@ export class DPMSolverMultistepScheduler implements Scheduler {
     const lowerOrderFinal =
       i === n - 1 && (this.eulerAtFinal || (this.lowerOrderFinal && n < 15) || this.finalSigmaZero);
     const lowerOrderSecond = i === n - 2 && this.lowerOrderFinal && n < 15;
-    const converted = this.convertModelOutput(modelOutput.data, sample.data, this.sigmas[i]);
+    const converted = this.convertModelOutput(modelOutput.data, sample.data, this.sigmas[i], sample.dims[0]);
     this.modelOutputs = [...this.modelOutputs.slice(1), converted];
     const noise = this.drawNoise(modelOutput, generator);
     let out: Float32Array;
@@ -213,17 +220,24 @@ export class DPMSolverMultistepScheduler implements Scheduler {
     return generator.randn(modelOutput.dims).data;
   }
 
-  /** DPM-Solver++ works on the data prediction x0, DPM-Solver on the noise prediction. */
-  private convertModelOutput(m: Float32Array, s: Float32Array, sigma: number): Float32Array {
+  /** DPM-Solver++ works on the data prediction x0, DPM-Solver on the noise prediction (thresholding acts on x0). */
+  private convertModelOutput(m: Float32Array, s: Float32Array, sigma: number, batch: number): Float32Array {
     const { alpha, sigma: sigmaT } = noiseLevel(sigma);
+    const threshold = (x0: Float32Array) => thresholdSample(x0, batch, this.thresholdRatio, this.sampleMaxValue);
     if (this.algorithm.endsWith('++')) {
-      if (this.prediction === 'epsilon') return s.map((v, k) => f(f(v - f(sigmaT * m[k])) / alpha));
-      if (this.prediction === 'sample') return m.slice();
-      return s.map((v, k) => f(f(alpha * v) - f(sigmaT * m[k])));
+      let x0: Float32Array;
+      if (this.prediction === 'epsilon') x0 = s.map((v, k) => f(f(v - f(sigmaT * m[k])) / alpha));
+      else if (this.prediction === 'sample') x0 = m.slice();
+      else x0 = s.map((v, k) => f(f(alpha * v) - f(sigmaT * m[k])));
+      return this.thresholding ? threshold(x0) : x0;
     }
-    if (this.prediction === 'epsilon') return m.slice();
-    if (this.prediction === 'sample') return s.map((v, k) => f(f(v - f(alpha * m[k])) / sigmaT));
-    return m.map((v, k) => f(f(alpha * v) + f(sigmaT * s[k])));
+    let eps: Float32Array;
+    if (this.prediction === 'epsilon') eps = m.slice();
+    else if (this.prediction === 'sample') eps = s.map((v, k) => f(f(v - f(alpha * m[k])) / sigmaT));
+    else eps = m.map((v, k) => f(f(alpha * v) + f(sigmaT * s[k])));
+    if (!this.thresholding) return eps;
+    const x0 = threshold(s.map((v, k) => f(f(v - f(sigmaT * eps[k])) / alpha)));
+    return s.map((v, k) => f(f(v - f(alpha * x0[k])) / sigmaT));
   }
 
   private levels(i: number, back: number): NoiseLevel[] {

@@ -29,6 +29,7 @@ export const LCM_OPTIONS: OptionTable = {
   steps_offset: { default: 0 },
   prediction_type: { default: 'epsilon', implemented: ['epsilon', 'v_prediction'] },
   ...THRESHOLDING_OPTIONS,
+  thresholding: { default: false, implemented: [false], why: "not wired into LCMScheduler's step yet" },
   timestep_spacing: { default: 'leading', implemented: SPACINGS },
   timestep_scaling: { default: 10.0 },
   rescale_betas_zero_snr: { default: false },

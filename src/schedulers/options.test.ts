@@ -41,7 +41,7 @@ describe('scheduler option tables against diffusers 0.27.2 signatures', () => {
   });
 
   it('says why, where the table says why', () => {
-    const ddim = IMPLEMENTATIONS.DDIMScheduler!;
-    expect(() => new ddim({ thresholding: true })).toThrow(/"thresholding" = true .*torch\.quantile/);
+    const dpm = IMPLEMENTATIONS.DPMSolverMultistepScheduler!;
+    expect(() => new dpm({ variance_type: 'learned_range' })).toThrow(/"variance_type" = "learned_range" .*extra variance channels/);
   });
 });

@@ -73,7 +73,7 @@ export const ALL_PREDICTIONS = ['epsilon', 'v_prediction', 'sample'] as const;
 
 /** diffusers' dynamic thresholding (Imagen): percentile of |x0| per sample, clamp, rescale. */
 export const THRESHOLDING_OPTIONS: OptionTable = {
-  thresholding: { default: false, implemented: [false], why: 'dynamic thresholding (torch.quantile of |x0|) is not implemented' },
+  thresholding: { default: false },
   dynamic_thresholding_ratio: { default: 0.995 },
   sample_max_value: { default: 1.0 },
 };

@@ -87,11 +87,11 @@ describe('scheduler registry', () => {
   it('reads -Infinity from a config file and refuses unsupported settings by key', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lockstep-sched-'));
     const path = join(dir, 'scheduler_config.json');
-    writeFileSync(path, '{"_class_name": "DPMSolverMultistepScheduler", "lambda_min_clipped": -Infinity, "thresholding": true}');
+    writeFileSync(path, '{"_class_name": "DPMSolverMultistepScheduler", "lambda_min_clipped": -Infinity, "variance_type": "learned_range"}');
     const config = loadSchedulerConfig(path);
     expect(config.lambda_min_clipped).toBe(-Infinity);
-    expect(() => createScheduler('dpmpp-2m', config)).toThrow(/"thresholding"/);
-    expect(() => createScheduler('ddim', { prediction_type: 'sample' })).toThrow(/"prediction_type"/);
+    expect(() => createScheduler('dpmpp-2m', config)).toThrow(/"variance_type"/);
+    expect(() => createScheduler('pndm', { prediction_type: 'sample' })).toThrow(/"prediction_type"/);
     expect(() => createScheduler('euler', { beta_schedule: 'cubic' })).toThrow(/"beta_schedule"/);
   });
 

@@ -12,10 +12,11 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
-import * as ort from 'onnxruntime-node';
 import { UsageError } from '../errors.ts';
-import { type BackendOptions, sessionOptions } from '../models/backend.ts';
-import { type DType, type Tensor, makeTensor } from '../tensor/tensor.ts';
+import { type BackendOptions, DEFAULT_BACKEND, runtimeOf } from '../models/backend.ts';
+import { openNodeSession, type NodeSession } from '../models/runtimes/ort-node.ts';
+import { type RuntimeSession, openRuntimeSession } from '../models/session.ts';
+import type { Tensor } from '../tensor/tensor.ts';
 import type { ModelProto } from './graph-view.ts';
 
 const { onnx } = onnxProto;
@@ -52,34 +53,42 @@ export function withOutputs(model: ModelProto, extra: readonly string[]): Uint8A
   return onnx.ModelProto.encode(copy).finish();
 }
 
-export async function openSession(bytes: Uint8Array, backend: BackendOptions, label: string, extra: ort.InferenceSession.SessionOptions = {}): Promise<ort.InferenceSession> {
+/** A session in the build's own runtime (onnxruntime-node, onnxruntime-web's wasm, or the browser). */
+export async function openSession(bytes: Uint8Array, backend: BackendOptions, label: string): Promise<RuntimeSession> {
   try {
-    return await ort.InferenceSession.create(bytes, { ...sessionOptions(backend), ...extra });
+    return (await openRuntimeSession({ kind: 'bytes', bytes }, backend, label)).session;
   } catch (err) {
+    if (err instanceof UsageError) throw err;
     throw new UsageError(`${label}: ONNX Runtime cannot load the model (${firstLine(err)})`, { cause: err });
   }
 }
 
 /** Runs a session and returns the requested outputs as Tensors (non-numeric outputs such as bool are skipped). */
-export async function runSession(session: ort.InferenceSession, feeds: Record<string, Tensor>, fetch: readonly string[], label: string): Promise<Map<string, Tensor>> {
-  const ortFeeds: Record<string, ort.Tensor> = {};
-  for (const [k, t] of Object.entries(feeds)) ortFeeds[k] = new ort.Tensor(t.dtype, t.data as never, [...t.dims]);
-  let result: ort.InferenceSession.OnnxValueMapType;
+export async function runSession(session: RuntimeSession, feeds: Record<string, Tensor>, fetch: readonly string[], label: string): Promise<Map<string, Tensor>> {
+  let result: Record<string, Tensor>;
   try {
-    result = await session.run(ortFeeds, [...fetch]);
+    result = await session.run(feeds, fetch);
   } catch (err) {
     throw new UsageError(`${label}: ONNX Runtime run failed (${firstLine(err)})`, { cause: err });
   }
   const out = new Map<string, Tensor>();
-  for (const name of fetch) {
-    const v = result[name] as ort.Tensor | undefined;
-    if (v && isTensorDtype(v.type)) out.set(name, makeTensor(v.type, [...v.dims], v.data as never));
-  }
+  for (const name of fetch) if (result[name]) out.set(name, result[name]);
   return out;
 }
 
-function isTensorDtype(t: string): t is DType {
-  return ['float32', 'float16', 'float64', 'int32', 'int64', 'uint8'].includes(t);
+/**
+ * The profiler is onnxruntime-node's: a web build's values are sized on the
+ * CPU provider at the same optimization level (dtypes and shapes do not depend
+ * on the runtime).
+ */
+async function openProfiledSession(bytes: Uint8Array, backend: BackendOptions, label: string, prefix: string): Promise<NodeSession> {
+  const nodeBackend = runtimeOf(backend) === 'onnxruntime-node' ? backend : { ...DEFAULT_BACKEND, graphOptimizationLevel: backend.graphOptimizationLevel };
+  try {
+    return (await openNodeSession({ kind: 'bytes', bytes }, nodeBackend, label, { enableProfiling: true, profileFilePrefix: prefix })).session as NodeSession;
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`${label}: ONNX Runtime cannot load the model (${firstLine(err)})`, { cause: err });
+  }
 }
 
 /**
@@ -93,8 +102,8 @@ export async function profileValues(model: ModelProto, feeds: Record<string, Ten
     const bytes = onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
     // Each attempt gets its own prefix: a session that failed to load may still have written a profile.
     const profiled = (level: BackendOptions['graphOptimizationLevel']) =>
-      openSession(bytes, { ...backend, graphOptimizationLevel: level }, label, { enableProfiling: true, profileFilePrefix: join(dir, `p-${level}`) });
-    let session: ort.InferenceSession;
+      openProfiledSession(bytes, { ...backend, graphOptimizationLevel: level }, label, join(dir, `p-${level}`));
+    let session: NodeSession;
     let level: BackendOptions['graphOptimizationLevel'] = 'disabled';
     try {
       session = await profiled(level);
@@ -112,7 +121,7 @@ export async function profileValues(model: ModelProto, feeds: Record<string, Ten
     }
     const outputs = (model.graph?.output ?? []).map((o) => o.name ?? '');
     await runSession(session, feeds, outputs, label);
-    session.endProfiling();
+    session.ort.endProfiling();
     await session.release();
     const file = readdirSync(dir).find((f) => f.startsWith(`p-${level}`) && f.endsWith('.json'));
     if (!file) throw new UsageError(`${label}: ONNX Runtime wrote no profile; cannot size intermediate tensors`);

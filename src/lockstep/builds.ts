@@ -51,8 +51,15 @@ export function buildInfo(side: Side, spec: BuildSpec, label: string): BuildInfo
   return { label: spec.label ?? label, kind: side.kind, path: resolve(spec.path), backend: null, signatures: {} };
 }
 
+/** The onnxruntime-web version a build ran on, if any (report.json's versions.onnxruntimeWeb). */
+export function webRuntimeVersion(...infos: BuildInfo[]): string | null {
+  const web = infos.find((i) => i.backend?.runtime === 'onnxruntime-web' || i.backend?.runtime === 'browser');
+  return web?.backend?.runtimeVersion ?? null;
+}
+
 export function liveBuildInfo(onnx: OnnxStableDiffusion, spec: BuildSpec, label: string): BuildInfo {
   const b = onnx.backend;
+  const rt = onnx.runtime;
   const info: BuildInfo = {
     label: spec.label ?? label,
     kind: 'model',
@@ -63,6 +70,10 @@ export function liveBuildInfo(onnx: OnnxStableDiffusion, spec: BuildSpec, label:
       intraOpThreads: b.intraOpThreads || null,
       interOpThreads: b.interOpThreads || null,
       deterministic: b.deterministic,
+      runtime: rt.runtime,
+      runtimeVersion: rt.version,
+      ...(rt.wasm ? { wasmThreads: rt.wasm.numThreads, simd: rt.wasm.simd } : {}),
+      ...(rt.browser ? { browser: rt.browser } : {}),
     },
     signatures: {},
   };

@@ -18,7 +18,7 @@ import { writeReport } from '../report/write.ts';
 import { writeNpy } from '../tensor/npy.ts';
 import { writeFileAtomic } from '../util/fs.ts';
 import { LOCKSTEP_VERSION, ORT_VERSION } from '../version.ts';
-import { type BuildSpec, buildInfo, buildKind, openSide } from './builds.ts';
+import { type BuildSpec, buildInfo, buildKind, openSide, webRuntimeVersion } from './builds.ts';
 import { type RecordedReference, recordReference } from './sequential.ts';
 import { type Tolerances, compareOptional, freeRunningRecord, identical, stepRecord, teacherForcedRecord, tolerancesFrom } from './compare-step.ts';
 import { signatureFindings } from './signature-diff.ts';
@@ -65,11 +65,12 @@ export async function runLockstep(opts: LockstepOptions): Promise<ReportDocument
     sides.push(ref);
     const cand = await openSide(opts.candidate, settings);
     sides.push(cand);
+    const builds = { reference: recorded?.info ?? buildInfo(ref, opts.reference, 'reference'), candidate: buildInfo(cand, opts.candidate, 'candidate') };
     report = newReport({
-      builds: { reference: recorded?.info ?? buildInfo(ref, opts.reference, 'reference'), candidate: buildInfo(cand, opts.candidate, 'candidate') },
+      builds,
       pipeline: resolvedSettings(ref, cand, settings),
       thresholds: opts.thresholds,
-      versions: { lockstep: LOCKSTEP_VERSION, onnxruntime: ORT_VERSION },
+      versions: { lockstep: LOCKSTEP_VERSION, onnxruntime: ORT_VERSION, onnxruntimeWeb: webRuntimeVersion(builds.reference, builds.candidate) },
     });
     report.findings.push(...signatureFindings(report.builds.reference.signatures, report.builds.candidate.signatures));
     if (recorded) report.findings.push(sequentialNote(recorded));

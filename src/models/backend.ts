@@ -43,7 +43,40 @@ export function parseOptLevel(value: string, flag: string): GraphOptimizationLev
 export function parseProviders(value: string, flag: string): string[] {
   const list = value.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
   if (list.length === 0) throw new UsageError(`${flag}: expected a comma-separated list of execution providers, e.g. cpu`);
+  runtimeOfProviders(list, flag);
   return list;
+}
+
+/**
+ * Which ONNX Runtime build runs a backend. The provider names choose it:
+ * - `wasm`: onnxruntime-web's WebAssembly backend, in Node;
+ * - `browser-wasm`, `browser-webgpu`, `browser-webnn`: onnxruntime-web inside headless Chromium;
+ * - anything else (`cpu`, `cuda`, …): onnxruntime-node.
+ */
+export type Runtime = 'onnxruntime-node' | 'onnxruntime-web' | 'browser';
+export const WEB_PROVIDERS = ['wasm'] as const;
+export const BROWSER_PROVIDERS = ['browser-wasm', 'browser-webgpu', 'browser-webnn'] as const;
+
+export function runtimeOf(b: BackendOptions): Runtime {
+  return runtimeOfProviders(b.executionProviders, 'providers');
+}
+
+/** One runtime per build: ONNX Runtime falls back between providers of one build, never across builds. */
+export function runtimeOfProviders(list: readonly string[], flag: string): Runtime {
+  const kinds = new Set(list.map(providerRuntime));
+  if (kinds.size > 1) {
+    throw new UsageError(
+      `${flag}: '${list.join(',')}' mixes providers of different ONNX Runtime builds ` +
+        `(onnxruntime-node: cpu, cuda, …; onnxruntime-web in Node: ${WEB_PROVIDERS.join(', ')}; in Chromium: ${BROWSER_PROVIDERS.join(', ')}); pick one`,
+    );
+  }
+  return [...kinds][0] ?? 'onnxruntime-node';
+}
+
+function providerRuntime(p: string): Runtime {
+  if ((WEB_PROVIDERS as readonly string[]).includes(p)) return 'onnxruntime-web';
+  if (p.startsWith('browser-')) return 'browser';
+  return 'onnxruntime-node';
 }
 
 export function sessionOptions(b: BackendOptions): InferenceSession.SessionOptions {
@@ -62,8 +95,10 @@ export function sessionOptions(b: BackendOptions): InferenceSession.SessionOptio
 }
 
 export function describeBackend(b: BackendOptions): string {
+  const runtime = runtimeOf(b);
   const threads = b.intraOpThreads ? `${b.intraOpThreads} intra-op threads` : 'default threads';
-  return `${b.executionProviders.join('>')} / opt ${b.graphOptimizationLevel} / ${threads}`;
+  const where = runtime === 'onnxruntime-node' ? '' : ` (${runtime})`;
+  return `${b.executionProviders.join('>')}${where} / opt ${b.graphOptimizationLevel} / ${threads}`;
 }
 
 /** Turns ORT's provider-loading failures into an explanation (the CPU-only npm binary is the common case). */

@@ -5,18 +5,14 @@
  * fed is visible to the caller.
  */
 import { existsSync, statSync } from 'node:fs';
-import * as ort from 'onnxruntime-node';
 import { UsageError } from '../errors.ts';
 import { type DType, type Tensor, makeTensor, float32ToHalfBits, halfBitsToFloat32 } from '../tensor/tensor.ts';
-import { type BackendOptions, explainProviderError, sessionOptions } from './backend.ts';
-import { type ComponentSignature, type TensorSignature, formatSignature, signatureOf } from './signature.ts';
+import type { BackendOptions } from './backend.ts';
+import { type RuntimeInfo, type RuntimeSession, openRuntimeSession } from './session.ts';
+import { type ComponentSignature, type TensorSignature, formatSignature } from './signature.ts';
 
 export type ComponentName = 'text_encoder' | 'unet' | 'vae_decoder';
 const FLOAT_DTYPES = ['float32', 'float16', 'float64'];
-// ORT's own log (e.g. a provider library that fails to load) goes straight to fd 2, unnamed and colored;
-// its errors reach lockstep as exceptions and are reported naming the file, so keep only fatal ones.
-ort.env.logLevel = 'fatal';
-
 /** Accumulates time spent inside ORT: `run` calls, and creating and releasing sessions (the bench compares both with wall time). */
 export class OrtClock {
   /** Inside `session.run`. */
@@ -31,22 +27,24 @@ export class OnnxComponent {
     readonly name: ComponentName,
     readonly file: string,
     readonly signature: ComponentSignature,
-    private readonly session: ort.InferenceSession,
+    /** Which ONNX Runtime build runs this component, and its version and settings. */
+    readonly runtime: RuntimeInfo,
+    private readonly session: RuntimeSession,
     private readonly clock: OrtClock,
   ) {}
 
   static async open(name: ComponentName, file: string, backend: BackendOptions, clock = new OrtClock()): Promise<OnnxComponent> {
     if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError(`${file}: ${name} model file not found`);
-    let session: ort.InferenceSession;
+    let opened: Awaited<ReturnType<typeof openRuntimeSession>>;
     const start = performance.now();
     try {
-      session = await ort.InferenceSession.create(file, sessionOptions(backend));
+      opened = await openRuntimeSession({ kind: 'file', file }, backend, file);
     } catch (err) {
-      throw explainProviderError(err, backend, file) ?? describeLoadError(file, name, err);
+      throw err instanceof UsageError ? err : describeLoadError(file, name, err);
     } finally {
       clock.sessionSeconds += (performance.now() - start) / 1000;
     }
-    return new OnnxComponent(name, file, signatureOf(session), session, clock);
+    return new OnnxComponent(name, file, opened.session.signature, opened.info, opened.session, clock);
   }
 
   input(name: string): TensorSignature | undefined {
@@ -76,21 +74,17 @@ export class OnnxComponent {
 
   /** Runs the model; feeds are cast to the declared dtypes. Returns outputs by name. */
   async run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
-    const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrt(castTo(t, this.declaredDtype(name)));
+    const cast: Record<string, Tensor> = {};
+    for (const [name, t] of Object.entries(feeds)) cast[name] = castTo(t, this.declaredDtype(name));
     const start = performance.now();
-    let results: ort.InferenceSession.OnnxValueMapType;
     try {
-      results = await this.session.run(ortFeeds);
+      return await this.session.run(cast);
     } catch (err) {
       throw new UsageError(`${this.file}: ${this.name} failed to run: ${(err as Error).message.split('\n')[0]}`, { cause: err });
     } finally {
       this.clock.seconds += (performance.now() - start) / 1000;
       this.clock.calls++;
     }
-    const out: Record<string, Tensor> = {};
-    for (const [name, value] of Object.entries(results)) out[name] = fromOrt(value as ort.Tensor, `${this.name}.${name}`);
-    return out;
   }
 
   declaredDtype(input: string): DType {
@@ -140,13 +134,4 @@ export function castTo(t: Tensor, dtype: DType): Tensor {
     case 'uint8':
       return makeTensor(dtype, t.dims, Uint8Array.from(values));
   }
-}
-
-function toOrt(t: Tensor): ort.Tensor {
-  return new ort.Tensor(t.dtype, t.data as never, [...t.dims]);
-}
-
-function fromOrt(v: ort.Tensor, name: string): Tensor {
-  if (!isSupported(v.type)) throw new UsageError(`${name}: output dtype ${v.type} is not supported`);
-  return makeTensor(v.type, [...v.dims], v.data as never);
 }

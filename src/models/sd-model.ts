@@ -9,6 +9,7 @@ import { type Tensor, makeTensor } from '../tensor/tensor.ts';
 import { type BackendOptions, DEFAULT_BACKEND } from './backend.ts';
 import { type ComponentName, OnnxComponent, OrtClock, castTo } from './component.ts';
 import { type ModelLayout, readModelLayout } from './layout.ts';
+import type { RuntimeInfo } from './session.ts';
 import type { ComponentSignature } from './signature.ts';
 
 export interface UnetOutput {
@@ -48,6 +49,11 @@ export class OnnxStableDiffusion implements SdComponents {
     parts.vae_decoder.requireFloatInputs(['latent_sample']);
     checkLatentChannels(parts.unet, layout.latentChannels);
     return new OnnxStableDiffusion(layout, backend, parts, clock);
+  }
+
+  /** The ONNX Runtime build that runs this model (every component opens in the same one). */
+  get runtime(): RuntimeInfo {
+    return this.parts.unet.runtime;
   }
 
   signatures(): Record<ComponentName, ComponentSignature> {

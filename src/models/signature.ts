@@ -1,5 +1,4 @@
 /** Input/output signatures of a component, as the model declares them. */
-import type { InferenceSession } from 'onnxruntime-node';
 
 export interface TensorSignature {
   name: string;
@@ -14,11 +13,19 @@ export interface ComponentSignature {
   outputs: TensorSignature[];
 }
 
-export function signatureOf(session: InferenceSession): ComponentSignature {
-  const convert = (list: readonly InferenceSession.ValueMetadata[]): TensorSignature[] =>
+/** A value's metadata as every ONNX Runtime JS build reports it (onnxruntime-node and -web share onnxruntime-common's type). */
+export interface ValueMetadata {
+  name: string;
+  isTensor: boolean;
+  type?: unknown;
+  shape?: ReadonlyArray<number | string>;
+}
+
+export function signatureOf(session: { inputMetadata: readonly ValueMetadata[]; outputMetadata: readonly ValueMetadata[] }): ComponentSignature {
+  const convert = (list: readonly ValueMetadata[]): TensorSignature[] =>
     list.map((m) =>
       m.isTensor
-        ? { name: m.name, dtype: String(m.type), shape: m.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : String(d))) }
+        ? { name: m.name, dtype: String(m.type), shape: (m.shape ?? []).map((d) => (typeof d === 'number' && d >= 0 ? d : String(d))) }
         : { name: m.name, dtype: 'non-tensor', shape: [] },
     );
   return { inputs: convert(session.inputMetadata), outputs: convert(session.outputMetadata) };

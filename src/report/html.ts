@@ -68,6 +68,12 @@ function banner(r: ReportDocument): string {
 </header>${incomplete}`;
 }
 
+function runtimeText(b: NonNullable<BuildInfo['backend']>): string {
+  if (!b.runtime) return 'onnxruntime-node';
+  const wasm = b.wasmThreads !== undefined ? `, wasm ${b.wasmThreads} thread${b.wasmThreads === 1 ? '' : 's'}${b.simd ? ' SIMD' : ''}` : '';
+  return `${b.runtime} ${b.runtimeVersion ?? ''}${b.browser ? ` in ${b.browser}` : ''}${wasm}`;
+}
+
 function builds(r: ReportDocument): string {
   const { reference: a, candidate: b } = r.builds;
   const t = (n: number | null | undefined) => (n === null || n === undefined ? 'default' : String(n));
@@ -76,6 +82,7 @@ function builds(r: ReportDocument): string {
     ['kind', (x) => x.kind],
     ['path', (x) => x.path],
     ['providers', (x) => x.backend?.providers.join(', ') ?? '–'],
+    ['runtime', (x) => (x.backend ? runtimeText(x.backend) : '–')],
     ['graph optimization', (x) => x.backend?.graphOptimizationLevel ?? '–'],
     ['intra / inter-op threads', (x) => (x.backend ? `${t(x.backend.intraOpThreads)} / ${t(x.backend.interOpThreads)}` : '–')],
   ];
@@ -200,5 +207,5 @@ function metricTable(r: ReportDocument): string {
 }
 
 function footer(r: ReportDocument): string {
-  return `<footer>lockstep ${esc(r.versions.lockstep)} · onnxruntime ${esc(r.versions.onnxruntime ?? 'n/a')} · ${esc(r.createdAt)} · wall ${r.timing.wallSeconds.toFixed(1)} s, ORT ${r.timing.ortSeconds.toFixed(1)} s · report.json is the source of truth</footer>`;
+  return `<footer>lockstep ${esc(r.versions.lockstep)} · onnxruntime ${esc(r.versions.onnxruntime ?? 'n/a')}${r.versions.onnxruntimeWeb ? ` · onnxruntime-web ${esc(r.versions.onnxruntimeWeb)}` : ''} · ${esc(r.createdAt)} · wall ${r.timing.wallSeconds.toFixed(1)} s, ORT ${r.timing.ortSeconds.toFixed(1)} s · report.json is the source of truth</footer>`;
 }

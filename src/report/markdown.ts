@@ -115,5 +115,6 @@ function components(r: ReportDocument): string {
 
 function footer(r: ReportDocument): string {
   const ort = r.versions.onnxruntime ?? 'n/a';
-  return `lockstep ${r.versions.lockstep}, onnxruntime ${ort}; wall ${r.timing.wallSeconds.toFixed(1)} s, ORT ${r.timing.ortSeconds.toFixed(1)} s.`;
+  const web = r.versions.onnxruntimeWeb ? `, onnxruntime-web ${r.versions.onnxruntimeWeb}` : '';
+  return `lockstep ${r.versions.lockstep}, onnxruntime ${ort}${web}; wall ${r.timing.wallSeconds.toFixed(1)} s, ORT ${r.timing.ortSeconds.toFixed(1)} s.`;
 }

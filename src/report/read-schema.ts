@@ -151,7 +151,7 @@ export const reportSchema = z.looseObject({
   findings: z.array(finding),
   gates: z.array(gate),
   thresholds,
-  versions: z.looseObject({ lockstep: z.string(), onnxruntime: z.string().nullable() }),
+  versions: z.looseObject({ lockstep: z.string(), onnxruntime: z.string().nullable(), onnxruntimeWeb: z.string().nullable().optional() }),
   timing: z.looseObject({ wallSeconds: num, ortSeconds: num }),
 });
 

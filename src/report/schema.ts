@@ -41,6 +41,16 @@ export interface BackendSettings {
   interOpThreads: number | null;
   /** ORT's session.use_deterministic_compute was requested (absent in reports written before it existed). */
   deterministic?: boolean;
+  /** Which ONNX Runtime build ran the model: "onnxruntime-node", "onnxruntime-web" (wasm in Node) or "browser" (absent in older reports). */
+  runtime?: string;
+  /** That build's package version, e.g. "1.30.0". */
+  runtimeVersion?: string;
+  /** WebAssembly threads the web runtime really used (onnxruntime-web may fall back to 1); web runtimes only. */
+  wasmThreads?: number;
+  /** WebAssembly SIMD in use (onnxruntime-web 1.30 ships SIMD builds only); web runtimes only. */
+  simd?: boolean;
+  /** Browser product and version, e.g. "Chromium 156.0.8078.114"; browser runtime only. */
+  browser?: string;
 }
 
 /** One input or output of a component; dynamic dims are their symbolic names. */
@@ -214,15 +224,23 @@ export interface ReportDocument {
   findings: Finding[];
   gates: GateResult[];
   thresholds: Thresholds;
-  versions: { lockstep: string; onnxruntime: string | null };
+  versions: Versions;
   timing: Timing;
+}
+
+/** Versions of what produced the report; `onnxruntimeWeb` is set when a build ran on onnxruntime-web (in Node or a browser). */
+export interface Versions {
+  lockstep: string;
+  /** onnxruntime-node's version; null when no live build ran. */
+  onnxruntime: string | null;
+  onnxruntimeWeb?: string | null;
 }
 
 export interface NewReportInit {
   builds: { reference: BuildInfo; candidate: BuildInfo };
   pipeline: PipelineSettings;
   thresholds: Thresholds;
-  versions: { lockstep: string; onnxruntime: string | null };
+  versions: Versions;
   createdAt?: string;
 }
 

@@ -27,8 +27,9 @@ describe('compare across backend builds', () => {
     expect(r.code, r.stderr).toBe(0);
     const doc = JSON.parse(readFileSync(join(report, 'report.json'), 'utf8'));
     expect(doc.complete).toBe(true);
-    expect(doc.builds.reference.backend).toEqual({ providers: ['cpu'], graphOptimizationLevel: 'extended', intraOpThreads: 1, interOpThreads: null, deterministic: false });
-    expect(doc.builds.candidate.backend).toEqual({ providers: ['cpu'], graphOptimizationLevel: 'all', intraOpThreads: 2, interOpThreads: null, deterministic: false });
+    const node = { runtime: 'onnxruntime-node', runtimeVersion: doc.versions.onnxruntime };
+    expect(doc.builds.reference.backend).toEqual({ providers: ['cpu'], graphOptimizationLevel: 'extended', intraOpThreads: 1, interOpThreads: null, deterministic: false, ...node });
+    expect(doc.builds.candidate.backend).toEqual({ providers: ['cpu'], graphOptimizationLevel: 'all', intraOpThreads: 2, interOpThreads: null, deterministic: false, ...node });
     // `all` rewrites the convolution layouts: close, but not bit-identical to `extended` (ENV-NOTES).
     const tf = doc.steps[0].teacherForced.noisePred;
     expect(tf.maxAbs).toBeGreaterThan(0);

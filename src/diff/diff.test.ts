@@ -28,6 +28,7 @@ describe('lockstep diff', () => {
     expect(result.rows[0].metrics.maxAbs).toBe(0); // same seed, same generator
     const last = result.rows.find((r) => r.tensor === 'steps/009/latents')!;
     expect(last.metrics.maxAbs).toBeGreaterThan(0); // different schedulers
+    expect(result.settingsDiffer.map((d) => d.key)).toContain('scheduler');
   });
 
   it('prints a table on the CLI and refuses a file against a folder (exit 2)', async () => {

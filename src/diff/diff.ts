@@ -10,6 +10,7 @@ import { DEFAULT_TOLERANCE, compareTensors, errorStatistics, type ErrorStatistic
 import type { Tensor } from '../tensor/tensor.ts';
 import { readNpy } from '../tensor/npy.ts';
 import { TraceReader } from '../trace/reader.ts';
+import { type SettingDifference, fromManifest, settingDifferences } from '../lockstep/settings-diff.ts';
 
 export interface DiffRow {
   tensor: string;
@@ -21,6 +22,8 @@ export interface DiffResult {
   rows: DiffRow[];
   onlyInA: string[];
   onlyInB: string[];
+  /** Two traces: the pipeline settings their manifests record differently (empty for .npy files). */
+  settingsDiffer: SettingDifference[];
 }
 
 /** Both passes, as the engine records a tensor in report.json. */
@@ -35,7 +38,7 @@ export function diffPaths(a: string, b: string, tol: Tolerance = DEFAULT_TOLERAN
   };
   const [ka, kb] = [kind(a), kind(b)];
   if (ka !== kb) throw new UsageError(`cannot diff a ${ka === 'dir' ? 'folder' : 'file'} (${a}) with a ${kb === 'dir' ? 'folder' : 'file'} (${b}): give two .npy files or two trace folders`);
-  if (ka === 'file') return { rows: [{ tensor: 'tensor', metrics: measure(readNpy(a), readNpy(b), `${a} vs ${b}`, tol) }], onlyInA: [], onlyInB: [] };
+  if (ka === 'file') return { rows: [{ tensor: 'tensor', metrics: measure(readNpy(a), readNpy(b), `${a} vs ${b}`, tol) }], onlyInA: [], onlyInB: [], settingsDiffer: [] };
   return diffTraces(new TraceReader(a), new TraceReader(b), tol);
 }
 
@@ -50,7 +53,12 @@ function diffTraces(a: TraceReader, b: TraceReader, tol: Tolerance): DiffResult 
     rows.push({ tensor: name, metrics: measure(ta, { ...tb, dims: ta.dims }, name, tol) });
   }
   const setA = new Set(namesA);
-  return { rows, onlyInA: namesA.filter((n) => !namesB.has(n)), onlyInB: [...namesB].filter((n) => !setA.has(n)) };
+  return {
+    rows,
+    onlyInA: namesA.filter((n) => !namesB.has(n)),
+    onlyInB: [...namesB].filter((n) => !setA.has(n)),
+    settingsDiffer: settingDifferences(fromManifest(a.manifest), fromManifest(b.manifest)),
+  };
 }
 
 /** Every .npy below the folder, as trace names (no extension), in execution order. */

@@ -21,8 +21,9 @@ import { LOCKSTEP_VERSION, ORT_VERSION } from '../version.ts';
 import { type BuildSpec, buildInfo, buildKind, openSide, webRuntimeVersion } from './builds.ts';
 import { type RecordedReference, recordReference } from './sequential.ts';
 import { type Tolerances, compareOptional, freeRunningRecord, identical, stepRecord, teacherForcedRecord, tolerancesFrom } from './compare-step.ts';
+import { type RecordedRun, describeDifferences, fromManifest, settingDifferences } from './settings-diff.ts';
 import { signatureFindings } from './signature-diff.ts';
-import { type FinalTensors, LiveSide, type Side, type StepTensors, type TextTensors, encodeIdsLikePipeline } from './sides.ts';
+import { type FinalTensors, LiveSide, type Side, TraceSide, type StepTensors, type TextTensors, encodeIdsLikePipeline } from './sides.ts';
 
 export interface LockstepOptions {
   reference: BuildSpec;
@@ -73,6 +74,7 @@ export async function runLockstep(opts: LockstepOptions): Promise<ReportDocument
       versions: { lockstep: LOCKSTEP_VERSION, onnxruntime: ORT_VERSION, onnxruntimeWeb: webRuntimeVersion(builds.reference, builds.candidate) },
     });
     report.findings.push(...signatureFindings(report.builds.reference.signatures, report.builds.candidate.signatures));
+    report.findings.push(...settingsFindings(ref, cand));
     if (recorded) report.findings.push(sequentialNote(recorded));
     if (recorded) referenceOrt = { seconds: recorded.ortSeconds, sessionSeconds: recorded.ortSessionSeconds };
     await save(false);
@@ -168,6 +170,20 @@ async function saveArtifacts(dir: string, rf: FinalTensors, cf: FinalTensors): P
     if (f.image) writeFileAtomic(join(dir, 'images', `${side}.png`), await encodePng(f.image));
     if (f.latents) writeNpy(join(dir, 'tensors', `final_latents.${side}.npy`), f.latents);
   }
+}
+
+function recordedRun(side: Side): RecordedRun | null {
+  if (side instanceof TraceSide) return fromManifest(side.reader.manifest);
+  if (side instanceof LiveSide) return { settings: side.settings, timesteps: side.timesteps() };
+  return null;
+}
+
+/** A warning naming the settings the two sides recorded differently (component "pipeline"). */
+function settingsFindings(ref: Side, cand: Side): Finding[] {
+  const [a, b] = [recordedRun(ref), recordedRun(cand)];
+  const diffs = a && b ? settingDifferences(a, b) : [];
+  if (diffs.length === 0) return [];
+  return [{ kind: 'note', severity: 'warning', source: 'engine', component: 'pipeline', message: describeDifferences(diffs) }];
 }
 
 function sequentialNote(r: RecordedReference): Finding {

@@ -41,12 +41,29 @@ describe('lockstep compare', () => {
 
   it('exits 1 when a gate fails and 2 when a build cannot be opened', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lockstep-cli-'));
-    const { code: strict } = await runCli([
+    const { code: strict, stdout } = await runCli([
       'compare', '--reference', TRACE, '--candidate', TINY_SD_REFERENCE,
       '--threshold', 'teacherForced.noisePred.maxAbs=1e-12', '--report', join(dir, 'strict'), '--quiet',
     ]);
     expect(strict).toBe(1);
+    // The terminal alone says which metric failed, where, and what kind of problem it is.
+    expect(stdout).toMatch(/^verdict: FAIL: \d+ of \d+ gates failed, first divergence at step 0\n/);
+    expect(stdout).toMatch(/failed: teacherForced\.noisePred at 10 steps from step 0: maxAbs \S+ at step \d \(bound <= 1\.000e-12\)/);
+    expect(stdout).toMatch(/diagnosis: per-step error: the candidate's U-Net is off on the reference's own inputs from step 0/);
+    expect(stdout).toMatch(/image: PSNR .* dB, SSIM /);
+    expect(stdout).toContain(`report: ${join(dir, 'strict')}/report.html`);
     const { code: missing } = await runCli(['compare', '--reference', TRACE, '--candidate', join(dir, 'nope'), '--report', join(dir, 'x'), '--quiet']);
     expect(missing).toBe(2);
+  });
+
+  it('warns (stderr and a report finding) when two traces were recorded with different settings, naming the keys', async () => {
+    const traces = join(REFERENCE_DIR, 'schedulers');
+    const reportDir = join(mkdtempSync(join(tmpdir(), 'lockstep-cli-')), 'report');
+    const { stderr } = await runCli(['compare', '--reference', join(traces, 'ddim_steps10_seed42'), '--candidate', join(traces, 'euler_steps10_seed7'), '--report', reportDir, '--quiet']);
+    expect(stderr).toMatch(/warning: the two sides' recorded settings differ in scheduler, seed, .*timesteps/);
+    const report = JSON.parse(readFileSync(join(reportDir, 'report.json'), 'utf8'));
+    const finding = report.findings.find((f: { component?: string }) => f.component === 'pipeline');
+    expect(finding.severity).toBe('warning');
+    expect(finding.message).toContain('seed (reference 42, candidate 7)');
   });
 });

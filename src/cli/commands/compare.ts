@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { EXIT_INTERRUPTED, EXIT_PASS, EXIT_REGRESSION } from '../../errors.ts';
 import { recordedSettings } from '../../lockstep/builds.ts';
 import { runLockstep } from '../../lockstep/engine.ts';
+import { terminalSummary } from '../../report/terminal.ts';
 import { addBackendFlags, backendFromFlags } from '../backend-flags.ts';
 import { setExitCode } from '../exit.ts';
 import { type PipelineFlagValues, addPipelineFlags, settingsFromFlags } from '../pipeline-flags.ts';
@@ -52,13 +53,13 @@ export function registerCompare(program: Command): void {
       });
       progress.stop();
       const reportDir = resolve(opts.report);
+      for (const f of report.findings) if (f.component === 'pipeline') process.stderr.write(`lockstep: warning: ${f.message}\n`);
       if (!report.complete) {
         process.stderr.write(`lockstep: ${report.error}; partial report in ${reportDir}\n`);
         setExitCode(cmd, EXIT_INTERRUPTED);
         return;
       }
-      const divergence = report.firstDivergentStep === null ? '' : `, first divergence at step ${report.firstDivergentStep}`;
-      process.stdout.write(`verdict: ${report.verdict.toUpperCase()}${divergence}\nreport: ${reportDir}/report.html\n`);
+      process.stdout.write(terminalSummary(report, `${reportDir}/report.html`));
       setExitCode(cmd, report.verdict === 'pass' ? EXIT_PASS : EXIT_REGRESSION);
     } finally {
       progress.stop();

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { diffPaths, formatDiffTable } from '../../diff/diff.ts';
+import { describeDifferences } from '../../lockstep/settings-diff.ts';
 import { UsageError } from '../../errors.ts';
 import { DEFAULT_TOLERANCE } from '../../metrics/index.ts';
 
@@ -22,6 +23,7 @@ export function registerDiff(program: Command): void {
     .option('--rtol <x>', 'relative tolerance of the element-wise check', tolerance('--rtol'), DEFAULT_TOLERANCE.rtol)
     .action((a: string, b: string, opts: { json?: boolean; atol: number; rtol: number }) => {
       const result = diffPaths(a, b, { atol: opts.atol, rtol: opts.rtol });
+      if (result.settingsDiffer.length) process.stderr.write(`lockstep: warning: ${describeDifferences(result.settingsDiffer)}\n`);
       const text = opts.json ? JSON.stringify(result, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2) + '\n' : formatDiffTable(result);
       process.stdout.write(text);
     });

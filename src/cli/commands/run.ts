@@ -5,6 +5,7 @@ import { loadSuite } from '../../suite/load.ts';
 import { writeSuiteOutputs } from '../../suite/outputs.ts';
 import { type CaseResult, runSuite, suiteExitCode } from '../../suite/run.ts';
 import { parseShard, selectCases } from '../../suite/select.ts';
+import { terminalSummary } from '../../report/terminal.ts';
 import { setExitCode } from '../exit.ts';
 
 export interface SuiteRunFlags {
@@ -56,9 +57,9 @@ export async function runSuiteCommand(file: string, flags: SuiteRunFlags, golden
 }
 
 function caseLine(r: CaseResult): string {
-  if (r.error) return `COULD NOT RUN: ${r.error}`;
-  const div = r.report!.firstDivergentStep === null ? '' : ` (first divergence at step ${r.report!.firstDivergentStep})`;
-  return `${r.report!.verdict.toUpperCase()}${div} — ${r.reportDir}/report.html`;
+  if (r.error || !r.report) return `COULD NOT RUN: ${r.error}`;
+  const warnings = r.report.findings.filter((f) => f.component === 'pipeline').map((f) => `warning: ${f.message}\n`);
+  return `\n${[...warnings, terminalSummary(r.report, `${r.reportDir}/report.html`)].join('').replace(/^/gm, '  ').trimEnd()}`;
 }
 
 export function registerRun(program: Command): void {

@@ -44,7 +44,15 @@ export function torchLinspaceF32(start: number, end: number, steps: number): Flo
 
 /** diffusers' betas_for_alpha_bar with the cosine transform (squaredcos_cap_v2), in float64 then float32. */
 export function cosineBetas(numTrainTimesteps: number, maxBeta = 0.999): Float32Array {
-  const alphaBar = (t: number) => Math.cos(((t + 0.008) / 1.008) * Math.PI / 2) ** 2;
+  return alphaBarBetas(numTrainTimesteps, (t) => Math.cos(((t + 0.008) / 1.008) * Math.PI / 2) ** 2, maxBeta);
+}
+
+/** betas_for_alpha_bar with the "exp" transform (Heun's beta_schedule "exp"). */
+export function expBetas(numTrainTimesteps: number, maxBeta = 0.999): Float32Array {
+  return alphaBarBetas(numTrainTimesteps, (t) => Math.exp(t * -12.0), maxBeta);
+}
+
+function alphaBarBetas(numTrainTimesteps: number, alphaBar: (t: number) => number, maxBeta: number): Float32Array {
   const out = new Float32Array(numTrainTimesteps);
   for (let i = 0; i < numTrainTimesteps; i++) {
     const t1 = i / numTrainTimesteps;
@@ -84,7 +92,7 @@ export function rescaleZeroTerminalSnr(betas: Float32Array): Float32Array {
   return oneMinus(alphas);
 }
 
-export type BetaSchedule = 'linear' | 'scaled_linear' | 'squaredcos_cap_v2';
+export type BetaSchedule = 'linear' | 'scaled_linear' | 'squaredcos_cap_v2' | 'exp';
 
 export interface BetaConfig {
   num_train_timesteps: number;
@@ -108,6 +116,8 @@ export function makeBetas(c: BetaConfig): Float32Array {
     betas = torchLinspaceF32(c.beta_start, c.beta_end, c.num_train_timesteps);
   } else if (c.beta_schedule === 'scaled_linear') {
     betas = torchLinspaceF32(c.beta_start ** 0.5, c.beta_end ** 0.5, c.num_train_timesteps).map((b) => f(b * b));
+  } else if (c.beta_schedule === 'exp') {
+    betas = expBetas(c.num_train_timesteps);
   } else {
     betas = cosineBetas(c.num_train_timesteps);
   }

@@ -18,6 +18,16 @@ export function loadSchedulerConfig(path: string): SchedulerConfig {
   return value as SchedulerConfig;
 }
 
+/**
+ * A key the class does not declare, as diffusers still exposes it: from_config
+ * registers every other saved key ("hidden" config of compatible classes), so
+ * `hasattr(self.config, key)` holds — Heun's and KDPM2's Karras sigmas read
+ * sigma_min / sigma_max this way. Undefined when absent.
+ */
+export function hiddenConfigValue(file: Readonly<SchedulerConfig>, key: string): unknown {
+  return key in file ? file[key] : undefined;
+}
+
 /** Typed, validated access to one merged config; errors name the class and the key. */
 export class ConfigReader {
   constructor(
@@ -73,12 +83,13 @@ export const TIMESTEP_SPACINGS: readonly TimestepSpacing[] = ['linspace', 'leadi
 export type PredictionType = 'epsilon' | 'v_prediction' | 'sample';
 export const PREDICTION_TYPES: readonly PredictionType[] = ['epsilon', 'v_prediction', 'sample'];
 
-export function readBetaConfig(r: ConfigReader): BetaConfig {
+/** The beta settings; `schedules` are the beta_schedule values the class accepts (only Heun has "exp"). */
+export function readBetaConfig(r: ConfigReader, schedules: readonly BetaSchedule[] = BETA_SCHEDULES): BetaConfig {
   return {
     num_train_timesteps: r.int('num_train_timesteps', 2),
     beta_start: r.number('beta_start'),
     beta_end: r.number('beta_end'),
-    beta_schedule: r.oneOf('beta_schedule', BETA_SCHEDULES),
+    beta_schedule: r.oneOf('beta_schedule', schedules),
     trained_betas: r.numberArrayOrNull('trained_betas'),
     rescale_betas_zero_snr: 'rescale_betas_zero_snr' in r.values ? r.bool('rescale_betas_zero_snr') : false,
   };

@@ -20,6 +20,12 @@ import { EulerDiscreteScheduler } from './euler.ts';
 import { EulerAncestralDiscreteScheduler } from './euler-ancestral.ts';
 import { DPMSolverMultistepScheduler } from './dpmpp-2m.ts';
 import { LCMScheduler } from './lcm.ts';
+import { HeunDiscreteScheduler } from './heun.ts';
+import { KDPM2DiscreteScheduler } from './kdpm2.ts';
+import { KDPM2AncestralDiscreteScheduler } from './kdpm2-ancestral.ts';
+import { LMSDiscreteScheduler } from './lms.ts';
+import { DDPMScheduler } from './ddpm.ts';
+import { TCDScheduler } from './tcd.ts';
 
 export interface SchedulerClass {
   new (config: SchedulerConfig): Scheduler;
@@ -39,12 +45,12 @@ export const IMPLEMENTATIONS: Readonly<Record<DiffusersClassName, SchedulerClass
   UniPCMultistepScheduler: null,
   DEISMultistepScheduler: null,
   DPMSolverSinglestepScheduler: null,
-  HeunDiscreteScheduler: null,
-  KDPM2DiscreteScheduler: null,
-  KDPM2AncestralDiscreteScheduler: null,
-  LMSDiscreteScheduler: null,
-  DDPMScheduler: null,
-  TCDScheduler: null,
+  HeunDiscreteScheduler,
+  KDPM2DiscreteScheduler,
+  KDPM2AncestralDiscreteScheduler,
+  LMSDiscreteScheduler,
+  DDPMScheduler,
+  TCDScheduler,
   DPMSolverSDEScheduler: null,
 };
 

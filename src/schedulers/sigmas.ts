@@ -9,6 +9,7 @@ import type { TimestepSpacing } from './config.ts';
 import { f, sqrtF } from './ops.ts';
 import { leadingTimesteps, linspaceTimesteps, trailingTimesteps } from './spacing.ts';
 import { linspace } from './numpy-like.ts';
+import { numpyLogF32 } from './numpy-log.ts';
 
 /** ((1 - alphas_cumprod) / alphas_cumprod) ** 0.5, float32, in training order (ascending). */
 export function trainingSigmas(alphasCumprod: Float32Array): Float32Array {
@@ -31,9 +32,9 @@ export function karrasSigmas(sigmaMin: number, sigmaMax: number, n: number): num
   return linspace(0, 1, n).map((r) => (maxInvRho + r * (minInvRho - maxInvRho)) ** rho);
 }
 
-/** float32 log of the training sigmas (np.log on a float32 array). */
+/** float32 log of the training sigmas: np.log on a float32 array, numpy's own SIMD log (not a rounded Math.log). */
 export function logSigmas(sigmas: Float32Array): Float32Array {
-  return sigmas.map((s) => f(Math.log(s)));
+  return sigmas.map(numpyLogF32);
 }
 
 /** diffusers' `_sigma_to_t`: the fractional training timestep whose sigma is `sigma` (log-linear). */

@@ -4,7 +4,7 @@ import type { NoiseGenerator } from '../rng/types.ts';
 /** lockstep's short name of a scheduler class (samplers.ts SHORT_NAMES: ddim, euler-a, dpmpp-2m, …). */
 export type SchedulerName = string;
 
-export type GeneratorUse = 'none' | 'every-step' | 'all-but-last';
+export type GeneratorUse = 'none' | 'every-step' | 'all-but-last' | 'while-timestep-positive';
 
 /** A diffusers scheduler_config.json, as loaded (keys of other classes are kept here and ignored by from_config). */
 export type SchedulerConfig = Record<string, unknown>;
@@ -21,12 +21,17 @@ export interface Scheduler {
   readonly initNoiseSigma: number;
   /** Valid after setTimesteps. Values as diffusers holds them. */
   readonly timesteps: readonly number[];
-  /** dtype of `scheduler.timesteps` in diffusers: int64 (DDIM, PNDM, DPM-Solver, LCM) or float32 (Euler family). */
-  readonly timestepDtype: 'int64' | 'float32';
+  /**
+   * dtype of `scheduler.timesteps` in diffusers: int64 (DDIM, PNDM, DPM-Solver, LCM, DDPM, TCD), float32
+   * (Euler family), float64 (Heun, KDPM2, LMS with Karras sigmas: numpy's float64 `_sigma_to_t`).
+   */
+  readonly timestepDtype: 'int64' | 'float32' | 'float64';
   /**
    * How `step` uses the generator it is given: 'none'; 'every-step' (Euler
    * ancestral uses the draw, plain Euler draws a tensor and discards it —
-   * modelled so later draws stay aligned with diffusers); 'all-but-last' (LCM).
+   * modelled so later draws stay aligned with diffusers; KDPM2 ancestral draws on
+   * both calls of a step and uses the second); 'all-but-last' (LCM, TCD with eta > 0);
+   * 'while-timestep-positive' (DDPM: every step whose timestep is > 0).
    */
   readonly generatorUse: GeneratorUse;
   setTimesteps(numInferenceSteps: number): void;

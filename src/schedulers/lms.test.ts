@@ -1,0 +1,15 @@
+import { describe, expect, it } from 'vitest';
+import { checkStackedRun, readStackedRun, stackedRuns } from './testing/stacked-reference.ts';
+
+describe('LMSDiscreteScheduler against diffusers 0.27.2 (test/reference/schedulers)', () => {
+  const runs = stackedRuns('lms');
+  it('has reference runs, one of them ≥ 25 steps', () => {
+    expect(runs.length).toBeGreaterThanOrEqual(4);
+    expect(runs.some((r) => readStackedRun(r).manifest.pipeline.steps >= 25)).toBe(true);
+  });
+  for (const name of runs) {
+    it(`${name}: timesteps identical, every call within 1e-5 of max(1, |ref|)`, () => {
+      expect(checkStackedRun(name, (a, b) => expect(a).toEqual(b))).toBeLessThanOrEqual(1e-5);
+    });
+  }
+});

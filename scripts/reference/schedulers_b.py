@@ -12,7 +12,7 @@ holds manifest.json (config, timesteps as float64 values, their torch dtype), in
 Also writes lms_coefficients.json: scipy.integrate.quad's LMS coefficients as
 LMSDiscreteScheduler.get_lms_coefficient computes them, for lockstep's own quadrature.
 
-Run:  . /work/pyref/env.sh && $PY scripts/reference/schedulers_b.py test/reference/schedulers
+Run:  . /work/pyref/env.sh && $PY scripts/reference/schedulers_b.py test/reference/schedulers/b-runs
 """
 import inspect
 import json

@@ -17,7 +17,7 @@ import { createScheduler } from '../registry.ts';
 import { TCDScheduler } from '../tcd.ts';
 import { dummyModel, maxAbs } from './reference-run.ts';
 
-export const STACKED_REFERENCE_DIR = join(REPO_ROOT, 'test/reference/schedulers');
+export const STACKED_REFERENCE_DIR = join(REPO_ROOT, 'test/reference/schedulers/b-runs');
 
 export interface StackedManifest {
   pipeline: { seed: number; steps: number; scheduler: string };

@@ -77,7 +77,7 @@ function npyNames(root: string): string[] {
 }
 
 export function formatDiffTable(result: DiffResult): string {
-  const header = ['tensor', 'cosine', 'L1', 'maxAbs', 'RMSE', 'relL2', 'SQNR dB', 'p99 |Δ|', 'not close', 'NaN/Inf (cand)'];
+  const header = ['tensor', 'cosine', 'L1', 'maxAbs', 'RMSE', 'relL2', 'SQNR dB', 'p99 |Δ|', 'not close', 'NaN/Inf (ref)', 'NaN/Inf (cand)', 'non-finite mismatches'];
   const fmt = (x: number) => (Number.isFinite(x) ? (Math.abs(x) >= 1e-3 && Math.abs(x) < 1e4 ? x.toPrecision(6) : x.toExponential(3)) : String(x));
   const lines = result.rows.map(({ tensor, metrics: m }) => [
     tensor,
@@ -89,7 +89,9 @@ export function formatDiffTable(result: DiffResult): string {
     fmt(m.sqnr),
     fmt(m.absErrQuantiles.p99),
     `${(100 * m.allclose.fraction).toPrecision(3)}%`,
+    `${m.nanCount.reference}/${m.infCount.reference}`,
     `${m.nanCount.candidate}/${m.infCount.candidate}`,
+    String(m.nonFiniteMismatches ?? 0),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const row = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');

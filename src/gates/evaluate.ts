@@ -34,7 +34,10 @@ interface Subject {
 }
 
 export function evaluateGates(report: ReportDocument, thresholds: Thresholds): Evaluation {
-  const gates = subjectsOf(report).flatMap((s) => gatesFor(s, thresholds));
+  const subjects = subjectsOf(report);
+  const gates = subjects.flatMap((s) => gatesFor(s, thresholds));
+  const health = referenceHealthGate(subjects);
+  if (health) gates.push(health);
   const findings: Finding[] = [];
   const divergence = firstDivergence(report, gates);
   if (divergence) findings.push(divergence);
@@ -106,6 +109,18 @@ function gatesFor(s: Subject, thresholds: Thresholds): GateResult[] {
     });
   }
   return gates;
+}
+
+/**
+ * `reference.nonFinite`: NaN and ±Infinity in the reference's compared tensors, which must be 0.
+ * Metrics leave non-finite positions out, so without this gate an all-NaN reference would compare
+ * as if it matched; a broken reference never passes. Not a threshold: it cannot be switched off.
+ */
+function referenceHealthGate(subjects: Subject[]): GateResult | null {
+  const measured = subjects.flatMap((s) => (s.measured && 'nanCount' in s.measured ? [s.measured] : []));
+  if (measured.length === 0) return null;
+  const actual = measured.reduce((n, m) => n + m.nanCount.reference + m.infCount.reference, 0);
+  return { id: 'reference.nonFinite', scope: 'reference', tensor: 'tensors', metric: 'nonFinite', op: '<=', threshold: 0, actual, passed: actual === 0 };
 }
 
 function actualValue(m: Measured, metric: string): number | undefined {

@@ -2,7 +2,8 @@
  * First NaN/Inf in execution order. A candidate that produces one fails its
  * `nonFinite` gate; this finding says where it first appeared, which is
  * usually where the fault is (later NaNs are just propagation). A reference
- * with NaN/Inf is reported too, as a warning: the comparison is then suspect.
+ * with NaN/Inf is an error too: it fails the `reference.nonFinite` gate, and
+ * this finding says where the reference broke.
  */
 import type { Finding, MetricSet, ReportDocument } from '../report/schema.ts';
 import { SCOPE_TENSORS } from './slots.ts';
@@ -23,7 +24,7 @@ export function nonFiniteFindings(r: ReportDocument): Finding[] {
   const cand = order.find((l) => count(l.metrics, 'candidate') > 0);
   if (cand) out.push(finding(cand, 'candidate', 'error'));
   const ref = order.find((l) => count(l.metrics, 'reference') > 0);
-  if (ref) out.push(finding(ref, 'reference', 'warning'));
+  if (ref) out.push(finding(ref, 'reference', 'error'));
   return out;
 }
 
@@ -60,6 +61,6 @@ function finding(l: Located, side: Side, severity: Finding['severity']): Finding
     tensor: l.tensor,
     ...(l.step !== undefined ? { step: l.step } : {}),
     ...(l.component ? { component: l.component } : {}),
-    message: `First NaN/Inf on the ${side}: ${where}: ${m.nanCount[side]} NaN, ${m.infCount[side]} Inf of ${m.count} values`,
+    message: `First NaN/Inf on the ${side}: ${where}: ${m.nanCount[side]} NaN, ${m.infCount[side]} Inf of ${m.count} values${side === 'reference' ? ' (the reference is broken: nothing compared against it can pass)' : ''}`,
   };
 }

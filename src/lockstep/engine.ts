@@ -24,6 +24,7 @@ import { type Tolerances, compareOptional, freeRunningRecord, identical, stepRec
 import { type RecordedRun, describeDifferences, fromManifest, settingDifferences } from './settings-diff.ts';
 import { signatureFindings } from './signature-diff.ts';
 import { type FinalTensors, LiveSide, type Side, TraceSide, type StepTensors, type TextTensors, encodeIdsLikePipeline } from './sides.ts';
+import { UsageError } from '../errors.ts';
 
 export interface LockstepOptions {
   reference: BuildSpec;
@@ -35,6 +36,11 @@ export interface LockstepOptions {
   onStep?: (done: number, total: number) => void;
   /** Load one build at a time: run a live reference to a trace first, then the candidate against it. */
   sequential?: boolean;
+  /**
+   * Compare against an incomplete reference trace (interrupted producer, missing steps) instead of
+   * refusing it; the report is then `complete: false` with `partial` saying why, and never passes.
+   */
+  allowPartialReference?: boolean;
 }
 
 export class Interrupted extends Error {
@@ -64,6 +70,7 @@ export async function runLockstep(opts: LockstepOptions): Promise<ReportDocument
     const settings = recorded?.settings ?? opts.settings;
     const ref = await openSide(recorded?.spec ?? opts.reference, settings);
     sides.push(ref);
+    const partial = partialReference(ref, opts.allowPartialReference === true);
     const cand = await openSide(opts.candidate, settings);
     sides.push(cand);
     const builds = { reference: recorded?.info ?? buildInfo(ref, opts.reference, 'reference'), candidate: buildInfo(cand, opts.candidate, 'candidate') };
@@ -77,9 +84,11 @@ export async function runLockstep(opts: LockstepOptions): Promise<ReportDocument
     report.findings.push(...settingsFindings(ref, cand));
     if (recorded) report.findings.push(sequentialNote(recorded));
     if (recorded) referenceOrt = { seconds: recorded.ortSeconds, sessionSeconds: recorded.ortSessionSeconds };
+    if (partial) report.partial = partial;
     await save(false);
     await compareRun(ref, cand, report, opts, () => save(false));
-    report.complete = true;
+    report.complete = partial === null;
+    if (partial) report.error = partial;
   } catch (err) {
     if (!report) throw err;
     report.error = err instanceof Interrupted ? `interrupted: ${err.message}` : (err as Error).message;
@@ -184,6 +193,24 @@ function settingsFindings(ref: Side, cand: Side): Finding[] {
   const diffs = a && b ? settingDifferences(a, b) : [];
   if (diffs.length === 0) return [];
   return [{ kind: 'note', severity: 'warning', source: 'engine', component: 'pipeline', message: describeDifferences(diffs) }];
+}
+
+/**
+ * Why the comparison can only be partial (an incomplete reference trace), or null. Refused with
+ * exit 2 unless asked for: a reference that stops early would otherwise let a run pass on what it
+ * happens to hold.
+ */
+function partialReference(ref: Side, allowed: boolean): string | null {
+  if (!(ref instanceof TraceSide)) return null;
+  const why = ref.reader.incompleteness();
+  if (why === null) return null;
+  if (!allowed) {
+    throw new UsageError(
+      `${ref.reader.dir}: the reference trace is incomplete (${why}); refusing to compare against it. ` +
+        'Pass --allow-partial-reference (suite key allowPartialReference: true) to compare what it holds; the report is then complete: false and never passes',
+    );
+  }
+  return `partial comparison: the reference trace is incomplete (${why}); only what it holds was compared`;
 }
 
 function sequentialNote(r: RecordedReference): Finding {

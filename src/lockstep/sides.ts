@@ -155,7 +155,7 @@ export class TraceSide implements Side {
   }
 
   timesteps(): readonly number[] {
-    return this.reader.timesteps();
+    return this.reader.recordedTimesteps();
   }
 
   async prepare(): Promise<TextTensors> {

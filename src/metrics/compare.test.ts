@@ -125,9 +125,32 @@ describe('compareTensors', () => {
     for (const v of [m.cosine, m.l1, m.rmse, m.relL2, m.sqnr]) expect(Number.isNaN(v)).toBe(false);
   });
 
-  it('reports nothing compared when every element is non-finite', () => {
+  it('an all-NaN side matches nothing: every metric at its worst, never cosine 1', () => {
     const m = compareTensors(float32([2], [NaN, NaN]), float32([2], [NaN, 1]));
-    expect(m).toMatchObject({ l1: 0, maxAbs: 0, maxAbsIndex: [], nanCount: { reference: 2, candidate: 1 }, count: 2 });
+    expect(m).toMatchObject({ cosine: 0, l1: Infinity, maxAbs: Infinity, rmse: Infinity, relL2: Infinity, sqnr: -Infinity, maxAbsIndex: [] });
+    expect(m).toMatchObject({ nanCount: { reference: 2, candidate: 1 }, nonFiniteMismatches: 2, count: 2 });
+    const allNaN = float32([4], [NaN, NaN, NaN, NaN]);
+    expect(compareTensors(allNaN, allNaN).cosine).toBe(0);
+    expect(compareTensors(allNaN, float32([4], [1, 2, 3, 4])).cosine).toBe(0);
+  });
+
+  it('matching infinities are not mismatches; +Infinity against -Infinity is', () => {
+    const a = float32([3], [-Infinity, 1, Infinity]);
+    expect(compareTensors(a, float32([3], [-Infinity, 1, Infinity])).nonFiniteMismatches).toBe(0);
+    expect(compareTensors(a, float32([3], [-Infinity, 1, -Infinity])).nonFiniteMismatches).toBe(1);
+    expect(compareTensors(float32([1], [Infinity]), float32([1], [-Infinity]))).toMatchObject({ cosine: 0, maxAbs: Infinity, nonFiniteMismatches: 1 });
+    expect(compareTensors(float32([1], [-Infinity]), float32([1], [-Infinity]))).toMatchObject({ cosine: 1, maxAbs: 0, nonFiniteMismatches: 0 });
+  });
+
+  it('int64 pairs compare exactly: 2^53 and 2^53 + 1 differ by 1', () => {
+    const a = int64([3], [2n ** 53n, -(2n ** 62n), 5n]);
+    const b = int64([3], [2n ** 53n + 1n, -(2n ** 62n) + 3n, 5n]);
+    const m = compareTensors(a, b);
+    expect(m.maxAbs).toBe(3);
+    expect(m.maxAbsIndex).toEqual([1]);
+    expect(m.l1).toBeCloseTo(4 / 3, 15);
+    expect(m.sqnr).not.toBe(Infinity);
+    expect(compareTensors(a, a)).toMatchObject({ maxAbs: 0, sqnr: Infinity, cosine: 1 });
   });
 
   it('reads float16 and int64 through conversion', () => {
@@ -163,7 +186,7 @@ describe('compareTensors', () => {
   it('returns plain data for report.json', () => {
     const m: MetricSet = compareTensors(float32([1], [1]), float32([1], [2]));
     expect(Object.keys(m).sort()).toEqual(
-      ['cosine', 'count', 'infCount', 'l1', 'maxAbs', 'maxAbsIndex', 'nanCount', 'relL2', 'rmse', 'sqnr'].sort(),
+      ['cosine', 'count', 'infCount', 'l1', 'maxAbs', 'maxAbsIndex', 'nanCount', 'nonFiniteMismatches', 'relL2', 'rmse', 'sqnr'].sort(),
     );
   });
 });

@@ -30,6 +30,12 @@ export interface MetricSet {
   nanCount: { reference: number; candidate: number };
   /** ±Infinity elements per side; always reported. */
   infCount: { reference: number; candidate: number };
+  /**
+   * Positions where either side is non-finite and the two are not the same infinity (NaN on
+   * either side, +Infinity against −Infinity or a finite value). Optional only for reports written
+   * before it existed.
+   */
+  nonFiniteMismatches?: number;
   /** Elements per tensor (the product of the dims), compared or not. */
   count: number;
 }
@@ -46,6 +52,7 @@ interface Sums {
   maxAt: number;
   nanA: number;
   nanB: number;
+  mismatches: number;
   infA: number;
   infB: number;
 }
@@ -77,6 +84,7 @@ export function compareTensors(a: Tensor, b: Tensor, name = 'tensor', kernel: 's
 }
 
 function accumulateScalar(a: Tensor, b: Tensor, s: Sums): void {
+  if (a.dtype === 'int64' && b.dtype === 'int64') return accumulateInt64(a.data as BigInt64Array, b.data as BigInt64Array, s);
   const da = plainNumbers(a);
   const db = plainNumbers(b);
   if (da && db) accumulatePlain(da, db, s);
@@ -84,7 +92,7 @@ function accumulateScalar(a: Tensor, b: Tensor, s: Sums): void {
 }
 
 function emptySums(): Sums {
-  return { n: 0, aa: 0, bb: 0, ab: 0, absDiff: 0, sqDiff: 0, max: -1, maxAt: -1, nanA: 0, nanB: 0, infA: 0, infB: 0 };
+  return { n: 0, aa: 0, bb: 0, ab: 0, absDiff: 0, sqDiff: 0, max: -1, maxAt: -1, nanA: 0, nanB: 0, mismatches: 0, infA: 0, infB: 0 };
 }
 
 /** The data as an indexable array of numbers, or undefined when it needs per-element conversion. */
@@ -222,7 +230,31 @@ function accumulateRead(ra: ElementReader, rb: ElementReader, start: number, end
   }
 }
 
+/**
+ * int64 pairs: each difference is taken exactly in BigInt (float64 cannot tell 2^53 from 2^53 + 1),
+ * then converted; the sums of squares are float64 like everywhere else.
+ */
+function accumulateInt64(a: BigInt64Array, b: BigInt64Array, s: Sums): void {
+  for (let i = 0; i < a.length; i++) {
+    const x = Number(a[i]);
+    const y = Number(b[i]);
+    const d = Number(a[i] - b[i]);
+    const ad = Math.abs(d);
+    s.n++;
+    s.aa += x * x;
+    s.bb += y * y;
+    s.ab += x * y;
+    s.absDiff += ad;
+    s.sqDiff += d * d;
+    if (ad > s.max) {
+      s.max = ad;
+      s.maxAt = i;
+    }
+  }
+}
+
 function countNonFinite(x: number, y: number, s: Sums): void {
+  if (x !== y || Number.isNaN(x)) s.mismatches++;
   if (Number.isNaN(x)) s.nanA++;
   else if (!Number.isFinite(x)) s.infA++;
   if (Number.isNaN(y)) s.nanB++;
@@ -230,6 +262,8 @@ function countNonFinite(x: number, y: number, s: Sums): void {
 }
 
 function finish(s: Sums, dims: readonly number[], count: number): MetricSet {
+  // Nothing finite on both sides to compare, and not all matching infinities: nothing matched.
+  if (s.n === 0 && s.mismatches > 0) return nothingMatched(s, count);
   return {
     // Equal compared elements are exactly cosine 1; the ratio of rounded sums can land 1 ulp below.
     cosine: s.sqDiff === 0 && s.n > 0 ? 1 : cosine(s.ab, s.aa, s.bb),
@@ -241,6 +275,24 @@ function finish(s: Sums, dims: readonly number[], count: number): MetricSet {
     sqnr: s.sqDiff === 0 ? Infinity : 10 * Math.log10(s.aa / s.sqDiff),
     nanCount: { reference: s.nanA, candidate: s.nanB },
     infCount: { reference: s.infA, candidate: s.infB },
+    nonFiniteMismatches: s.mismatches,
+    count,
+  };
+}
+
+/** Every metric at its worst: an all-NaN tensor must never read as cosine 1. */
+function nothingMatched(s: Sums, count: number): MetricSet {
+  return {
+    cosine: 0,
+    l1: Infinity,
+    maxAbs: Infinity,
+    maxAbsIndex: [],
+    rmse: Infinity,
+    relL2: Infinity,
+    sqnr: -Infinity,
+    nanCount: { reference: s.nanA, candidate: s.nanB },
+    infCount: { reference: s.infA, candidate: s.infB },
+    nonFiniteMismatches: s.mismatches,
     count,
   };
 }

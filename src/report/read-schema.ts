@@ -36,6 +36,7 @@ const metricSet = z.looseObject({
   sqnr: num,
   nanCount: z.object({ reference: int, candidate: int }),
   infCount: z.object({ reference: int, candidate: int }),
+  nonFiniteMismatches: int.optional(),
   count: int,
   // 1.1: error statistics (absent in 1.0 reports).
   absErrQuantiles: z.object({ p50: num, p90: num, p99: num, p999: num }).optional(),
@@ -95,7 +96,7 @@ const finding = z.looseObject({
 
 const gate = z.looseObject({
   id: z.string(),
-  scope: z.enum(['component', 'teacherForced', 'freeRunning', 'final']),
+  scope: z.enum(['component', 'teacherForced', 'freeRunning', 'final', 'reference']),
   tensor: z.string(),
   metric: z.string(),
   op: z.enum(['>=', '<=']),
@@ -138,6 +139,7 @@ export const reportSchema = z.looseObject({
   verdict: z.enum(['pass', 'fail']),
   complete: z.boolean(),
   error: z.string().nullable(),
+  partial: z.string().optional(),
   firstDivergentStep: int.nullable(),
   builds: z.object({ reference: buildInfo, candidate: buildInfo }),
   pipeline,

@@ -149,7 +149,8 @@ export interface Finding {
   component?: string;
 }
 
-export type GateScope = 'component' | 'teacherForced' | 'freeRunning' | 'final';
+/** 'reference': the one gate on the reference's own health (`reference.nonFinite`), never switched off. */
+export type GateScope = 'component' | 'teacherForced' | 'freeRunning' | 'final' | 'reference';
 export type GateOp = '>=' | '<=';
 
 export interface GateResult {
@@ -215,6 +216,8 @@ export interface ReportDocument {
   complete: boolean;
   /** Why the run stopped early (null when it did not). */
   error: string | null;
+  /** Set when the user asked to compare against an incomplete reference: why it is partial (the report is then never complete and never passes). */
+  partial?: string;
   firstDivergentStep: number | null;
   builds: { reference: BuildInfo; candidate: BuildInfo };
   pipeline: PipelineSettings;

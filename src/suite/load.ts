@@ -30,6 +30,8 @@ export interface Suite {
   candidate: BuildDecl;
   cases: SuiteCase[];
   thresholds: Thresholds;
+  /** Compare against an incomplete reference trace instead of refusing it. */
+  allowPartialReference: boolean;
 }
 
 export function loadSuite(file: string): Suite {
@@ -46,6 +48,7 @@ export function loadSuite(file: string): Suite {
     candidate: s.candidate,
     cases: s.cases.map((c, index) => ({ name: c.name, index, settings: caseSettings(s, c) })),
     thresholds: suiteThresholds(s, file, dir),
+    allowPartialReference: s.allowPartialReference === true,
   };
 }
 

@@ -93,6 +93,7 @@ async function runCase(
       settings: c.settings,
       thresholds: suite.thresholds,
       reportDir,
+      allowPartialReference: suite.allowPartialReference,
       signal: opts.signal,
       onStep: opts.onStep,
     });

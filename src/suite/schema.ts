@@ -68,6 +68,8 @@ export const suiteSchema = z
     cases: z.array(caseSchema).min(1, { error: 'expected at least one case' }),
     gates: z.array(text('a gate string "<key> <op> <value>"')).optional(),
     thresholds: text('a thresholds JSON file path').optional(),
+    /** Compare against an incomplete reference trace instead of refusing it (the reports are then complete: false and never pass). */
+    allowPartialReference: z.boolean({ error: 'expected true or false' }).optional(),
   })
   .superRefine((s, ctx) => {
     if (s.candidate.golden) ctx.addIssue({ code: 'custom', path: ['candidate', 'golden'], message: 'only the reference can be a golden' });

@@ -88,6 +88,30 @@ export class TraceReader {
     });
   }
 
+  /**
+   * Why this trace is not a whole run, or null when it is: the manifest says `"complete": false`
+   * (an interrupted or failed producer), or step folders are missing. A reference like this is
+   * refused unless the user asks for a partial comparison.
+   */
+  incompleteness(): string | null {
+    const reasons: string[] = [];
+    if (this.manifest.complete === false) {
+      const error = typeof this.manifest.error === 'string' ? ` (${this.manifest.error.split('\n')[0]})` : '';
+      reasons.push(`manifest.json says "complete": false${error}`);
+    }
+    const declared = this.manifest.timesteps?.length ?? this.manifest.pipeline.steps;
+    if (declared !== undefined && this.stepCount < declared) reasons.push(`step folders for ${this.stepCount} of ${declared} steps`);
+    const gap = stepFolders(this.dir).find((n) => n >= this.stepCount);
+    if (gap !== undefined) reasons.push(`steps/${String(this.stepCount).padStart(3, '0')} is missing but steps/${String(gap).padStart(3, '0')} exists`);
+    return reasons.length ? reasons.join('; ') : null;
+  }
+
+  /** The timesteps of the step folders actually present (all of them for a complete trace). */
+  recordedTimesteps(): number[] {
+    const all = this.timesteps();
+    return this.manifest.complete === false ? all.slice(0, this.stepCount) : all;
+  }
+
   /** A trace whose manifest says N steps must hold N step folders. */
   private checkStepsComplete(): void {
     // Timesteps count U-Net calls (PNDM makes steps + 1); fall back to the requested step count.
@@ -108,6 +132,13 @@ function npyFiles(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' })
     .map((p) => p.split(sep).join('/'))
     .filter((p) => p.endsWith('.npy'));
+}
+
+/** Indices of the step folders present (names of three or more digits). */
+function stepFolders(dir: string): number[] {
+  const stepsDir = join(dir, 'steps');
+  if (!existsSync(stepsDir)) return [];
+  return readdirSync(stepsDir).filter((n) => /^\d{3,}$/.test(n)).map(Number);
 }
 
 function countSteps(dir: string): number {

@@ -4,12 +4,15 @@
  * checks the exit code, a one-line message naming the culprit (exit 2), no
  * stack trace, and that the outputs the run was pointed at are left as they were.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTinyModel } from '../../src/forge/cache.ts';
 import { hashTree } from '../../src/testing/fixtures/bad-inputs.ts';
+import { gappedTrace, interruptedTrace, nanReference } from '../../src/testing/fixtures/broken-references.ts';
+import { writeNpy } from '../../src/tensor/npy.ts';
+import { float32, int64 } from '../../src/tensor/tensor.ts';
 import { type CliResult, runCli } from '../../src/testing/cli.ts';
 
 const PIPELINE = ['--prompt', 'a red cube', '--seed', '3', '--steps', '2', '--scheduler', 'ddim', '--height', '64', '--width', '64', '--quiet'];
@@ -18,9 +21,47 @@ let root: string;
 let model: string;
 /** A passing run's outputs; every case must leave them as they are. */
 const existing = { dir: '', report: '', image: '', trace: '' };
+/** Fixture paths by name. */
+const fx: Record<string, string> = {};
 
 const generate = (m: string, ...extra: string[]) => ['generate', '--model', m, '--out', existing.image, '--trace', existing.trace, ...PIPELINE, ...extra];
 const compare = (ref: string, cand: string, ...extra: string[]) => ['compare', '--reference', ref, '--candidate', cand, '--report', existing.report, ...PIPELINE, ...extra];
+/** With a trace as reference, the settings come from its manifest. */
+const compareTrace = (trace: string, report = existing.report, ...extra: string[]) => ['compare', '--reference', trace, '--candidate', model, '--report', report, '--quiet', ...extra];
+const fresh = (name: string) => join(root, 'fresh', name);
+const readReport = (dir: string) => JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+
+/** Copies of the recorded trace, each broken in one way. */
+function buildFixtures(): void {
+  const copy = (name: string) => {
+    fx[name] = join(root, 'traces', name);
+    cpSync(existing.trace, fx[name], { recursive: true });
+    return fx[name];
+  };
+  nanReference(copy('nanRef'));
+  interruptedTrace(copy('interrupted'), 1);
+  gappedTrace(copy('gapped'), 0);
+  const npy = join(root, 'npy');
+  mkdirSync(npy, { recursive: true });
+  fx.int53 = join(npy, 'int53.npy');
+  fx.int53plus1 = join(npy, 'int53plus1.npy');
+  writeNpy(fx.int53, int64([2], [2n ** 53n, 7n]));
+  writeNpy(fx.int53plus1, int64([2], [2n ** 53n + 1n, 7n]));
+  fx.plusInf = join(npy, 'plus-inf.npy');
+  fx.minusInf = join(npy, 'minus-inf.npy');
+  writeNpy(fx.plusInf, float32([3], [1, Infinity, 2]));
+  writeNpy(fx.minusInf, float32([3], [1, -Infinity, 2]));
+}
+
+/** One row of `lockstep diff`'s table, cells by column header. */
+function diffRow(stdout: string, tensor: string): Record<string, string> {
+  const lines = stdout.split('\n');
+  const header = lines[0].trim().split(/\s{2,}/);
+  const line = lines.slice(2).find((l) => l.startsWith(`${tensor} `));
+  expect(line, stdout).toBeDefined();
+  const cells = line!.trim().split(/\s{2,}/);
+  return Object.fromEntries(header.map((h, i) => [h, cells[i]]));
+}
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'lockstep-trust-'));
@@ -29,6 +70,7 @@ beforeAll(async () => {
   Object.assign(existing, { report: join(existing.dir, 'report'), image: join(existing.dir, 'image.png'), trace: join(existing.dir, 'trace') });
   expect((await runCli(generate(model))).code).toBe(0);
   expect((await runCli(compare(model, existing.trace))).code).toBe(0);
+  buildFixtures();
 });
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -44,6 +86,63 @@ interface Case {
 }
 
 const CASES: Case[] = [
+  // 1. An all-NaN reference is never a pass: the reference.nonFinite gate fails and nothing reads cosine 1.
+  {
+    name: '1: all-NaN reference predictions and decoded image', argv: () => compareTrace(fx.nanRef, fresh('nan-ref')), code: 1, stderr: () => /^$/,
+    then: (r) => {
+      expect(r.stdout).toMatch(/verdict: FAIL/);
+      const doc = readReport(fresh('nan-ref'));
+      expect(doc.complete).toBe(true);
+      const health = doc.gates.find((g: { id: string }) => g.id === 'reference.nonFinite');
+      expect(health).toMatchObject({ passed: false, threshold: 0 });
+      expect(health.actual).toBeGreaterThan(0);
+      expect(doc.steps[0].teacherForced.noisePred.cosine).not.toBe(1);
+      expect(doc.final.decoded.cosine).not.toBe(1);
+      expect(doc.findings.find((f: { kind: string; message: string }) => f.kind === 'first-nonfinite' && /reference/.test(f.message)).severity).toBe('error');
+    },
+  },
+  {
+    name: '1: diff against an all-NaN reference shows its NaN count, not cosine 1',
+    argv: () => ['diff', join(fx.nanRef, 'steps', '000', 'noise_pred.npy'), join(existing.trace, 'steps', '000', 'noise_pred.npy')], code: 0, stderr: () => /^$/,
+    then: (r) => {
+      const row = diffRow(r.stdout, 'tensor');
+      expect(Number(row.cosine)).toBe(0);
+      expect(row['NaN/Inf (ref)']).toBe(`${4 * 8 * 8}/0`);
+      expect(row['NaN/Inf (cand)']).toBe('0/0');
+      expect(Number(row['non-finite mismatches'])).toBe(4 * 8 * 8);
+    },
+  },
+  // 2. An interrupted or gapped reference is refused, unless a partial comparison is asked for explicitly.
+  { name: '2: interrupted reference trace (complete: false, later steps and final/ missing)', argv: () => compareTrace(fx.interrupted), code: 2, stderr: () => new RegExp(`${esc(fx.interrupted)}: the reference trace is incomplete \\(manifest\\.json says "complete": false \\(interrupted\\); step folders for 1 of 2 steps\\).*--allow-partial-reference`) },
+  { name: '2: step-folder gap with complete: false', argv: () => compareTrace(fx.gapped), code: 2, stderr: () => new RegExp(`${esc(fx.gapped)}: the reference trace is incomplete .*steps/000 is missing but steps/001 exists`) },
+  {
+    name: '2: --allow-partial-reference compares what it holds, reports complete: false and never passes', argv: () => compareTrace(fx.interrupted, fresh('partial'), '--allow-partial-reference'), code: 1, stderr: () => /^$/,
+    then: (r) => {
+      expect(r.stdout).toMatch(/verdict: FAIL \(partial comparison: the reference trace is incomplete .*a partial comparison never passes\)/);
+      const doc = readReport(fresh('partial'));
+      expect(doc).toMatchObject({ complete: false, verdict: 'fail' });
+      expect(doc.partial).toMatch(/complete": false/);
+      expect(doc.steps).toHaveLength(1);
+      expect(doc.steps[0].teacherForced.noisePred).not.toBeNull();
+    },
+  },
+  // 4. compare needs the prompt and seed, like generate (unless a trace records them).
+  { name: '4: compare of two models without --prompt', argv: () => ['compare', '--reference', model, '--candidate', model, '--report', existing.report, '--seed', '1', '--steps', '1', '--quiet'], code: 2, stderr: () => /--prompt is required \(as for generate\)/ },
+  { name: '4: compare of two models without --seed', argv: () => ['compare', '--reference', model, '--candidate', model, '--report', existing.report, '--prompt', 'x', '--steps', '1', '--quiet'], code: 2, stderr: () => /--seed is required \(as for generate\)/ },
+  // 5. Integers compare exactly; +Inf against -Inf is a mismatch.
+  {
+    name: '5: diff of int64 2^53 and 2^53+1', argv: () => ['diff', fx.int53, fx.int53plus1], code: 0, stderr: () => /^$/,
+    then: (r) => expect(Number(diffRow(r.stdout, 'tensor').maxAbs)).toBe(1),
+  },
+  {
+    name: '5: diff of +Inf and -Inf at the same place', argv: () => ['diff', fx.plusInf, fx.minusInf], code: 0, stderr: () => /^$/,
+    then: (r) => {
+      const row = diffRow(r.stdout, 'tensor');
+      expect(row['NaN/Inf (ref)']).toBe('0/1');
+      expect(row['NaN/Inf (cand)']).toBe('0/1');
+      expect(Number(row['non-finite mismatches'])).toBe(1);
+    },
+  },
   // 12. A request that cannot fit is refused before anything is loaded, naming the numbers.
   {
     name: '12: --height 65536 --width 65536 (generate)', argv: () => generate(model, '--height', '65536', '--width', '65536'), code: 2,
@@ -54,6 +153,8 @@ const CASES: Case[] = [
     stderr: () => /--height 65536 --width 65536: this run needs an estimated [\d.]+ PiB/,
   },
 ];
+
+const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 describe('trust: broken references and files outside the named folders', () => {
   it.each(CASES)('$name', async (c) => {

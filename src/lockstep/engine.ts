@@ -10,10 +10,11 @@
  * live builds), its free-running output is its teacher-forced output.
  */
 import { join } from 'node:path';
-import { psnr, ssim } from '../metrics/index.ts';
+import { absErrorHistogram, psnr, ssim } from '../metrics/index.ts';
 import { encodePng } from '../pipeline/image.ts';
 import type { PipelineSettings } from '../pipeline/settings.ts';
-import { type Finding, type ReportDocument, type Thresholds, newReport } from '../report/schema.ts';
+import { type Finding, type FreeRunningRecord, type ReportDocument, type TeacherForcedRecord, type Thresholds, newReport } from '../report/schema.ts';
+import type { Tensor } from '../tensor/tensor.ts';
 import { writeReport } from '../report/write.ts';
 import { writeNpy } from '../tensor/npy.ts';
 import { writeFileAtomic } from '../util/fs.ts';
@@ -110,6 +111,7 @@ async function compareRun(ref: Side, cand: Side, report: ReportDocument, opts: L
   const candText = await cand.prepare();
   report.components.textEncoder = await textEncoderCheck(cand, refText, candText, tol);
   const embedsIdentical = identical(refText.promptEmbeds, candText.promptEmbeds);
+  const worst = worstStepTracker(report);
   const total = stepCount(ref, cand, note);
   for (let i = 0; i < total; i++) {
     if (opts.signal?.aborted) throw new Interrupted(`stopped before step ${i} of ${total}`);
@@ -120,7 +122,8 @@ async function compareRun(ref: Side, cand: Side, report: ReportDocument, opts: L
     }
     const tf = await teacherForced(cand, r, c, refText, embedsIdentical, i, note, tol);
     const fr = cand.recordsTeacherForced ? null : freeRunningRecord(r, c, i, tol);
-    report.steps.push(stepRecord(i, r.timestep, tf, fr));
+    report.steps.push(stepRecord(i, r.timestep, tf?.record ?? null, fr));
+    worst.consider(i, r, tf, fr, c);
     await checkpoint();
     opts.onStep?.(i + 1, total);
   }
@@ -149,8 +152,14 @@ async function textEncoderCheck(cand: Side, refText: TextTensors, candText: Text
   return compareOptional(refText.promptEmbeds, embeds, 'prompt_embeds', tol('components', 'textEncoder'));
 }
 
-async function teacherForced(cand: Side, r: StepTensors, c: StepTensors, refText: TextTensors, embedsIdentical: boolean, i: number, note: Note, tol: Tolerances) {
-  if (cand.recordsTeacherForced) return teacherForcedRecord(r, c, i, tol);
+/** The teacher-forced record and the candidate tensors it was computed from (null when not compared). */
+interface TeacherForced {
+  record: TeacherForcedRecord;
+  candidate: { noisePred?: Tensor | null };
+}
+
+async function teacherForced(cand: Side, r: StepTensors, c: StepTensors, refText: TextTensors, embedsIdentical: boolean, i: number, note: Note, tol: Tolerances): Promise<TeacherForced | null> {
+  if (cand.recordsTeacherForced) return { record: teacherForcedRecord(r, c, i, tol), candidate: c };
   if (!cand.live) {
     note('tf-recorded', 'the candidate is a recorded free-running trace: teacher-forced comparison needs a live candidate or an import-outputs trace');
     return null;
@@ -161,7 +170,28 @@ async function teacherForced(cand: Side, r: StepTensors, c: StepTensors, refText
   }
   const sameInputs = embedsIdentical && r.timestep === c.timestep && identical(r.latentModelInput, c.latentModelInput);
   const out = sameInputs ? c : await cand.live.teacherForce({ latentModelInput: r.latentModelInput, timestep: r.timestep, promptEmbeds: refText.promptEmbeds });
-  return teacherForcedRecord(r, out, i, tol);
+  return { record: teacherForcedRecord(r, out, i, tol), candidate: out };
+}
+
+/**
+ * Keeps report.worstStepHistogram on the step whose main tensor is furthest
+ * off (teacher-forced noisePred relL2, else free-running latents; NaN counts
+ * as worst), computing a histogram only when a step beats the worst so far.
+ */
+function worstStepTracker(report: ReportDocument) {
+  let worst = -Infinity;
+  return {
+    consider(step: number, ref: StepTensors, tf: TeacherForced | null, fr: FreeRunningRecord | null, cand: StepTensors): void {
+      const [tensor, m, a, b] = tf?.record.noisePred
+        ? ['teacherForced.noisePred', tf.record.noisePred, ref.noisePred, tf.candidate.noisePred]
+        : ['freeRunning.latents', fr?.latents ?? null, ref.latents, cand.latents];
+      if (!m || !a || !b) return;
+      const v = Number.isNaN(m.relL2) ? Infinity : m.relL2;
+      if (v <= worst) return;
+      worst = v;
+      report.worstStepHistogram = { step, tensor, histogram: absErrorHistogram(a, b) };
+    },
+  };
 }
 
 async function vaeCheck(cand: Side, rf: FinalTensors, cf: FinalTensors, tol: Tolerances) {

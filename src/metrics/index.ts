@@ -11,3 +11,4 @@ export {
   type Tolerance,
   type WorstChannel,
 } from './error-stats.ts';
+export { absErrorHistogram, type ErrorHistogram } from './histogram.ts';

@@ -1,11 +1,17 @@
 /**
  * Per-step charts for report.html, drawn by chart.js in Node on
- * @napi-rs/canvas (prebuilt Skia) and returned as PNG bytes. Errors span
- * many decades, so both charts use a log axis; cosine is shown as
- * 1 − cosine, where a threshold of 0.9999 becomes the line 1e-4.
+ * @napi-rs/canvas (prebuilt Skia) and returned as PNG bytes: one small chart
+ * per metric family (1 − cosine, relL2, max |Δ|). Every series has its own
+ * bound drawn as a dashed line in its colour, so a failing series shows above
+ * (or, for 1 − cosine, above) its own line. Errors span decades, so the y
+ * axes are logarithmic; exact zeros and NaN/Infinity cannot sit on a log axis
+ * and are marked instead (a hollow circle on the floor, a cross at the top).
  */
 import { createCanvas } from '@napi-rs/canvas';
 import {
+  BarController,
+  BarElement,
+  CategoryScale,
   Chart,
   Legend,
   LinearScale,
@@ -13,90 +19,155 @@ import {
   LineElement,
   LogarithmicScale,
   PointElement,
+  SubTitle,
   Title,
   type ChartConfiguration,
   type ChartDataset,
   type Plugin,
+  type PointStyle,
 } from 'chart.js';
-import type { MetricSet, ReportDocument, StepRecord } from './schema.ts';
+import type { ErrorHistogram } from '../metrics/histogram.ts';
+import { logRange, logTickLabel, place } from './chart-axis.ts';
+import {
+  FREE_RUNNING_TENSORS,
+  TEACHER_FORCED_TENSORS,
+  type MetricSet,
+  type Mode,
+  type ReportDocument,
+  type TensorMetric,
+} from './schema.ts';
 
-Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Title);
+Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Title, SubTitle, BarController, BarElement, CategoryScale);
 
-const WIDTH = 900;
-const HEIGHT = 340;
-/** Log axes cannot show 0; exact matches are drawn at this floor. */
-const FLOOR = 1e-12;
+const WIDTH = 620;
+const HEIGHT = 400;
 
-interface Series {
-  label: string;
-  color: string;
-  pick: (s: StepRecord) => MetricSet | null;
+/** One metric family: what is plotted, from which metric, and how its bound maps onto the plotted quantity. */
+interface Family {
+  key: 'cosine' | 'relL2' | 'maxAbs';
+  title: string;
+  axis: string;
+  value: (m: MetricSet) => number;
+  bound: (b: number) => number;
 }
 
-const SERIES: Series[] = [
-  { label: 'teacher-forced noisePred', color: '#1f77b4', pick: (s) => s.teacherForced.noisePred },
-  { label: 'teacher-forced guidance delta', color: '#9467bd', pick: (s) => s.teacherForced.guidanceDelta },
-  { label: 'free-running noisePred', color: '#ff7f0e', pick: (s) => s.freeRunning.noisePred },
-  { label: 'free-running latents', color: '#2ca02c', pick: (s) => s.freeRunning.latents },
+const FAMILIES: Family[] = [
+  { key: 'cosine', title: '1 − cosine per step (lower is better)', axis: '1 − cosine', value: (m) => 1 - m.cosine, bound: (b) => 1 - b },
+  { key: 'relL2', title: 'relative L2 error per step', axis: 'relL2 = ‖cand − ref‖ / ‖ref‖', value: (m) => m.relL2, bound: (b) => b },
+  { key: 'maxAbs', title: 'max |cand − ref| per step', axis: 'max |Δ|', value: (m) => m.maxAbs, bound: (b) => b },
 ];
 
-export interface StepCharts {
-  /** 1 − cosine per step. */
-  cosine: Buffer;
-  /** Mean absolute error per step. */
-  l1: Buffer;
+interface Series {
+  mode: Mode;
+  tensor: string;
+  color: string;
 }
 
-/** Both charts, or null when no step was compared. */
+/** Always charted when compared; any other tensor is added to a chart when one of its gates in that family fails. */
+const MAIN: Series[] = [
+  { mode: 'teacherForced', tensor: 'noisePred', color: '#1f77b4' },
+  { mode: 'teacherForced', tensor: 'guidanceDelta', color: '#9467bd' },
+  { mode: 'freeRunning', tensor: 'noisePred', color: '#ff7f0e' },
+  { mode: 'freeRunning', tensor: 'latents', color: '#2ca02c' },
+];
+const EXTRA_COLORS = ['#8c564b', '#e377c2', '#17becf', '#bcbd22', '#7f7f7f', '#d62728'];
+const MODE_WORD: Record<Mode, string> = { teacherForced: 'teacher-forced', freeRunning: 'free-running' };
+const POINT: Record<Mode, PointStyle> = { teacherForced: 'circle', freeRunning: 'triangle' };
+
+export interface StepCharts {
+  cosine: Buffer;
+  relL2: Buffer;
+  maxAbs: Buffer;
+}
+
+/** The three charts, or null when no step was compared. */
 export async function renderStepCharts(r: ReportDocument): Promise<StepCharts | null> {
   if (r.steps.length === 0) return null;
-  const cosThreshold = r.thresholds.teacherForced.noisePred.cosine;
-  const cosine = await drawChart(r, '1 − cosine per step (lower is better)', (m) => 1 - m.cosine, cosThreshold == null ? null : 1 - cosThreshold);
-  const l1 = await drawChart(r, 'L1 (mean |candidate − reference|) per step', (m) => m.l1, null);
-  return { cosine, l1 };
+  const [cosine, relL2, maxAbs] = await Promise.all(FAMILIES.map((f) => drawChart(r, f)));
+  return { cosine, relL2, maxAbs };
 }
 
-async function drawChart(
-  r: ReportDocument,
-  title: string,
-  value: (m: MetricSet) => number,
-  thresholdLine: number | null,
-): Promise<Buffer> {
-  const labels = r.steps.map((s) => s.index);
-  const datasets: ChartDataset<'line', Array<number | null>>[] = SERIES.filter((ser) => r.steps.some((s) => ser.pick(s))).map((ser) => ({
-    label: ser.label,
-    data: r.steps.map((s) => plotValue(ser.pick(s), value)),
-    borderColor: ser.color,
-    backgroundColor: ser.color,
-    borderWidth: 2,
-    pointRadius: r.steps.length > 60 ? 0 : 3,
-    spanGaps: false,
-  }));
-  if (thresholdLine !== null) {
-    datasets.push({
-      label: 'teacher-forced threshold',
-      data: labels.map(() => Math.max(thresholdLine, FLOOR)),
-      borderColor: '#d62728',
-      backgroundColor: '#d62728',
-      borderDash: [6, 4],
-      borderWidth: 1.5,
-      pointRadius: 0,
-    });
+const metricOf = (r: ReportDocument, s: Series, step: number): MetricSet | null =>
+  (r.steps[step][s.mode] as Record<string, MetricSet | null>)[s.tensor] ?? null;
+
+/** The main series that were compared, plus every other tensor failing a gate of this family. */
+export function seriesFor(r: ReportDocument, family: Family['key']): Series[] {
+  const compared = (s: Series) => r.steps.some((_, i) => metricOf(r, s, i));
+  const out = MAIN.filter(compared);
+  let extra = 0;
+  const all: Series[] = [
+    ...TEACHER_FORCED_TENSORS.map((tensor) => ({ mode: 'teacherForced' as const, tensor })),
+    ...FREE_RUNNING_TENSORS.map((tensor) => ({ mode: 'freeRunning' as const, tensor })),
+  ].map((s) => ({ ...s, color: '' }));
+  for (const s of all) {
+    if (out.some((o) => o.mode === s.mode && o.tensor === s.tensor)) continue;
+    const fails = r.gates.some((g) => !g.passed && g.scope === s.mode && g.tensor === s.tensor && g.metric === family);
+    if (fails) out.push({ ...s, color: EXTRA_COLORS[extra++ % EXTRA_COLORS.length] });
   }
-  const config: ChartConfiguration<'line', Array<number | null>, number> = {
+  return out;
+}
+
+function boundOf(r: ReportDocument, s: Series, family: Family): number | null {
+  const t = (r.thresholds[s.mode] as Record<string, Partial<Record<TensorMetric, number | null>>>)[s.tensor];
+  const b = t?.[family.key];
+  return b === undefined || b === null ? null : family.bound(b);
+}
+
+type Points = Array<{ x: number; y: number } | { x: number; y: null }>;
+
+async function drawChart(r: ReportDocument, family: Family): Promise<Buffer> {
+  const series = seriesFor(r, family.key);
+  const steps = r.steps.map((s) => s.index);
+  const placed = series.map((s) => r.steps.map((_, i) => {
+    const m = metricOf(r, s, i);
+    return m ? place(family.value(m)) : null;
+  }));
+  const bounds = series.map((s) => boundOf(r, s, family));
+  const range = logRange([
+    ...placed.flat().flatMap((p) => (p?.kind === 'value' ? [p.y] : [])),
+    ...bounds.flatMap((b) => (b !== null && b > 0 ? [b] : [])),
+  ]);
+  const datasets: ChartDataset<'line', Points>[] = [];
+  let zeros = false;
+  let nonFinite = false;
+  series.forEach((s, k) => {
+    const label = `${MODE_WORD[s.mode]} ${s.tensor}`;
+    const line: Points = placed[k].map((p, i) => ({ x: steps[i], y: p?.kind === 'value' ? p.y : null }));
+    datasets.push({ label, data: line, borderColor: s.color, backgroundColor: s.color, borderWidth: 2, pointStyle: POINT[s.mode], pointRadius: r.steps.length > 60 ? 0 : 4, spanGaps: false });
+    const b = bounds[k];
+    if (b !== null && b > 0) {
+      datasets.push({ label: `bound: ${label}`, data: [{ x: steps[0], y: b }, { x: steps.at(-1)!, y: b }], borderColor: s.color, borderDash: [7, 5], borderWidth: 1.5, pointRadius: 0 });
+    }
+    const marks = (kind: 'zero' | 'nonfinite', y: number): Points =>
+      placed[k].flatMap((p, i) => (p?.kind === kind ? [{ x: steps[i], y }] : []));
+    const z = marks('zero', range.min);
+    const n = marks('nonfinite', range.max);
+    zeros ||= z.length > 0;
+    nonFinite ||= n.length > 0;
+    if (z.length) datasets.push({ label: `zero: ${label}`, data: z, showLine: false, pointStyle: 'circle', pointRadius: 5, borderColor: s.color, backgroundColor: '#ffffff', borderWidth: 2, clip: false });
+    if (n.length) datasets.push({ label: `non-finite: ${label}`, data: n, showLine: false, pointStyle: 'crossRot', pointRadius: 8, borderColor: s.color, borderWidth: 3, clip: false });
+  });
+  // Legend-only keys for the markers, in grey.
+  if (zeros) datasets.push({ label: 'exactly 0 (on the floor)', data: [], pointStyle: 'circle', borderColor: '#555', backgroundColor: '#ffffff', borderWidth: 2 });
+  if (nonFinite) datasets.push({ label: 'NaN or ±∞ (at the top)', data: [], pointStyle: 'crossRot', borderColor: '#555', borderWidth: 3 });
+  const config: ChartConfiguration<'line', Points, number> = {
     type: 'line',
-    data: { labels, datasets },
+    data: { datasets },
     options: {
       animation: false,
       responsive: false,
       devicePixelRatio: 1,
       plugins: {
-        title: { display: true, text: title, font: { size: 16 } },
-        legend: { position: 'bottom' },
+        title: { display: true, text: family.title, font: { size: 15 } },
+        subtitle: { display: true, text: "circles: teacher-forced (this step alone) · triangles: free-running (accumulated) · dashed: each series' own bound, in its colour", color: '#555', padding: { bottom: 6 } },
+        legend: {
+          position: 'bottom',
+          labels: { usePointStyle: true, boxHeight: 7, filter: (item) => !/^(bound|zero|non-finite): /.test(item.text) },
+        },
       },
       scales: {
-        x: { type: 'linear', title: { display: true, text: 'step' }, ticks: { precision: 0 } },
-        y: { type: 'logarithmic', title: { display: true, text: 'log scale' }, ticks: { callback: decadeLabel } },
+        x: { type: 'linear', title: { display: true, text: 'denoising step' }, ticks: { precision: 0 }, min: steps[0], max: Math.max(steps.at(-1)!, steps[0] + 1) },
+        y: { type: 'logarithmic', min: range.min, max: range.max, title: { display: true, text: `${family.axis} (log scale)` }, ticks: { callback: logTickLabel(range), autoSkip: false } },
       },
     },
     plugins: [whiteBackground],
@@ -111,22 +182,41 @@ async function drawChart(
   }
 }
 
-/** Point value, with exact matches lifted to the floor and NaN left as a gap. */
-function plotValue(m: MetricSet | null, value: (m: MetricSet) => number): number | null {
-  if (!m) return null;
-  const v = value(m);
-  if (Number.isNaN(v)) return null;
-  return Math.max(v, FLOOR);
+/** Bars of the |Δ| histogram on log-spaced bins; the title names the step and tensor. */
+export async function renderHistogram(h: ErrorHistogram, title: string): Promise<Buffer> {
+  const labels = h.counts.map((_, i) => {
+    const exp = h.lowExponent + i / h.binsPerDecade;
+    return Number.isInteger(exp) ? `1e${exp}` : '';
+  });
+  const config: ChartConfiguration<'bar', number[], string> = {
+    type: 'bar',
+    data: { labels, datasets: [{ label: 'elements', data: h.counts, backgroundColor: '#1f77b4', categoryPercentage: 1, barPercentage: 0.92 }] },
+    options: {
+      animation: false,
+      responsive: false,
+      devicePixelRatio: 1,
+      plugins: {
+        title: { display: true, text: title, font: { size: 15 } },
+        subtitle: { display: true, text: `${h.binsPerDecade} bins per decade; not drawn: ${h.zeros} exactly 0, ${h.nonFinite} NaN/±∞`, color: '#555' },
+        legend: { display: false },
+      },
+      scales: {
+        x: { type: 'category', title: { display: true, text: '|candidate − reference| (log-spaced bins, lower edge)' }, ticks: { autoSkip: false, maxRotation: 0 } },
+        y: { type: 'linear', beginAtZero: true, title: { display: true, text: 'elements' }, ticks: { precision: 0 } },
+      },
+    },
+    plugins: [whiteBackground as unknown as Plugin<'bar'>],
+  };
+  const canvas = createCanvas(WIDTH, 320);
+  const chart = new Chart(canvas.getContext('2d') as unknown as CanvasRenderingContext2D, config);
+  try {
+    return await canvas.encode('png');
+  } finally {
+    chart.destroy();
+  }
 }
 
-/** Label only powers of ten, as 1e-6: the default prints every minor tick in full decimals. */
-function decadeLabel(value: number | string): string {
-  const v = Number(value);
-  const exp = Math.log10(v);
-  return Math.abs(exp - Math.round(exp)) < 1e-9 ? `1e${Math.round(exp)}` : '';
-}
-
-const whiteBackground: Plugin<'line'> = {
+export const whiteBackground: Plugin<'line'> = {
   id: 'whiteBackground',
   beforeDraw(chart) {
     const ctx = chart.ctx;

@@ -45,6 +45,12 @@ export function tensorFailed(r: ReportDocument, scopeTensor: string, step?: numb
   return r.gates.some((g) => !g.passed && g.id.startsWith(prefix));
 }
 
+/** True when the gate on exactly this metric of (scope.tensor) at this step (or none) failed. */
+export function metricFailed(r: ReportDocument, scopeTensor: string, metric: string, step?: number): boolean {
+  const id = `${step === undefined ? '' : `step[${step}].`}${scopeTensor}.${metric}`;
+  return r.gates.some((g) => !g.passed && g.id === id);
+}
+
 export interface WorstStep {
   index: number;
   timestep: number;

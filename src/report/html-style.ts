@@ -9,7 +9,9 @@ section { background: #fff; border: 1px solid #dde1e7; border-radius: 8px; paddi
 .banner.pass { background: #1e7d3a; }
 .banner.fail { background: #b3261e; }
 .verdict { font-size: 40px; font-weight: 800; letter-spacing: 2px; }
+.headline { min-width: 0; overflow-wrap: anywhere; }
 .headline div { margin: 2px 0; }
+.headline .diagnosis { font-weight: 600; }
 .incomplete { margin-top: 8px; background: #f5b400; color: #2b1d00; font-weight: 700; padding: 8px 16px; border-radius: 6px; }
 table { border-collapse: collapse; width: 100%; }
 th, td { padding: 4px 8px; border-bottom: 1px solid #edf0f3; text-align: left; vertical-align: top; }
@@ -20,7 +22,9 @@ thead th { background: #f0f2f5; font-weight: 600; }
 code { font-size: 12px; }
 .metrics td { font-variant-numeric: tabular-nums; text-align: right; white-space: nowrap; }
 .metrics.steps td:nth-child(-n+4) { text-align: left; }
-tr.fail td, tr.fail th { background: #fde7e5; color: #8c1d18; font-weight: 600; }
+tr.fail td, tr.fail th { background: #fdf1f0; }
+td.bad, span.bad { background: #f8c9c5; color: #8c1d18; font-weight: 700; }
+.scroll { overflow-x: auto; max-width: 100%; }
 .muted { color: #777; }
 .pipeline { margin: 10px 0 0; }
 .findings { margin: 0; padding-left: 0; list-style: none; }
@@ -28,7 +32,10 @@ tr.fail td, tr.fail th { background: #fde7e5; color: #8c1d18; font-weight: 600; 
 .findings li.error { border-color: #b3261e; }
 .findings li.warning { border-color: #e0a100; }
 .sev { display: inline-block; min-width: 64px; font-weight: 700; text-transform: uppercase; font-size: 11px; color: #555; }
-.chart { display: block; max-width: 100%; margin: 6px 0 12px; border: 1px solid #edf0f3; }
+.charts { display: flex; flex-wrap: wrap; gap: 12px; }
+figure.hist { margin: 0; max-width: 500px; }
+figure.hist figcaption { text-align: left; }
+.chart { display: block; width: 100%; max-width: 500px; height: auto; border: 1px solid #edf0f3; }
 .trio { display: flex; flex-wrap: wrap; align-items: flex-start; gap: 14px; margin: 8px 0; }
 .trio figure { margin: 0; text-align: center; }
 figcaption { font-size: 12px; color: #555; }

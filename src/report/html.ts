@@ -8,7 +8,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readNpy } from '../tensor/npy.ts';
-import { renderStepCharts } from './charts.ts';
+import { renderHistogram, renderStepCharts } from './charts.ts';
+import { diagnosis } from './terminal.ts';
 import { colorBarPng, imageDiff, latentHeatmaps, type ChannelMaps } from './heatmap.ts';
 import { PAGE_CSS } from './html-style.ts';
 import {
@@ -17,6 +18,7 @@ import {
   fmtCosine,
   fmtDb,
   fmtSci,
+  metricFailed,
   tensorFailed,
   verdictWord,
   worstStep,
@@ -64,6 +66,7 @@ function banner(r: ReportDocument): string {
     <div><b>${esc(r.builds.candidate.label)}</b> vs <b>${esc(r.builds.reference.label)}</b></div>
     <div>${esc(describePipeline(r.pipeline))}</div>
     <div>${r.gates.length} gates, <b>${failed} failed</b> · first divergence: ${div?.step !== undefined ? `step ${div.step}` : 'none'} · worst step: ${worst ? `${worst.index} (relL2 ${fmtSci(worst.relL2)})` : NOT_COMPARED}</div>
+    <div class="diagnosis">${esc(diagnosis(r))}</div>
   </div>
 </header>${incomplete}`;
 }
@@ -120,8 +123,28 @@ async function charts(r: ReportDocument): Promise<string> {
   const c = await renderStepCharts(r);
   if (!c) return `<section><h2>Per step</h2>${notCompared('Steps')}</section>`;
   return `<section><h2>Per step</h2>
+<p class="muted">Teacher-forced: the candidate fed the reference's inputs (this step's own error). Free-running: each build on its own trajectory (accumulated drift). A series above its own dashed line fails that bound.</p>
+<div class="charts">
 <img class="chart" alt="1 - cosine per step" src="${png(c.cosine)}">
-<img class="chart" alt="L1 per step" src="${png(c.l1)}"></section>`;
+<img class="chart" alt="relL2 per step" src="${png(c.relL2)}">
+<img class="chart" alt="max abs error per step" src="${png(c.maxAbs)}">${await histogram(r)}</div></section>`;
+}
+
+/** The worst step's error distribution, with its quantiles and element-wise check. */
+async function histogram(r: ReportDocument): Promise<string> {
+  const w = r.worstStepHistogram;
+  if (!w || w.histogram.counts.length === 0) return '';
+  const [mode, tensor] = w.tensor.split('.');
+  const m = (r.steps.find((s) => s.index === w.step)?.[mode as 'teacherForced' | 'freeRunning'] as Record<string, MetricSet | null> | undefined)?.[tensor];
+  const q = m?.absErrQuantiles;
+  const a = m?.allclose;
+  const caption = [
+    q ? `median |Δ| ${fmtSci(q.p50)}, p90 ${fmtSci(q.p90)}, p99 ${fmtSci(q.p99)}, p99.9 ${fmtSci(q.p999)}` : '',
+    a ? `${a.mismatched} of ${m!.count} elements (${fmtPercent(a.fraction)}) outside atol ${a.atol} + rtol ${a.rtol}·|ref|` : '',
+    m?.worstChannel ? `worst channel ${m.worstChannel.index}: cosine ${fmtCosine(m.worstChannel.cosine)}, relL2 ${fmtSci(m.worstChannel.relL2)}` : '',
+  ].filter(Boolean).join(' · ');
+  const title = `|Δ| at the worst step (${w.step}), ${w.tensor.replace('.', ' ')}`;
+  return `<figure class="hist"><img class="chart" alt="error histogram of the worst step" src="${png(await renderHistogram(w.histogram, title))}"><figcaption>${esc(caption)}</figcaption></figure>`;
 }
 
 async function finalImages(dir: string): Promise<string> {
@@ -169,20 +192,29 @@ function components(r: ReportDocument): string {
   ];
   const img = r.final.image;
   const imgRow = img
-    ? `<tr${tensorFailed(r, 'final.image') ? ' class="fail"' : ''}><th>image</th><td colspan="7">PSNR ${fmtDb(img.psnr)}, SSIM ${img.ssim.toFixed(4)}</td></tr>`
-    : `<tr><th>image</th><td colspan="7" class="muted">${NOT_COMPARED}</td></tr>`;
-  return `<section><h2>Components and final output</h2><table class="metrics">${METRIC_HEAD}<tbody>
-${rows.map(([name, key, m]) => metricRow(`<th>${esc(name)}</th>`, m, tensorFailed(r, key))).join('\n')}
-${imgRow}</tbody></table></section>`;
+    ? `<tr${tensorFailed(r, 'final.image') ? ' class="fail"' : ''}><th>image</th><td colspan="${METRIC_COLUMNS}"><span${metricFailed(r, 'final.image', 'psnr') ? ' class="bad"' : ''}>PSNR ${fmtDb(img.psnr)}</span>, <span${metricFailed(r, 'final.image', 'ssim') ? ' class="bad"' : ''}>SSIM ${img.ssim.toFixed(4)}</span></td></tr>`
+    : `<tr><th>image</th><td colspan="${METRIC_COLUMNS}" class="muted">${NOT_COMPARED}</td></tr>`;
+  return `<section><h2>Components and final output</h2><div class="scroll"><table class="metrics">${METRIC_HEAD}<tbody>
+${rows.map(([name, key, m]) => metricRow(`<th>${esc(name)}</th>`, m, (metric) => metricFailed(r, key, metric))).join('\n')}
+${imgRow}</tbody></table></div></section>`;
 }
 
-const METRIC_HEAD = '<thead><tr><th></th><th>cosine</th><th>relL2</th><th>L1</th><th>maxAbs</th><th>RMSE</th><th>SQNR</th><th>NaN/Inf (cand)</th></tr></thead>';
+const METRIC_HEAD = '<thead><tr><th></th><th>cosine</th><th>relL2</th><th>L1</th><th>maxAbs</th><th>RMSE</th><th>SQNR</th><th>p99 |Δ|</th><th title="elements failing |Δ| ≤ atol + rtol·|ref|">not close</th><th>NaN/Inf (cand)</th></tr></thead>';
 const METRIC_HEAD_STEPS = METRIC_HEAD.replace('<th></th>', '<th>step</th><th>t</th><th>mode</th><th>tensor</th>');
+const METRIC_COLUMNS = 9;
 
-function metricRow(lead: string, m: MetricSet | null, failed: boolean): string {
-  if (!m) return `<tr class="nc">${lead}<td colspan="7" class="muted">${NOT_COMPARED}</td></tr>`;
+/** One tensor's metrics; `failed(metric)` marks exactly the cells whose own gate failed. */
+function metricRow(lead: string, m: MetricSet | null, failed: (metric: string) => boolean): string {
+  if (!m) return `<tr class="nc">${lead}<td colspan="${METRIC_COLUMNS}" class="muted">${NOT_COMPARED}</td></tr>`;
   const nonFinite = m.nanCount.candidate + m.infCount.candidate;
-  return `<tr${failed ? ' class="fail"' : ''}>${lead}<td>${fmtCosine(m.cosine)}</td><td>${fmtSci(m.relL2)}</td><td>${fmtSci(m.l1)}</td><td>${fmtSci(m.maxAbs)}</td><td>${fmtSci(m.rmse)}</td><td>${fmtDb(m.sqnr)}</td><td>${nonFinite}</td></tr>`;
+  const cell = (metric: string, text: string) => `<td${failed(metric) ? ' class="bad"' : ''}>${text}</td>`;
+  const anyFailed = ['cosine', 'relL2', 'l1', 'maxAbs', 'rmse', 'sqnr', 'allclose.fraction', 'nonFinite'].some(failed);
+  const notClose = m.allclose ? `${fmtPercent(m.allclose.fraction)}` : '–';
+  return `<tr${anyFailed ? ' class="fail"' : ''}>${lead}${cell('cosine', fmtCosine(m.cosine))}${cell('relL2', fmtSci(m.relL2))}${cell('l1', fmtSci(m.l1))}${cell('maxAbs', fmtSci(m.maxAbs))}${cell('rmse', fmtSci(m.rmse))}${cell('sqnr', fmtDb(m.sqnr))}<td>${fmtSci(m.absErrQuantiles?.p99)}</td>${cell('allclose.fraction', notClose)}${cell('nonFinite', String(nonFinite))}</tr>`;
+}
+
+function fmtPercent(x: number): string {
+  return x === 0 ? '0 %' : `${Number((100 * x).toPrecision(3))} %`;
 }
 
 function metricTable(r: ReportDocument): string {
@@ -198,12 +230,15 @@ function metricTable(r: ReportDocument): string {
         const m = (rec as Record<string, MetricSet | null>)[t];
         if (!m) continue;
         const lead = `<td>${s.index}</td><td>${s.timestep}</td><td>${word}</td><td>${t}</td>`;
-        rows.push(metricRow(lead, m, tensorFailed(r, `${key}.${t}`, s.index)));
+        rows.push(metricRow(lead, m, (metric) => metricFailed(r, `${key}.${t}`, metric, s.index)));
       }
     }
   }
-  return `<section><details${r.steps.length <= 12 ? ' open' : ''}><summary><h2>All step metrics</h2></summary>
-<table class="metrics steps">${METRIC_HEAD_STEPS}<tbody>${rows.join('\n')}</tbody></table></details></section>`;
+  // Open when something failed: the failing cells are what the reader came for.
+  const open = r.verdict === 'fail' || r.steps.length <= 12;
+  return `<section><details${open ? ' open' : ''}><summary><h2>All step metrics</h2></summary>
+<p class="muted">Cells in red fail their own bound (report.json <code>thresholds</code>); a tinted row has at least one.</p>
+<div class="scroll"><table class="metrics steps">${METRIC_HEAD_STEPS}<tbody>${rows.join('\n')}</tbody></table></div></details></section>`;
 }
 
 function footer(r: ReportDocument): string {

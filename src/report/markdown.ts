@@ -10,10 +10,12 @@ import {
   fmtCosine,
   fmtDb,
   fmtSci,
+  metricFailed,
   tensorFailed,
   verdictWord,
   worstStep,
 } from './format.ts';
+import { diagnosis } from './terminal.ts';
 
 /** Long runs show this many rows: the start, the divergence, the worst step and the end. */
 const MAX_ROWS = 24;
@@ -36,6 +38,7 @@ function header(r: ReportDocument): string {
     `- gates: ${r.gates.length} evaluated, ${failed} failed`,
     `- first divergence: ${firstDiv ? firstDiv.message.replace(/^First divergence at /, '') : 'none'}`,
     `- worst step: ${worst ? `step ${worst.index} (timestep ${worst.timestep}), ${worst.tensor} relL2 ${fmtSci(worst.relL2)}` : NOT_COMPARED}`,
+    `- diagnosis: ${diagnosis(r)}`,
   ];
   return lines.join('\n');
 }
@@ -51,7 +54,7 @@ function stepTable(r: ReportDocument): string {
   const head = '| step | timestep | TF cosine | TF relL2 | FR cosine | FR latents relL2 | guidance Δ cosine |\n|---:|---:|---:|---:|---:|---:|---:|';
   const body = rows.map((s) => (s ? stepRow(r, s) : '| … | | | | | | |'));
   const note = rows.length < r.steps.length ? `\n\nShowing ${rows.filter(Boolean).length} of ${r.steps.length} steps; all are in report.json.` : '';
-  return `## Steps\n\nTF = teacher-forced noisePred, FR = free-running noisePred; failing values in bold.\n\n${head}\n${body.join('\n')}${note}`;
+  return `## Steps\n\nTF = teacher-forced noisePred, FR = free-running noisePred; values that fail their own bound in bold.\n\n${head}\n${body.join('\n')}${note}`;
 }
 
 /** All steps when few; otherwise a subset with null marking the gaps. */
@@ -74,15 +77,16 @@ function selectRows(r: ReportDocument): Array<StepRecord | null> {
 }
 
 function stepRow(r: ReportDocument, s: StepRecord): string {
-  const cell = (scopeTensor: string, text: string) => (tensorFailed(r, scopeTensor, s.index) ? `**${text}**` : text);
+  // Bold exactly the values whose own gate failed, not every value of a failing tensor.
+  const cell = (scopeTensor: string, metric: string, text: string) => (metricFailed(r, scopeTensor, metric, s.index) ? `**${text}**` : text);
   return [
     s.index,
     s.timestep,
-    cell('teacherForced.noisePred', fmtCosine(s.teacherForced.noisePred?.cosine)),
-    cell('teacherForced.noisePred', fmtSci(s.teacherForced.noisePred?.relL2)),
-    cell('freeRunning.noisePred', fmtCosine(s.freeRunning.noisePred?.cosine)),
-    cell('freeRunning.latents', fmtSci(s.freeRunning.latents?.relL2)),
-    cell('teacherForced.guidanceDelta', fmtCosine(s.teacherForced.guidanceDelta?.cosine)),
+    cell('teacherForced.noisePred', 'cosine', fmtCosine(s.teacherForced.noisePred?.cosine)),
+    cell('teacherForced.noisePred', 'relL2', fmtSci(s.teacherForced.noisePred?.relL2)),
+    cell('freeRunning.noisePred', 'cosine', fmtCosine(s.freeRunning.noisePred?.cosine)),
+    cell('freeRunning.latents', 'relL2', fmtSci(s.freeRunning.latents?.relL2)),
+    cell('teacherForced.guidanceDelta', 'cosine', fmtCosine(s.teacherForced.guidanceDelta?.cosine)),
   ]
     .map((v) => ` ${v} |`)
     .join('')
@@ -93,7 +97,8 @@ function components(r: ReportDocument): string {
   const row = (name: string, key: string, m: MetricSet | null) => {
     if (!m) return `| ${name} | ${NOT_COMPARED} | | | |`;
     const verdict = tensorFailed(r, key) ? '**FAIL**' : 'pass';
-    return `| ${name} | ${fmtCosine(m.cosine)} | ${fmtSci(m.relL2)} | ${fmtSci(m.maxAbs)} | ${verdict} |`;
+    const b = (metric: string, text: string) => (metricFailed(r, key, metric) ? `**${text}**` : text);
+    return `| ${name} | ${b('cosine', fmtCosine(m.cosine))} | ${b('relL2', fmtSci(m.relL2))} | ${b('maxAbs', fmtSci(m.maxAbs))} | ${verdict} |`;
   };
   const img = r.final.image;
   const imageLine = img

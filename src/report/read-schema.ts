@@ -153,6 +153,13 @@ export const reportSchema = z.looseObject({
   findings: z.array(finding),
   gates: z.array(gate),
   thresholds,
+  worstStepHistogram: z
+    .object({
+      step: int,
+      tensor: z.string(),
+      histogram: z.object({ lowExponent: int, binsPerDecade: int, counts: z.array(int), zeros: int, nonFinite: int }),
+    })
+    .optional(),
   versions: z.looseObject({ lockstep: z.string(), onnxruntime: z.string().nullable(), onnxruntimeWeb: z.string().nullable().optional() }),
   timing: z.looseObject({ wallSeconds: num, ortSeconds: num }),
 });

@@ -86,11 +86,29 @@ describe('report.html', () => {
     expect(html).not.toMatch(/(src|href)\s*=\s*["']?(https?:)?\/\//i);
     expect(html).not.toMatch(/https?:\/\//);
     const pngs = html.match(/src="data:image\/png;base64,[A-Za-z0-9+/=]+"/g) ?? [];
-    // 2 charts + 3 image panes + 1 legend + 4 channels × (3 maps + 2 legends)
-    expect(pngs.length).toBe(2 + 3 + 1 + 4 * 5);
+    // 3 charts + 3 image panes + 1 legend + 4 channels × (3 maps + 2 legends)
+    expect(pngs.length).toBe(3 + 3 + 1 + 4 * 5);
     expect(html).toContain('alt="1 - cosine per step"');
+    expect(html).toContain('alt="relL2 per step"');
+    expect(html).toContain('alt="max abs error per step"');
+    expect(html).toContain('<details open>'); // failing run: the step table is open
     expect(html).toContain('max 6</span>');
     expect(html).toContain('class="banner fail"');
+  });
+
+  it('marks exactly the cells whose own gate fails, and draws the worst step\'s error histogram', async () => {
+    const r = syntheticReport();
+    // relL2 fails at step 4 while cosine passes: only the relL2 cell is marked.
+    r.steps[4].teacherForced.noisePred = { ...r.steps[4].teacherForced.noisePred!, relL2: 5e-3 };
+    r.worstStepHistogram = { step: 4, tensor: 'teacherForced.noisePred', histogram: { lowExponent: -7, binsPerDecade: 4, counts: [1, 5, 20, 3], zeros: 2, nonFinite: 0 } };
+    const judged = applyGates(r);
+    const md = renderMarkdown(judged);
+    expect(md).toMatch(/\| 4 \| \d+ \| 1\.00000000 \| \*\*5\.00e-3\*\* \|/);
+    const html = await renderHtml(judged, tmp());
+    const row = html.split('\n').find((l) => l.startsWith('<tr class="fail"><td>4</td>') && l.includes('<td>noisePred</td>') && l.includes('teacher-forced'))!;
+    expect(row).toContain('<td class="bad">5.00e-3</td>');
+    expect(row).not.toContain('<td class="bad">1.00000000</td>');
+    expect(html).toContain('alt="error histogram of the worst step"');
   });
 
   it('shows missing pieces as "not compared"', async () => {

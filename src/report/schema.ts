@@ -12,7 +12,7 @@
  * reader turns them back into numbers, and also accepts the bare tokens
  * Python's json module writes.
  */
-import type { ErrorStatistics, MetricSet as TensorMetrics } from '../metrics/index.ts';
+import type { ErrorHistogram, ErrorStatistics, MetricSet as TensorMetrics } from '../metrics/index.ts';
 
 /**
  * A compared tensor: compareTensors' metrics, plus (since 1.1) the error
@@ -227,8 +227,17 @@ export interface ReportDocument {
   findings: Finding[];
   gates: GateResult[];
   thresholds: Thresholds;
+  /** 1.1: |Δ| histogram of the worst step's main tensor (teacher-forced noisePred, else free-running latents); absent before 1.1 or when no step was compared. */
+  worstStepHistogram?: WorstStepHistogram;
   versions: Versions;
   timing: Timing;
+}
+
+export interface WorstStepHistogram {
+  step: number;
+  /** "teacherForced.noisePred" or "freeRunning.latents". */
+  tensor: string;
+  histogram: ErrorHistogram;
 }
 
 /** Versions of what produced the report; `onnxruntimeWeb` is set when a build ran on onnxruntime-web (in Node or a browser). */
@@ -243,6 +252,8 @@ export interface NewReportInit {
   builds: { reference: BuildInfo; candidate: BuildInfo };
   pipeline: PipelineSettings;
   thresholds: Thresholds;
+  /** 1.1: |Δ| histogram of the worst step's main tensor (teacher-forced noisePred, else free-running latents); absent before 1.1 or when no step was compared. */
+  worstStepHistogram?: WorstStepHistogram;
   versions: Versions;
   createdAt?: string;
 }

@@ -13,8 +13,7 @@ import type { GeneratorUse, Scheduler, SchedulerConfig } from './types.ts';
 import { ConfigReader, PREDICTION_TYPES, TIMESTEP_SPACINGS, type PredictionType, type TimestepSpacing, checkStepCount } from './config.ts';
 import { BETA_OPTIONS, SPACINGS, THRESHOLDING_OPTIONS, type OptionTable, configure } from './options.ts';
 import { checkSameShape, f, mapElements, sqrtF } from './ops.ts';
-import { arange, interpOnIndex, linspace, roundHalfEven } from './numpy-like.ts';
-import { karrasSigmas, logSigmas, sigmaToT, trainingSigmas } from './sigmas.ts';
+import { type NoiseLevel, type Term, clippedLastTimestep, combine, noiseLevel, sigmaMin, solverSigmas, solverTimesteps } from './solver-common.ts';
 import { StepIndex } from './step-index.ts';
 import { sleefExpf } from './torch-math.ts';
 import { sigmaAlphasCumprod } from './euler.ts';
@@ -47,34 +46,6 @@ export const DPM_OPTIONS: OptionTable = {
   steps_offset: { default: 0 },
   rescale_betas_zero_snr: { default: false },
 };
-
-/** alpha_t = 1/sqrt(sigma² + 1), sigma_t = sigma·alpha_t, and lambda = log α − log σ (float32 0-d tensors). */
-interface NoiseLevel {
-  alpha: number;
-  sigma: number;
-  lambda: number;
-}
-
-function noiseLevel(sigma: number): NoiseLevel {
-  const alpha = f(1 / sqrtF(f(f(sigma * sigma) + 1)));
-  const s = f(sigma * alpha);
-  return { alpha, sigma: s, lambda: f(f(Math.log(alpha)) - f(Math.log(s))) };
-}
-
-/** One term c·x of an update; `sign` −1 subtracts it. */
-type Term = [coeff: number, values: ArrayLike<number>, sign?: 1 | -1];
-
-/** Σ ±c·x evaluated left to right in float32, as torch evaluates `a*x - b*y + c*z`. */
-function combine(terms: readonly Term[], n: number): Float32Array {
-  const out = new Float32Array(n);
-  const [[c0, x0], ...rest] = terms;
-  for (let k = 0; k < n; k++) {
-    let acc = f(c0 * x0[k]);
-    for (const [c, x, sign = 1] of rest) acc = sign === 1 ? f(acc + f(c * x[k])) : f(acc - f(c * x[k]));
-    out[k] = acc;
-  }
-  return out;
-}
 
 export class DPMSolverMultistepScheduler implements Scheduler {
   static readonly className = 'DPMSolverMultistepScheduler';
@@ -140,47 +111,13 @@ export class DPMSolverMultistepScheduler implements Scheduler {
     this.stepsOffset = r.int('steps_offset');
   }
 
-  /** T minus the number of training lambdas below lambda_min_clipped (torch.searchsorted on the flipped lambdas). */
-  private lastTimestep(): number {
-    const clip = f(this.lambdaMinClipped);
-    let below = 0;
-    for (const a of this.alphasCumprod) {
-      const lambda = f(f(Math.log(sqrtF(a))) - f(Math.log(sqrtF(f(1 - a)))));
-      if (lambda < clip) below++;
-    }
-    return this.T - below;
-  }
-
-  private spacedTimesteps(n: number): number[] {
-    const last = this.lastTimestep();
-    if (this.spacing === 'linspace') return linspace(0, last - 1, n + 1).map(roundHalfEven).reverse().slice(0, -1);
-    if (this.spacing === 'leading') {
-      const ratio = Math.floor(last / (n + 1));
-      return Array.from({ length: n }, (_, i) => (n - i) * ratio + this.stepsOffset);
-    }
-    return arange(last, 0, -this.T / n).map((t) => roundHalfEven(t) - 1);
-  }
-
   setTimesteps(n: number): void {
     checkStepCount(n, this.T, DPMSolverMultistepScheduler.className);
-    let timesteps = this.spacedTimesteps(n);
-    const train = trainingSigmas(this.alphasCumprod);
-    const logS = logSigmas(train);
-    let sigmas: number[];
-    if (this.sigmaSchedule === 'interp') {
-      sigmas = interpOnIndex(timesteps, train);
-    } else {
-      if (this.sigmaSchedule === 'karras') {
-        sigmas = karrasSigmas(train[0], train[train.length - 1], n);
-      } else {
-        // _convert_to_lu with rho = 1: log-sigmas spaced evenly between the training ends.
-        sigmas = linspace(0, 1, n).map((r) => Math.exp(logS[logS.length - 1] + r * (logS[0] - logS[logS.length - 1])));
-      }
-      timesteps = sigmas.map((s) => roundHalfEven(sigmaToT(s, logS)));
-    }
+    const last = clippedLastTimestep(this.alphasCumprod, this.lambdaMinClipped);
+    const spaced = solverTimesteps(this.spacing, this.T, n, this.stepsOffset, last);
+    const { sigmas, timesteps } = solverSigmas(this.alphasCumprod, spaced, n, this.sigmaSchedule);
     // diffusers 0.27.2 appends sigma_last from final_sigmas_type for every sigma schedule.
-    const a0 = this.alphasCumprod[0];
-    sigmas.push(this.finalSigmaZero ? 0 : sqrtF(f(f(1 - a0) / a0)));
+    sigmas.push(this.finalSigmaZero ? 0 : sigmaMin(this.alphasCumprod));
     this.sigmas = Float32Array.from(sigmas);
     this.timesteps = timesteps;
     this.modelOutputs = new Array<Float32Array | null>(this.order).fill(null);

@@ -26,6 +26,7 @@ import { KDPM2AncestralDiscreteScheduler } from './kdpm2-ancestral.ts';
 import { LMSDiscreteScheduler } from './lms.ts';
 import { DDPMScheduler } from './ddpm.ts';
 import { TCDScheduler } from './tcd.ts';
+import { UniPCMultistepScheduler } from './unipc.ts';
 
 export interface SchedulerClass {
   new (config: SchedulerConfig): Scheduler;
@@ -42,7 +43,7 @@ export const IMPLEMENTATIONS: Readonly<Record<DiffusersClassName, SchedulerClass
   EulerAncestralDiscreteScheduler,
   DPMSolverMultistepScheduler,
   LCMScheduler,
-  UniPCMultistepScheduler: null,
+  UniPCMultistepScheduler,
   DEISMultistepScheduler: null,
   DPMSolverSinglestepScheduler: null,
   HeunDiscreteScheduler,
@@ -89,7 +90,8 @@ export function resolveScheduler(nameOrClass: string): ResolvedScheduler {
   if (refused) throw new UsageError(`scheduler "${nameOrClass}" is refused by lockstep: ${refused}`);
   const implementation = className ? IMPLEMENTATIONS[className] : null;
   if (!className || !implementation) {
-    throw new UsageError(`scheduler "${nameOrClass}" (${className}) is not implemented by lockstep yet; valid: ${validNames()}`);
+    const which = className && className !== nameOrClass ? ` (${className})` : '';
+    throw new UsageError(`scheduler "${nameOrClass}"${which} is not implemented by lockstep yet; valid: ${validNames()}`);
   }
   return { className, implementation, pins };
 }

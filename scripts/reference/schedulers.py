@@ -2,6 +2,7 @@
 
     . /work/pyref/env.sh && $PY scripts/reference/schedulers.py [signatures|runs|all]
 
+numpy-log:  test/reference/schedulers/numpy-log-f32.json — numpy's float32 log on 408 values.
 signatures: test/reference/schedulers/signatures.json — every scheduler class's __init__ keys and defaults,
             as inspect.signature reports them (what options.ts must declare).
 runs:       test/reference/schedulers/runs/<run>/ — scheduler-only runs with the stand-in model of
@@ -31,6 +32,16 @@ CLASSES = [
     'DPMSolverSinglestepScheduler', 'HeunDiscreteScheduler', 'KDPM2DiscreteScheduler',
     'KDPM2AncestralDiscreteScheduler', 'LMSDiscreteScheduler', 'DDPMScheduler', 'TCDScheduler',
 ]
+
+
+def numpy_log():
+    """np.log on float32 (numpy's SIMD loop, not correctly rounded), which DEIS's coefficients use."""
+    rng = np.random.default_rng(1)
+    x = np.concatenate([np.exp(rng.uniform(-20, 12, 400)).astype(np.float32),
+                        np.float32([1, 2, 0.5, 0.70710677, 0.7071068, 1.4142135, 3e-39, 1e-45])])
+    with open(os.path.join(OUT, 'numpy-log-f32.json'), 'w') as fh:
+        json.dump({'producer': f'numpy {np.__version__} np.log(float32)', 'x': [float(v) for v in x],
+                   'log': [float(v) for v in np.log(x)]}, fh)
 
 
 def signatures():
@@ -199,5 +210,7 @@ if __name__ == '__main__':
     what = sys.argv[1] if len(sys.argv) > 1 else 'all'
     if what in ('signatures', 'all'):
         signatures()
+    if what in ('numpy-log', 'all'):
+        numpy_log()
     if what in ('runs', 'all'):
         runs(sys.argv[2:])

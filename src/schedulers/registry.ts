@@ -27,6 +27,7 @@ import { LMSDiscreteScheduler } from './lms.ts';
 import { DDPMScheduler } from './ddpm.ts';
 import { TCDScheduler } from './tcd.ts';
 import { UniPCMultistepScheduler } from './unipc.ts';
+import { DEISMultistepScheduler } from './deis.ts';
 
 export interface SchedulerClass {
   new (config: SchedulerConfig): Scheduler;
@@ -44,7 +45,7 @@ export const IMPLEMENTATIONS: Readonly<Record<DiffusersClassName, SchedulerClass
   DPMSolverMultistepScheduler,
   LCMScheduler,
   UniPCMultistepScheduler,
-  DEISMultistepScheduler: null,
+  DEISMultistepScheduler,
   DPMSolverSinglestepScheduler: null,
   HeunDiscreteScheduler,
   KDPM2DiscreteScheduler,

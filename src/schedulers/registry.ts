@@ -28,6 +28,7 @@ import { DDPMScheduler } from './ddpm.ts';
 import { TCDScheduler } from './tcd.ts';
 import { UniPCMultistepScheduler } from './unipc.ts';
 import { DEISMultistepScheduler } from './deis.ts';
+import { DPMSolverSinglestepScheduler } from './dpm-singlestep.ts';
 
 export interface SchedulerClass {
   new (config: SchedulerConfig): Scheduler;
@@ -46,7 +47,7 @@ export const IMPLEMENTATIONS: Readonly<Record<DiffusersClassName, SchedulerClass
   LCMScheduler,
   UniPCMultistepScheduler,
   DEISMultistepScheduler,
-  DPMSolverSinglestepScheduler: null,
+  DPMSolverSinglestepScheduler,
   HeunDiscreteScheduler,
   KDPM2DiscreteScheduler,
   KDPM2AncestralDiscreteScheduler,

@@ -43,7 +43,7 @@ export function readCompactManifest(run: string, dir = COMPACT_RUNS_DIR): Compac
 export interface RunCheck {
   timesteps: readonly number[];
   refTimesteps: readonly number[];
-  /** max(1, max|ref latents|) over the run: the tolerance scale. */
+  /** max(1, max|ref latents|) over the run's finite values: the tolerance scale. */
   scale: number;
   /** Worst |lockstep − diffusers| over every step's latents (and model inputs), divided by `scale`. */
   worstRelative: number;
@@ -55,7 +55,8 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) return Infinity;
   let m = 0;
   for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
+    // Equal values count as equal even when infinite (diffusers itself can end a run at ±inf).
+    const d = a[i] === b[i] ? 0 : Math.abs(a[i] - b[i]);
     if (!(d <= m)) m = Number.isNaN(d) ? Infinity : d;
   }
   return m;
@@ -68,7 +69,7 @@ export function checkRun(run: string, dir = COMPACT_RUNS_DIR, make?: (m: Compact
   const inputsFile = join(dir, run, 'model_input.npy');
   const refInputs = existsSync(inputsFile) ? (readNpy(inputsFile) as Tensor<'float32'>) : null;
   let scale = 1;
-  for (const v of refLatents.data) scale = Math.max(scale, Math.abs(v));
+  for (const v of refLatents.data) if (Number.isFinite(v)) scale = Math.max(scale, Math.abs(v));
 
   const scheduler = make ? make(m) : createScheduler(m.className, m.configGiven);
   scheduler.setTimesteps(m.steps);

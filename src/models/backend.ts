@@ -70,6 +70,8 @@ export function runtimeOfProviders(list: readonly string[], flag: string): Runti
         `(onnxruntime-node: cpu, cuda, …; onnxruntime-web in Node: ${WEB_PROVIDERS.join(', ')}; in Chromium: ${BROWSER_PROVIDERS.join(', ')}); pick one`,
     );
   }
+  const unknown = list.filter((p) => p.startsWith('browser-') && !(BROWSER_PROVIDERS as readonly string[]).includes(p));
+  if (unknown.length) throw new UsageError(`${flag}: unknown browser provider ${unknown.map((p) => `'${p}'`).join(', ')} (expected ${BROWSER_PROVIDERS.join(', ')})`);
   return [...kinds][0] ?? 'onnxruntime-node';
 }
 

@@ -51,7 +51,7 @@ export class DDPMScheduler implements Scheduler {
   timesteps: readonly number[] = [];
 
   private readonly T: number;
-  private readonly alphasCumprod: Float32Array;
+  readonly alphasCumprod: Float32Array;
   private readonly prediction: KPrediction;
   private readonly variance: VarianceType;
   private readonly spacing: TimestepSpacing;
@@ -75,6 +75,9 @@ export class DDPMScheduler implements Scheduler {
     this.spacing = r.oneOf('timestep_spacing', TIMESTEP_SPACINGS);
     this.stepsOffset = r.int('steps_offset');
     this.clipRange = r.bool('clip_sample') ? f(r.number('clip_sample_range')) : null;
+    // Before set_timesteps: every training timestep, and previous_timestep steps by T // T = 1.
+    this.timesteps = Array.from({ length: this.T }, (_, i) => this.T - 1 - i);
+    this.numInferenceSteps = this.T;
   }
 
   setTimesteps(n: number): void {

@@ -97,10 +97,12 @@ export class LMSDiscreteScheduler implements Scheduler {
     // coeff * derivative multiplies a float32 tensor by a Python float: the coefficient is rounded to float32.
     const coeffs = Array.from({ length: order }, (_, c) => f(lmsCoefficient(this.sigmas, order, i, c)));
     const newestFirst = [...this.derivatives].reverse();
+    // zip(lms_coeffs, reversed(derivatives)) stops at the shorter: a run started mid-schedule has fewer derivatives.
+    const terms = Math.min(order, newestFirst.length);
     const out = mapElements(sample, (k) => {
       // Python's sum(): 0 + c0·d0, then + c1·d1, … in float32.
       let acc = f(coeffs[0] * newestFirst[0][k]);
-      for (let c = 1; c < order; c++) acc = f(acc + f(coeffs[c] * newestFirst[c][k]));
+      for (let c = 1; c < terms; c++) acc = f(acc + f(coeffs[c] * newestFirst[c][k]));
       return f(s[k] + acc);
     });
     this.index.advance();

@@ -1,0 +1,33 @@
+/**
+ * Ported from diffusers v0.27.2 tests/schedulers/test_scheduler_kdpm2_discrete.py
+ * (KDPM2DiscreteSchedulerTest), full-loop tests with their expected values (torch_device "cpu").
+ */
+import { describe, expect, it } from 'vitest';
+import { KDPM2DiscreteScheduler } from '../kdpm2.ts';
+import { addNoiseBySigma, kFullLoop, sumMeanAbs } from './fixtures.ts';
+
+const config = (extra: Record<string, unknown> = {}) => ({
+  num_train_timesteps: 1100, beta_start: 0.0001, beta_end: 0.02, beta_schedule: 'linear', ...extra,
+});
+const STEPS = 10;
+
+describe('diffusers test_scheduler_kdpm2_discrete.py (v0.27.2)', () => {
+  it('test_full_loop_with_v_prediction', () => {
+    const { sum, mean } = sumMeanAbs(kFullLoop(new KDPM2DiscreteScheduler(config({ prediction_type: 'v_prediction' })), STEPS));
+    expect(Math.abs(sum - 4.6934e-7)).toBeLessThan(1e-2);
+    expect(Math.abs(mean - 6.1112e-10)).toBeLessThan(1e-3);
+  });
+
+  it('test_full_loop_no_noise (and test_full_loop_device: same loop, same expectation)', () => {
+    const { sum, mean } = sumMeanAbs(kFullLoop(new KDPM2DiscreteScheduler(config()), STEPS));
+    expect(Math.abs(sum - 20.4125)).toBeLessThan(1e-2);
+    expect(Math.abs(mean - 0.0266)).toBeLessThan(1e-3);
+  });
+
+  it('test_full_loop_with_noise', () => {
+    const s = new KDPM2DiscreteScheduler(config());
+    const { sum, mean } = sumMeanAbs(kFullLoop(s, STEPS, { withNoise: { tStart: STEPS - 2, order: 2, addNoise: (x, n, t) => addNoiseBySigma(s, x, n, t) } }));
+    expect(Math.abs(sum - 70408.4062)).toBeLessThan(1e-2);
+    expect(Math.abs(mean - 91.6776)).toBeLessThan(1e-3);
+  });
+});

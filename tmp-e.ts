@@ -1,0 +1,14 @@
+import { EulerDiscreteScheduler } from './src/schedulers/euler.ts';
+import { readStackedRun } from './src/schedulers/testing/stacked-reference.ts';
+import { karrasSigmas, logSigmas, trainingSigmas } from './src/schedulers/sigmas.ts';
+import { makeAlphasCumprod } from './src/schedulers/betas.ts';
+const run = readStackedRun('euler-karras_steps25_seed30');
+const cfg = run.manifest.schedulerConfig as any;
+const ac = makeAlphasCumprod({ ...cfg, rescale_betas_zero_snr: false });
+const tr = trainingSigmas(ac); const ls = logSigmas(tr);
+const k = karrasSigmas(tr[0], tr[999], 25);
+console.log(k[1]);
+const f = Math.fround; const logSigma = f(Math.log(k[1]));
+let low = 0; for (let i = 0; i < ls.length; i++) if (f(logSigma - ls[i]) >= 0) low = i;
+const w = f(f(ls[low] - logSigma) / f(ls[low] - ls[low + 1]));
+console.log(low, ls[low], ls[low + 1], w, tr[999], tr[0]);

@@ -3,6 +3,7 @@
  * (EulerAncestralDiscreteSchedulerTest): full loops with noise from torch.manual_seed(0).
  */
 import { describe, expect, it } from 'vitest';
+import type { Tensor } from '../../tensor/tensor.ts';
 import { EulerAncestralDiscreteScheduler } from '../euler-ancestral.ts';
 import { addNoiseBySigma, kFullLoop, sumMeanAbs } from './fixtures.ts';
 
@@ -27,7 +28,7 @@ describe('diffusers test_scheduler_euler_ancestral.py (v0.27.2)', () => {
 
   it('test_full_loop_with_noise', () => {
     const s = new EulerAncestralDiscreteScheduler(config());
-    const withNoise = { tStart: STEPS - 2, order: 1, addNoise: (x: never, n: never, t: number) => addNoiseBySigma(s, x, n, t) };
+    const withNoise = { tStart: STEPS - 2, order: 1, addNoise: (x: Tensor<'float32'>, n: Tensor<'float32'>, t: number) => addNoiseBySigma(s, x, n, t) };
     const { sum, mean } = sumMeanAbs(kFullLoop(s, STEPS, { seed: 0, withNoise }));
     expect(Math.abs(sum - 56163.0508)).toBeLessThan(1e-2);
     expect(Math.abs(mean - 73.129)).toBeLessThan(1e-3);

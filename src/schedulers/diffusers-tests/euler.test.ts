@@ -3,6 +3,7 @@
  * full loops with generator torch.manual_seed(0) (Euler draws and discards a noise tensor every step).
  */
 import { describe, expect, it } from 'vitest';
+import type { Tensor } from '../../tensor/tensor.ts';
 import { EulerDiscreteScheduler } from '../euler.ts';
 import { addNoiseBySigma, kFullLoop, sumMeanAbs } from './fixtures.ts';
 
@@ -32,7 +33,7 @@ describe('diffusers test_scheduler_euler.py (v0.27.2)', () => {
 
   it('test_full_loop_with_noise', () => {
     const s = new EulerDiscreteScheduler(config());
-    const withNoise = { tStart: STEPS - 2, order: 1, addNoise: (x: never, n: never, t: number) => addNoiseBySigma(s, x, n, t) };
+    const withNoise = { tStart: STEPS - 2, order: 1, addNoise: (x: Tensor<'float32'>, n: Tensor<'float32'>, t: number) => addNoiseBySigma(s, x, n, t) };
     const { sum, mean } = sumMeanAbs(kFullLoop(s, STEPS, { seed: 0, withNoise }));
     expect(Math.abs(sum - 57062.9297)).toBeLessThan(1e-2);
     expect(Math.abs(mean - 74.3007)).toBeLessThan(1e-3);

@@ -4,6 +4,7 @@
  * lockstep's torch CPU generator reproduces bit for bit.
  */
 import { describe, expect, it } from 'vitest';
+import type { Tensor } from '../../tensor/tensor.ts';
 import { KDPM2AncestralDiscreteScheduler } from '../kdpm2-ancestral.ts';
 import { addNoiseBySigma, kFullLoop, sumMeanAbs } from './fixtures.ts';
 
@@ -34,7 +35,7 @@ describe('diffusers test_scheduler_kdpm2_ancestral.py (v0.27.2)', () => {
 
   it('test_full_loop_with_noise', () => {
     const s = new KDPM2AncestralDiscreteScheduler(config());
-    const withNoise = { tStart: STEPS - 2, order: 2, addNoise: (x: never, n: never, t: number) => addNoiseBySigma(s, x, n, t) };
+    const withNoise = { tStart: STEPS - 2, order: 2, addNoise: (x: Tensor<'float32'>, n: Tensor<'float32'>, t: number) => addNoiseBySigma(s, x, n, t) };
     const { sum, mean } = sumMeanAbs(kFullLoop(s, STEPS, { seed: 0, withNoise }));
     expect(Math.abs(sum - 93087.0312)).toBeLessThan(1e-2);
     expect(Math.abs(mean - 121.2071)).toBeLessThan(5e-3);

@@ -13,6 +13,7 @@ import { type Tensor, concat0, int64, makeTensor } from '../tensor/tensor.ts';
 import type { ClipTokenizer } from '../tokenizer/index.ts';
 import { FINAL, LATENTS, TEXT, stepName } from '../trace/names.ts';
 import { applyGuidance } from './guidance.ts';
+import { checkTrainingRange } from './timestep-range.ts';
 import { type RgbImage, decodedToImage } from './image.ts';
 import { type PipelineSettings, usesGuidance, validateSettings, withModelScheduler } from './settings.ts';
 
@@ -67,6 +68,7 @@ export class Text2ImgRun {
     this.guided = usesGuidance(settings);
     this.scheduler = createScheduler(settings.scheduler, model.schedulerConfig);
     this.scheduler.setTimesteps(settings.steps);
+    checkTrainingRange(this.scheduler, settings.steps, settings.scheduler, model.schedulerConfig);
     this.generator = createGenerator(settings.noise, settings.seed);
   }
 

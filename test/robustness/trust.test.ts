@@ -126,6 +126,15 @@ const CASES: Case[] = [
       expect(doc.steps[0].teacherForced.noisePred).not.toBeNull();
     },
   },
+  // 3. Timesteps outside the training range are refused before anything runs (no trace, no image, no report).
+  {
+    name: '3: --steps 1000 with DDIM (steps_offset 1) starts at timestep 1000', argv: () => generate(model, '--steps', '1000'), code: 2,
+    stderr: () => /--steps 1000 with the ddim scheduler \(timestep_spacing leading, steps_offset 1\): timestep 1000 is outside the training range 0–999 .*use --steps 999 or fewer/,
+  },
+  {
+    name: '3: the same through compare', argv: () => compare(model, model, '--steps', '1000'), code: 2,
+    stderr: () => /--steps 1000 with the ddim scheduler .*timestep 1000 is outside the training range 0–999/,
+  },
   // 4. compare needs the prompt and seed, like generate (unless a trace records them).
   { name: '4: compare of two models without --prompt', argv: () => ['compare', '--reference', model, '--candidate', model, '--report', existing.report, '--seed', '1', '--steps', '1', '--quiet'], code: 2, stderr: () => /--prompt is required \(as for generate\)/ },
   { name: '4: compare of two models without --seed', argv: () => ['compare', '--reference', model, '--candidate', model, '--report', existing.report, '--prompt', 'x', '--steps', '1', '--quiet'], code: 2, stderr: () => /--seed is required \(as for generate\)/ },

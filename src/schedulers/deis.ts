@@ -15,7 +15,7 @@ import { combine, noiseLevel, sigmaMin, solverSigmas, solverTimesteps } from './
 import { StepIndex } from './step-index.ts';
 import { sleefExpf } from './torch-math.ts';
 import { thresholdSample } from './thresholding.ts';
-import { numpyLogF32 } from './numpy-math.ts';
+import { numpyLogF32 } from './numpy-log.ts';
 
 export const DEIS_OPTIONS: OptionTable = {
   ...BETA_OPTIONS,

@@ -78,6 +78,15 @@ export class DDIMScheduler implements Scheduler {
     return sample;
   }
 
+  /** DDPM-style add_noise: sqrt(ᾱ_t)·x + sqrt(1 − ᾱ_t)·noise. */
+  addNoise(original: Tensor<'float32'>, noise: Tensor<'float32'>, timestep: number): Tensor<'float32'> {
+    checkSameShape(noise, original, DDIMScheduler.className);
+    const a = this.alphasCumprod[timestep];
+    const sa = sqrtF(a);
+    const sb = sqrtF(f(1 - a));
+    return mapElements(original, (i) => f(f(sa * original.data[i]) + f(sb * noise.data[i])));
+  }
+
   step(modelOutput: Tensor<'float32'>, timestep: number, sample: Tensor<'float32'>): Tensor<'float32'> {
     checkSameShape(modelOutput, sample, DDIMScheduler.className);
     indexForTimestep(this.timesteps, timestep, DDIMScheduler.className);

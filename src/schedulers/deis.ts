@@ -12,6 +12,7 @@ import { ConfigReader, PREDICTION_TYPES, TIMESTEP_SPACINGS, type PredictionType,
 import { ALL_PREDICTIONS, BETA_OPTIONS, SPACINGS, THRESHOLDING_OPTIONS, type OptionTable, configure } from './options.ts';
 import { checkSameShape, f, mapElements } from './ops.ts';
 import { combine, noiseLevel, sigmaMin, solverSigmas, solverTimesteps } from './solver-common.ts';
+import { addNoiseAtSigma } from './solver-common.ts';
 import { StepIndex } from './step-index.ts';
 import { sleefExpf } from './torch-math.ts';
 import { thresholdSample } from './thresholding.ts';
@@ -88,6 +89,10 @@ export class DEISMultistepScheduler implements Scheduler {
     this.threshold = r.bool('thresholding')
       ? { ratio: r.number('dynamic_thresholding_ratio'), maxValue: r.number('sample_max_value') }
       : null;
+    r.oneOf('algorithm_type', ['deis', 'dpmsolver', 'dpmsolver++']);
+    r.oneOf('solver_type', ['logrho', 'midpoint', 'heun', 'bh1', 'bh2']);
+    // diffusers registers the mapped values (register_to_config): DEIS is always logrho DEIS.
+    Object.assign(this.config, { algorithm_type: 'deis', solver_type: 'logrho' });
     this.lowerOrderFinal = r.bool('lower_order_final');
     this.karras = r.bool('use_karras_sigmas');
     this.spacing = r.oneOf('timestep_spacing', TIMESTEP_SPACINGS);
@@ -109,6 +114,10 @@ export class DEISMultistepScheduler implements Scheduler {
 
   scaleModelInput(sample: Tensor<'float32'>): Tensor<'float32'> {
     return sample;
+  }
+
+  addNoise(original: Tensor<'float32'>, noise: Tensor<'float32'>, timestep: number): Tensor<'float32'> {
+    return addNoiseAtSigma(DEISMultistepScheduler.className, this.timesteps, this.sigmas, original, noise, timestep);
   }
 
   step(modelOutput: Tensor<'float32'>, timestep: number, sample: Tensor<'float32'>): Tensor<'float32'> {

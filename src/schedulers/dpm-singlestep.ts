@@ -14,6 +14,7 @@ import { checkSameShape, f, mapElements } from './ops.ts';
 import { makeAlphasCumprod } from './betas.ts';
 import { readBetaConfig } from './config.ts';
 import { type Term, clippedLastTimestep, combine, noiseLevel, sigmaMin, solverSigmas, solverTimesteps } from './solver-common.ts';
+import { addNoiseAtSigma } from './solver-common.ts';
 import { StepIndex } from './step-index.ts';
 import { sleefExpf } from './torch-math.ts';
 import { thresholdSample } from './thresholding.ts';
@@ -94,6 +95,8 @@ export class DPMSolverSinglestepScheduler implements Scheduler {
       : null;
     this.dataPrediction = r.oneOf('algorithm_type', ['dpmsolver++', 'dpmsolver', 'deis']) !== 'dpmsolver';
     this.heun = r.oneOf('solver_type', ['midpoint', 'heun', 'logrho', 'bh1', 'bh2']) === 'heun';
+    // diffusers registers the mapped values (register_to_config).
+    Object.assign(this.config, { algorithm_type: this.dataPrediction ? 'dpmsolver++' : 'dpmsolver', solver_type: this.heun ? 'heun' : 'midpoint' });
     this.lowerOrderFinal = r.bool('lower_order_final');
     this.karras = r.bool('use_karras_sigmas');
     this.finalSigmaZero = r.oneOf('final_sigmas_type', ['zero', 'sigma_min']) === 'zero';
@@ -113,13 +116,20 @@ export class DPMSolverSinglestepScheduler implements Scheduler {
     this.timesteps = timesteps;
     this.modelOutputs = new Array<Float32Array | null>(this.order).fill(null);
     this.groupSample = null;
-    if (!this.lowerOrderFinal && (n % this.order !== 0 || this.finalSigmaZero)) this.lowerOrderFinal = true;
+    if (!this.lowerOrderFinal && (n % this.order !== 0 || this.finalSigmaZero)) {
+      this.lowerOrderFinal = true;
+      Object.assign(this.config, { lower_order_final: true });
+    }
     this.orderList = singlestepOrders(n, this.order, this.lowerOrderFinal);
     this.index.reset();
   }
 
   scaleModelInput(sample: Tensor<'float32'>): Tensor<'float32'> {
     return sample;
+  }
+
+  addNoise(original: Tensor<'float32'>, noise: Tensor<'float32'>, timestep: number): Tensor<'float32'> {
+    return addNoiseAtSigma(DPMSolverSinglestepScheduler.className, this.timesteps, this.sigmas, original, noise, timestep);
   }
 
   step(modelOutput: Tensor<'float32'>, timestep: number, sample: Tensor<'float32'>): Tensor<'float32'> {

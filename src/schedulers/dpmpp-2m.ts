@@ -14,6 +14,7 @@ import { ConfigReader, PREDICTION_TYPES, TIMESTEP_SPACINGS, type PredictionType,
 import { BETA_OPTIONS, SPACINGS, THRESHOLDING_OPTIONS, type OptionTable, configure } from './options.ts';
 import { checkSameShape, f, mapElements, sqrtF } from './ops.ts';
 import { type NoiseLevel, type Term, clippedLastTimestep, combine, noiseLevel, sigmaMin, solverSigmas, solverTimesteps } from './solver-common.ts';
+import { addNoiseAtSigma } from './solver-common.ts';
 import { StepIndex } from './step-index.ts';
 import { sleefExpf } from './torch-math.ts';
 import { sigmaAlphasCumprod } from './euler.ts';
@@ -97,6 +98,8 @@ export class DPMSolverMultistepScheduler implements Scheduler {
     }
     this.generatorUse = sde ? 'every-step' : 'none';
     this.heun = r.oneOf('solver_type', ['midpoint', 'heun', 'logrho', 'bh1', 'bh2']) === 'heun';
+    // diffusers registers the values it maps (register_to_config), so its config shows them.
+    Object.assign(this.config, { algorithm_type: this.algorithm, solver_type: this.heun ? 'heun' : 'midpoint' });
     this.lowerOrderFinal = r.bool('lower_order_final');
     this.eulerAtFinal = r.bool('euler_at_final');
     const karras = r.bool('use_karras_sigmas');
@@ -127,6 +130,10 @@ export class DPMSolverMultistepScheduler implements Scheduler {
 
   scaleModelInput(sample: Tensor<'float32'>): Tensor<'float32'> {
     return sample;
+  }
+
+  addNoise(original: Tensor<'float32'>, noise: Tensor<'float32'>, timestep: number): Tensor<'float32'> {
+    return addNoiseAtSigma(DPMSolverMultistepScheduler.className, this.timesteps, this.sigmas, original, noise, timestep);
   }
 
   step(modelOutput: Tensor<'float32'>, timestep: number, sample: Tensor<'float32'>, generator?: NoiseGenerator): Tensor<'float32'> {

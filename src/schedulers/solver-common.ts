@@ -5,6 +5,9 @@
  * float32 evaluation of their linear updates in torch's op order.
  */
 import type { TimestepSpacing } from './config.ts';
+import { type Tensor, makeTensor } from '../tensor/tensor.ts';
+import { checkSameShape } from './ops.ts';
+import { indexForTimestep } from './step-index.ts';
 import { f, sqrtF } from './ops.ts';
 import { arange, interpOnIndex, linspace, roundHalfEven } from './numpy-like.ts';
 import { karrasSigmas, logSigmas, sigmaToT, trainingSigmas } from './sigmas.ts';
@@ -87,4 +90,22 @@ export function solverSigmas(
 export function sigmaMin(alphasCumprod: Float32Array): number {
   const a0 = alphasCumprod[0];
   return sqrtF(f(f(1 - a0) / a0));
+}
+
+/**
+ * add_noise of the solvers: α_t·x + σ_t·noise at the sigma of `timestep`'s
+ * place in the schedule (the second match when it repeats, as diffusers).
+ */
+export function addNoiseAtSigma(
+  className: string,
+  timesteps: readonly number[],
+  sigmas: Float32Array,
+  original: Tensor<'float32'>,
+  noise: Tensor<'float32'>,
+  timestep: number,
+): Tensor<'float32'> {
+  checkSameShape(noise, original, className);
+  const { alpha, sigma } = noiseLevel(sigmas[indexForTimestep(timesteps, timestep, className)]);
+  const n = noise.data;
+  return makeTensor('float32', original.dims, original.data.map((v, k) => f(f(alpha * v) + f(sigma * n[k]))));
 }

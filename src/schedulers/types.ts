@@ -36,6 +36,12 @@ export interface Scheduler {
   readonly generatorUse: GeneratorUse;
   setTimesteps(numInferenceSteps: number): void;
   scaleModelInput(sample: Tensor<'float32'>, timestep: number): Tensor<'float32'>;
+  /**
+   * diffusers' `add_noise(original, noise, timesteps[:1])`: the sample at one
+   * timestep of the schedule (img2img's start; diffusers' own tests use it).
+   * Only where a class implements it.
+   */
+  addNoise?(original: Tensor<'float32'>, noise: Tensor<'float32'>, timestep: number): Tensor<'float32'>;
   /** Returns prev_sample. `generator` is used by schedulers that add noise (Euler ancestral, LCM). */
   step(modelOutput: Tensor<'float32'>, timestep: number, sample: Tensor<'float32'>, generator?: NoiseGenerator): Tensor<'float32'>;
 }

@@ -14,6 +14,7 @@ import { ConfigReader, PREDICTION_TYPES, TIMESTEP_SPACINGS, type PredictionType,
 import { ALL_PREDICTIONS, BETA_OPTIONS, SPACINGS, THRESHOLDING_OPTIONS, type OptionTable, configure } from './options.ts';
 import { checkSameShape, f, mapElements } from './ops.ts';
 import { type NoiseLevel, combine, noiseLevel, sigmaMin, solverSigmas, solverTimesteps } from './solver-common.ts';
+import { addNoiseAtSigma } from './solver-common.ts';
 import { solveF32 } from './linalg.ts';
 import { StepIndex } from './step-index.ts';
 import { thresholdSample } from './thresholding.ts';
@@ -90,6 +91,8 @@ export class UniPCMultistepScheduler implements Scheduler {
       : null;
     this.predictX0 = r.bool('predict_x0');
     this.bh1 = r.oneOf('solver_type', ['bh1', 'bh2', 'midpoint', 'heun', 'logrho']) === 'bh1';
+    // diffusers registers the mapped solver_type (register_to_config).
+    Object.assign(this.config, { solver_type: this.bh1 ? 'bh1' : 'bh2' });
     this.lowerOrderFinal = r.bool('lower_order_final');
     const disable = this.config.disable_corrector;
     if (!Array.isArray(disable) || !disable.every((v) => Number.isInteger(v))) throw r.fail('disable_corrector', 'must be a list of step indices');
@@ -116,6 +119,10 @@ export class UniPCMultistepScheduler implements Scheduler {
 
   scaleModelInput(sample: Tensor<'float32'>): Tensor<'float32'> {
     return sample;
+  }
+
+  addNoise(original: Tensor<'float32'>, noise: Tensor<'float32'>, timestep: number): Tensor<'float32'> {
+    return addNoiseAtSigma(UniPCMultistepScheduler.className, this.timesteps, this.sigmas, original, noise, timestep);
   }
 
   step(modelOutput: Tensor<'float32'>, timestep: number, sample: Tensor<'float32'>): Tensor<'float32'> {

@@ -26,7 +26,7 @@ describe('lockstep schedulers', () => {
 
 describe('lockstep generate --scheduler with web-UI names on the tiny model', () => {
   const out = mkdtempSync(join(tmpdir(), 'lockstep-samplers-'));
-  const names = ['DPM++ 2M Karras', 'Euler a', 'PLMS'];
+  const names = ['DPM++ 2M Karras', 'DPM++ 2M SDE Karras', 'UniPC', 'Euler a'];
 
   it.each(names)('runs "%s"', async (name) => {
     const model = await ensureTinyModel(0);

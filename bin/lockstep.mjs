@@ -1,7 +1,17 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI directly through tsx, so `npx lockstep` needs no build step.
-import { register } from 'tsx/esm/api';
+// The `lockstep` command. An installed package runs the compiled JavaScript in
+// dist/. A checkout of the repository (src/ beside this file) runs the
+// TypeScript sources through tsx instead, so edits take effect without a build
+// and `npm ci && npm run demo` needs none.
+import { existsSync } from 'node:fs';
 
-register();
-const { main } = await import('../src/cli/main.ts');
+const sources = new URL('../src/cli/main.ts', import.meta.url);
+let main;
+if (existsSync(sources)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ main } = await import(sources.href));
+} else {
+  ({ main } = await import('../dist/cli/main.js'));
+}
 process.exitCode = await main(process.argv);

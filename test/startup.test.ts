@@ -40,6 +40,7 @@ beforeAll(() => {
     ['noise', '--seed', '1', '--shape', '1,4,8,8', '--out', join(dir, 'noise.npy')],
     ['diff', join(dir, 'a.npy'), join(dir, 'b.npy')],
     ['report', dir, '--no-html'],
+    ['--import-module', join(REPO_ROOT, 'src/index.ts')],
     // Control: proves the recorder sees a heavy package when one is loaded.
     ['compare', '--help'],
   ];
@@ -58,6 +59,11 @@ describe('CLI start-up', () => {
   it.each(['--version', '--help', 'tokenize', 'noise', 'diff', 'report'])('`lockstep %s` loads no ONNX Runtime, sharp, canvas or chart.js', (name) => {
     const run = runs.find((r) => r.args[0] === name)!;
     expect(run.code, `exit code of ${run.args.join(' ')}`).toBe(0);
+    expect(run.packages.filter((p) => HEAVY.includes(p))).toEqual([]);
+  });
+
+  it("`import 'lockstep'` loads no ONNX Runtime, sharp, canvas or chart.js (runs load them when called)", () => {
+    const run = runs.find((r) => r.args[0] === '--import-module')!;
     expect(run.packages.filter((p) => HEAVY.includes(p))).toEqual([]);
   });
 

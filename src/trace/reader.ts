@@ -13,6 +13,11 @@ import { readPythonJson } from '../util/json.ts';
 import { type TraceManifest, validateManifest } from './manifest.ts';
 import { type StepTensor, stepName } from './names.ts';
 
+/** Opens a trace folder, checking its manifest and every file's header up front (see TraceReader). */
+export function readTrace(dir: string): TraceReader {
+  return new TraceReader(dir);
+}
+
 export class TraceReader {
   readonly dir: string;
   readonly manifest: TraceManifest;

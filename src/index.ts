@@ -7,7 +7,17 @@
  */
 
 // Whole runs.
-export { compare, forgeVariant, generate, type BuildInput, type CompareRun, type GenerateRun, type RunSettings } from './api/runs.ts';
+export {
+  compare,
+  forgeVariant,
+  generate,
+  type BuildInput,
+  type CompareRun,
+  type GenerateRun,
+  type RunSettings,
+  type VariantOptions,
+  type VariantRecord,
+} from './api/runs.ts';
 export type { GenerateResult } from './pipeline/generate.ts';
 export type { FinalResult } from './pipeline/text2img.ts';
 export { DEFAULT_SETTINGS, type PipelineSettings } from './pipeline/settings.ts';
@@ -15,8 +25,6 @@ export { DEFAULT_BACKEND, type BackendOptions, type GraphOptimizationLevel } fro
 
 // Models to test with.
 export { forgeTiny, type ForgeOptions, type ForgeResult } from './forge/tiny.ts';
-export type { VariantOptions, VariantRecord } from './forge/variants/forge-variant.ts';
-export type { KindOptions } from './forge/variants/registry.ts';
 
 // Traces and tensors.
 export { readTrace, TraceReader } from './trace/reader.ts';

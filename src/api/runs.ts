@@ -4,7 +4,6 @@
  * Each imports the pipeline (ONNX Runtime, sharp, onnx-proto) only when called,
  * so `import { createScheduler } from 'lockstep'` stays cheap.
  */
-import type { VariantOptions, VariantRecord } from '../forge/variants/forge-variant.ts';
 import type { GenerateResult } from '../pipeline/generate.ts';
 import type { ReportDocument, Thresholds } from '../report/schema.ts';
 import { type BackendOptions, DEFAULT_BACKEND } from '../models/backend.ts';
@@ -87,7 +86,40 @@ export async function compare(run: CompareRun): Promise<ReportDocument> {
   });
 }
 
-/** Derives an optimized or deliberately faulty candidate (fp16, int8-*, prune-N, fault:*) from any model folder. */
+export interface VariantOptions {
+  /** Source model folder. */
+  from: string;
+  /** fp16, fp16-keep-vae-fp32, int8-weight, int8-dynamic, int8-qdq, prune-N, fault:timestep-float, fault:softmax-fp16, fault:groupnorm-eps, fault:vae-fp16-overflow. */
+  kind: string;
+  /** Output model folder (replaced). */
+  out: string;
+  /** text_encoder, unet, vae_decoder (default: the kind's own choice). */
+  components?: readonly string[];
+  /** int8-qdq: trace folders to calibrate on. */
+  calibrate?: readonly string[];
+  /** softmax-fp16, groupnorm-eps: node-name pattern of the layers to fault. */
+  layers?: string;
+  /** fault:groupnorm-eps epsilon. */
+  eps?: number;
+  /** fault:vae-fp16-overflow gain. */
+  gain?: number;
+}
+
+/** What forgeVariant wrote (also saved as variant.json in the output folder). */
+export interface VariantRecord {
+  format: string;
+  kind: string;
+  parameters: Record<string, unknown>;
+  /** Per component touched: initializers and nodes changed, and its external data file if any. */
+  components: Partial<Record<'text_encoder' | 'unet' | 'vae_decoder', { weights: number; nodes: number; details?: Record<string, unknown>; externalData: string | null }>>;
+  notes: string[];
+  source: { files: Record<string, string> };
+}
+
+/**
+ * Derives an optimized or deliberately faulty candidate (fp16, int8-*, prune-N, fault:*) from any model folder.
+ * (The public types above are declared here, not re-exported, so the package's declarations do not depend on onnx-proto's.)
+ */
 export async function forgeVariant(opts: VariantOptions): Promise<VariantRecord> {
   return (await import('../forge/variants/forge-variant.ts')).forgeVariant(opts);
 }

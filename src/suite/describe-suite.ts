@@ -16,7 +16,11 @@ export interface DescribeSuiteOptions {
   expectFailOn?: string;
   goldenDir?: string;
   reportsDir?: string;
+  /** Per-case test timeout in ms (default 10 minutes: cases run real models; vitest's own default is 5 s). */
+  timeout?: number;
 }
+
+const DEFAULT_CASE_TIMEOUT_MS = 10 * 60_000;
 
 export function describeSuite(file: string, opts: DescribeSuiteOptions = {}): void {
   const suite = loadSuite(file);
@@ -26,7 +30,7 @@ export function describeSuite(file: string, opts: DescribeSuiteOptions = {}): vo
       it(c.name, async () => {
         const [result] = await runSuite(suite, { cases: [c], reportsDir, golden: false, goldenDir: opts.goldenDir ?? 'golden' });
         assertCase(result, opts.expectFailOn);
-      });
+      }, opts.timeout ?? DEFAULT_CASE_TIMEOUT_MS);
     }
   });
 }

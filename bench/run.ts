@@ -12,6 +12,7 @@ import { ensureTinyModel, MODELS_CACHE_DIR } from '../src/forge/cache.ts';
 import { FORGE_VERSION } from '../src/forge/version.ts';
 import type { Job } from './child.ts';
 import { availableMemory, machine, round } from './machine.ts';
+import { measureStartup } from './startup.ts';
 import { measureThroughput } from './throughput.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -92,6 +93,20 @@ async function tiny(): Promise<void> {
   report('tiny compare peak RSS 50 / 10 steps', rss50 / rss10, '×', { text: '≤ 1.10× (flat)', ok: (v) => v <= 1.1 });
 }
 
+function startup(): void {
+  process.stdout.write('CLI start-up, compiled package as installed, against `node -e 0` (medians of 15 interleaved runs)\n');
+  const s = measureStartup(ROOT);
+  report('node -e 0', s.nodeMs, 'ms');
+  report('lockstep --version', s.versionMs, 'ms');
+  report('lockstep --help', s.helpMs, 'ms');
+  report('lockstep noise --shape 1,4,64,64', s.noiseMs, 'ms');
+  report('lockstep --version / node -e 0', s.versionMs / s.nodeMs, '×', { text: '≤ 3×', ok: (v) => v <= 3 });
+  report('lockstep --help / node -e 0', s.helpMs / s.nodeMs, '×', { text: '≤ 3×', ok: (v) => v <= 3 });
+  report('lockstep noise --shape 1,4,64,64 / node -e 0', s.noiseMs / s.nodeMs, '×', { text: '≤ 4×', ok: (v) => v <= 4 });
+  report('lockstep --version from the sources (checkout, tsx)', s.sourcesVersionMs, 'ms');
+  report('lockstep --version from the sources / node -e 0', s.sourcesVersionMs / s.nodeMs, '×');
+}
+
 function metrics(): void {
   process.stdout.write('compareTensors vs Float32Array.prototype.set on the same two float32 tensors\n');
   // The target is about memory bandwidth: tensors far larger than the caches. A latent (64 KiB) sits in
@@ -142,6 +157,7 @@ function sd15Run(): { size: number; steps: number } {
 async function main(): Promise<void> {
   const m = machine();
   process.stdout.write(`${m.cpuModel}, ${m.cores} cores, ${(m.totalMemoryBytes / GiB).toFixed(1)} GiB, Node ${m.node}, onnxruntime-node ${m.onnxruntime}, load ${m.loadAverage1m.start}\n`);
+  startup();
   metrics();
   await tiny();
   const skip = sd15SkipReason();

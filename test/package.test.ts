@@ -39,13 +39,23 @@ function ok(cmd: string, args: string[], cwd = project): string {
   return r.stdout;
 }
 
-/** The files README marks with `<!-- packed-example: NAME -->` before a code block. */
-function readmeExamples(): Record<string, string> {
-  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+/** The code blocks README.md and docs/api.md mark with `<!-- packed-example: NAME -->`, by NAME. */
+function docExamples(): Record<string, string> {
   const found: Record<string, string> = {};
-  for (const m of readme.matchAll(/<!-- packed-example: (\S+) -->\n```\w*\n([\s\S]*?)\n```/g)) found[m[1]!] = `${m[2]}\n`;
+  for (const doc of ['README.md', 'docs/api.md']) {
+    const text = readFileSync(join(REPO_ROOT, doc), 'utf8');
+    for (const m of text.matchAll(/<!-- packed-example: (\S+) -->\n```\w*\n([\s\S]*?)\n```/g)) found[m[1]!] = `${m[2]}\n`;
+  }
   return found;
 }
+
+/** Runs docs/api.md's examples in order, in one process. */
+const RUN_API_EXAMPLES = `import { readdirSync } from 'node:fs';
+for (const f of readdirSync('build/api').filter((f) => f.endsWith('.js')).sort()) {
+  console.log(\`== \${f}\`);
+  await import(\`./build/api/\${f}\`);
+}
+`;
 
 /**
  * Type assertions a consumer's tsc must accept, and must reject (an unused
@@ -93,7 +103,7 @@ it('toPassGates fails a report whose gate failed, naming it', () => {
 
 const TSCONFIG = {
   compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, skipLibCheck: true, outDir: 'build', types: ['node'] },
-  include: ['example.ts', 'types.ts', 'lockstep.test.ts', 'negative.test.ts'],
+  include: ['example.ts', 'types.ts', 'lockstep.test.ts', 'negative.test.ts', 'api/*.ts', 'api.test.ts'],
 };
 
 beforeAll(() => {
@@ -109,7 +119,7 @@ beforeAll(() => {
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module', devDependencies }, null, 2));
   // --ignore-scripts: linked folders would otherwise run their own prepare scripts (onnxruntime-node's needs its sources).
   ok('npm', ['install', '--offline', '--ignore-scripts', '--no-audit', '--no-fund']);
-  const files = { ...readmeExamples(), 'types.ts': TYPES_TS, 'negative.test.ts': NEGATIVE_TEST, 'tsconfig.json': JSON.stringify(TSCONFIG, null, 2) };
+  const files = { ...docExamples(), 'types.ts': TYPES_TS, 'negative.test.ts': NEGATIVE_TEST, 'run-api-examples.mjs': RUN_API_EXAMPLES, 'tsconfig.json': JSON.stringify(TSCONFIG, null, 2) };
   for (const [name, text] of Object.entries(files)) {
     mkdirSync(dirname(join(project, name)), { recursive: true });
     writeFileSync(join(project, name), text);
@@ -124,8 +134,11 @@ describe('the packed package, installed into an empty project', () => {
     expect(packedFiles.filter((f) => /^(src|test|bench|scripts|docs|suites\/.*\.ya?ml)\b|\.test\.|\.ts$/.test(f) && !f.endsWith('.d.ts'))).toEqual([]);
   });
 
-  it('README examples are all there (library, suite, vitest file)', () => {
-    expect(Object.keys(readmeExamples()).sort()).toEqual(['example.ts', 'lockstep.test.ts', 'suites/tiny.yaml']);
+  it('the documented examples are all there: README (library, suite, vitest file) and one per docs/api.md entry', () => {
+    const names = Object.keys(docExamples());
+    expect(names.filter((n) => !n.startsWith('api')).sort()).toEqual(['example.ts', 'lockstep.test.ts', 'suites/tiny.yaml']);
+    expect(names.filter((n) => n.startsWith('api/')).length).toBeGreaterThanOrEqual(13);
+    expect(names).toContain('api.test.ts');
   });
 
   it('npx lockstep runs the compiled CLI: --version, forge tiny, generate', () => {
@@ -140,7 +153,7 @@ describe('the packed package, installed into an empty project', () => {
     expect(bad.status).toBe(2);
   });
 
-  it("tsc accepts README's library example and the type assertions against the shipped declarations; the example runs", () => {
+  it("tsc accepts README's and docs/api.md's examples and the type assertions against the shipped declarations; the examples run", () => {
     const tsc = run('npx', ['--offline', 'tsc', '-p', '.']);
     expect(tsc.stdout + tsc.stderr).toBe('');
     expect(tsc.status).toBe(0);
@@ -148,14 +161,21 @@ describe('the packed package, installed into an empty project', () => {
     expect(out).toMatch(/^verdict: pass \(\d+ gates\)$/m);
     expect(out).toContain('initial latents vs torch.randn: max |diff| 0\n');
     expect(out).toMatch(/^Euler timesteps: 999, 666, 333, 0$/m);
+    const api = run('node', ['run-api-examples.mjs']);
+    expect(api.stderr).toBe('');
+    expect(api.status).toBe(0);
+    expect(api.stdout.match(/^== /gm)?.length).toBe(Object.keys(docExamples()).filter((n) => n.startsWith('api/')).length);
+    expect(api.stdout).toContain('true api-out/no-such-trace: trace folder not found');
   });
 
-  it("vitest runs README's test file (describeSuite, toPassGates, toMatchReference) and a failing report fails the matcher", () => {
-    const r = run('npx', ['--offline', 'vitest', 'run', 'lockstep.test.ts', 'negative.test.ts', '--reporter=json', '--outputFile=vitest.json']);
+  it("vitest runs README's and docs/api.md's test files (describeSuite, toPassGates, toMatchReference) and a failing report fails the matcher", () => {
+    const r = run('npx', ['--offline', 'vitest', 'run', 'lockstep.test.ts', 'negative.test.ts', 'api.test.ts', '--reporter=json', '--outputFile=vitest.json']);
     const result = JSON.parse(readFileSync(join(project, 'vitest.json'), 'utf8'));
     const tests = result.testResults.flatMap((f: { assertionResults: { fullName: string; status: string }[] }) => f.assertionResults);
     expect(tests.map((t: { fullName: string; status: string }) => `${t.status} ${t.fullName}`).sort(), r.stderr).toEqual([
+      'passed a step of the trace matches itself, and not a scaled copy',
       'passed suite tiny seed-1',
+      'passed the int8 report failed where the matcher says',
       'passed the tiny model matches its own trace',
       'passed toPassGates fails a report whose gate failed, naming it',
     ]);

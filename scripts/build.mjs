@@ -1,6 +1,6 @@
 // `npm run build` (and `npm pack`, through prepack): compiles src/ into dist/
 // (.js + .d.ts) with tsc, then copies the runtime files tsc does not emit (the
-// wasm metrics kernel). Builds into a temporary folder and swaps it in, so a
+// wasm metrics kernel, worker and browser-page scripts). Builds into a temporary folder and swaps it in, so a
 // failed build leaves the previous dist/ whole. Plain Node: needs no tsx.
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
@@ -12,7 +12,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const src = join(root, 'src');
 const dist = join(root, 'dist');
 const tmp = `${dist}.tmp-${process.pid}`;
-const RUNTIME_FILES = /\.wasm$/;
+// Files modules load at run time by URL (test/package.test.ts checks the tarball holds each one).
+const RUNTIME_FILES = /\.(wasm|mjs)$/;
 
 rmSync(tmp, { recursive: true, force: true });
 try {

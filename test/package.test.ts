@@ -15,9 +15,9 @@
  * lockstep's dependencies from a registry.
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../src/testing/paths.ts';
 
@@ -128,9 +128,12 @@ beforeAll(() => {
 
 describe('the packed package, installed into an empty project', () => {
   it('ships the compiled code, its declarations and runtime assets, and none of the sources or tests', () => {
-    for (const f of ['bin/lockstep.mjs', 'dist/index.js', 'dist/index.d.ts', 'dist/vitest.js', 'dist/vitest.d.ts', 'dist/cli/main.js', 'dist/metrics/kernel/sums.wasm', 'assets/clip-vocab/vocab.json', 'package.json', 'README.md']) {
+    for (const f of ['bin/lockstep.mjs', 'dist/index.js', 'dist/index.d.ts', 'dist/vitest.js', 'dist/vitest.d.ts', 'dist/cli/main.js', 'assets/clip-vocab/vocab.json', 'package.json', 'README.md']) {
       expect(packedFiles, f).toContain(f);
     }
+    const runtimeFiles = readdirSync(join(REPO_ROOT, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => /\.(wasm|mjs)$/.test(f));
+    expect(runtimeFiles.length).toBeGreaterThan(0);
+    for (const f of runtimeFiles) expect(packedFiles, 'a file loaded at run time (scripts/build.mjs RUNTIME_FILES)').toContain(`dist/${f.split(sep).join('/')}`);
     expect(packedFiles.filter((f) => /^(src|test|bench|scripts|docs|suites\/.*\.ya?ml)\b|\.test\.|\.ts$/.test(f) && !f.endsWith('.d.ts'))).toEqual([]);
   });
 

@@ -12,7 +12,12 @@ holds manifest.json (config, timesteps as float64 values, their torch dtype), in
 Also writes lms_coefficients.json: scipy.integrate.quad's LMS coefficients as
 LMSDiscreteScheduler.get_lms_coefficient computes them, for lockstep's own quadrature.
 
-Run:  . /work/pyref/env.sh && $PY scripts/reference/schedulers_b.py test/reference/schedulers/b-runs
+Run with torch 1.13 (Debian's python3-torch, the torch of ../shared/reference), numpy 1.24, scipy 1.10:
+  PYTHONPATH=<python-reference>/stubs:<diffusers 0.27.2>/src HF_HUB_OFFLINE=1 /usr/bin/python3 \
+      scripts/reference/schedulers_b.py test/reference/schedulers/b-runs
+torch 2.13 (the pyref venv) rounds some float32 kernels differently: its CPU linspace puts ~23% of SD's
+betas one ulp off torch 1.13's, its sqrt and exp are not correctly rounded (sqrt: 0.7% of inputs) and
+not SLEEF's either — lockstep models torch 1.13's kernels, so reference data comes from torch 1.13.
 """
 import inspect
 import json
@@ -75,6 +80,11 @@ RUNS = [
     ("euler-a-leading_steps10_seed34", EulerAncestralDiscreteScheduler, "euler-a", {"timestep_spacing": "leading", "steps_offset": 1}, 10, 34, {}),
     ("lcm-sample-clip_steps6_seed35", LCMScheduler, "lcm", {"prediction_type": "sample", "clip_sample": True}, 6, 35, {}),
     ("lcm-v-zerosnr_steps25_seed36", LCMScheduler, "lcm", {"prediction_type": "v_prediction", "rescale_betas_zero_snr": True}, 25, 36, {}),
+    ("lcm-thresholding_steps8_seed37", LCMScheduler, "lcm", {"thresholding": True, "sample_max_value": 1.5, "dynamic_thresholding_ratio": 0.9}, 8, 37, {}),
+    ("ddpm-thresholding-sample_steps25_seed38", DDPMScheduler, "ddpm",
+     {"thresholding": True, "sample_max_value": 2.0, "dynamic_thresholding_ratio": 0.9, "prediction_type": "sample"}, 25, 38, {}),
+    ("euler-original-sample-trailing_steps8_seed39", EulerDiscreteScheduler, "euler",
+     {"prediction_type": "original_sample", "timestep_spacing": "trailing"}, 8, 39, {}),
 ]
 
 DUMMY = ("noise_pred = 0.3*x*cos(t/73) + 0.2*sin(1.7*x + t/211), x = latent_model_input, "
@@ -91,25 +101,8 @@ def save(path, array):
     np.save(path, array)
 
 
-def pinned_betas(config):
-    """linear / scaled_linear betas as this torch computes them, passed as trained_betas.
-
-    torch 2.13's CPU linspace rounds ~23% of SD's 1000 betas one ulp away from torch 1.13's
-    (which lockstep's betas model, and the shared reference was made with); pinning the betas
-    keeps these runs about the schedulers, not about torch.linspace versions.
-    """
-    T, b0, b1 = config["num_train_timesteps"], config["beta_start"], config["beta_end"]
-    if config["beta_schedule"] == "linear":
-        betas = torch.linspace(b0, b1, T, dtype=torch.float32)
-    elif config["beta_schedule"] == "scaled_linear":
-        betas = torch.linspace(b0**0.5, b1**0.5, T, dtype=torch.float32) ** 2
-    else:
-        return config
-    return {**config, "trained_betas": [float(b) for b in betas]}
-
-
 def run(out, name, cls, cli, overrides, steps, seed, step_kwargs):
-    config = pinned_betas({**SD, **overrides})
+    config = {**SD, **overrides}
     sched = cls.from_config(config)
     sched.set_timesteps(steps)
     params = inspect.signature(sched.step).parameters
@@ -154,7 +147,7 @@ def lms_coefficients(out):
     cases = []
     for overrides, steps in [({}, 25), ({"use_karras_sigmas": True}, 20), ({"beta_schedule": "linear", "beta_start": 0.0001, "beta_end": 0.02}, 50),
                              ({"timestep_spacing": "trailing"}, 7)]:
-        sched = LMSDiscreteScheduler.from_config(pinned_betas({**SD, **overrides}))
+        sched = LMSDiscreteScheduler.from_config({**SD, **overrides})
         sched.set_timesteps(steps)
         sigmas = [float(s) for s in sched.sigmas]
         for t in range(steps):

@@ -17,7 +17,7 @@ import { eulerInitNoiseSigma, predictX0, scaleBySigma, sigmaAlphasCumprod } from
 
 export const EULER_ANCESTRAL_OPTIONS: OptionTable = {
   ...BETA_OPTIONS,
-  prediction_type: { default: 'epsilon', implemented: ['epsilon', 'v_prediction'] },
+  prediction_type: { default: 'epsilon', implemented: ['epsilon', 'v_prediction'], why: 'diffusers 0.27.2 raises NotImplementedError for "sample" in step' },
   timestep_spacing: { default: 'linspace', implemented: SPACINGS },
   steps_offset: { default: 0 },
   rescale_betas_zero_snr: { default: false },

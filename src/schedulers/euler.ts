@@ -17,7 +17,7 @@ import { StepIndex } from './step-index.ts';
 
 export const EULER_OPTIONS: OptionTable = {
   ...BETA_OPTIONS,
-  prediction_type: { default: 'epsilon', implemented: ['epsilon', 'v_prediction'] },
+  prediction_type: { default: 'epsilon', implemented: ['epsilon', 'v_prediction', 'sample', 'original_sample'] },
   interpolation_type: { default: 'linear', implemented: ['linear'] },
   use_karras_sigmas: { default: false },
   sigma_min: { default: null },
@@ -48,9 +48,10 @@ export function scaleBySigma(sample: Tensor<'float32'>, sigma: number): Tensor<'
   return mapElements(sample, (i) => f(sample.data[i] / denom));
 }
 
-/** x0 from the model output at noise level sigma (epsilon or v-prediction), float32 as diffusers. */
+/** x0 from the model output at noise level sigma (epsilon, v-prediction or the sample itself), float32 as diffusers. */
 export function predictX0(prediction: PredictionType, m: number, s: number, sigma: number): number {
   if (prediction === 'epsilon') return f(s - f(sigma * m));
+  if (prediction === 'sample') return m;
   const c1 = f(f(-sigma) / sqrtF(f(f(sigma * sigma) + 1)));
   const c2 = f(f(sigma * sigma) + 1);
   return f(f(m * c1) + f(s / c2));
@@ -83,7 +84,8 @@ export class EulerDiscreteScheduler implements Scheduler {
     const r = new ConfigReader(EulerDiscreteScheduler.className, this.config);
     this.alphasCumprod = sigmaAlphasCumprod(r);
     this.T = this.alphasCumprod.length;
-    this.prediction = r.oneOf('prediction_type', PREDICTION_TYPES);
+    // Euler's step treats "original_sample" as "sample".
+    this.prediction = this.config.prediction_type === 'original_sample' ? 'sample' : r.oneOf('prediction_type', PREDICTION_TYPES);
     this.spacing = r.oneOf('timestep_spacing', TIMESTEP_SPACINGS);
     this.stepsOffset = r.int('steps_offset');
     this.karras = r.bool('use_karras_sigmas');

@@ -16,7 +16,7 @@ import { sleefExpf } from './torch-math.ts';
 export function torchLogLerpExp(a: number, b: number): number {
   const la = f(Math.log(a));
   const lb = f(Math.log(b));
-  return f(Math.exp(f(lb - f(f(lb - la) * 0.5))));
+  return sleefExpf(f(lb - f(f(lb - la) * 0.5)));
 }
 
 /**

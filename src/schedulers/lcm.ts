@@ -15,6 +15,7 @@ import { BETA_OPTIONS, SPACINGS, THRESHOLDING_OPTIONS, type OptionTable, configu
 import { checkSameShape, f, mapElements, sqrtF } from './ops.ts';
 import { linspace } from './numpy-like.ts';
 import { StepIndex } from './step-index.ts';
+import { thresholdSample } from './thresholding.ts';
 
 export const LCM_OPTIONS: OptionTable = {
   ...BETA_OPTIONS,
@@ -27,9 +28,8 @@ export const LCM_OPTIONS: OptionTable = {
   set_alpha_to_one: { default: true },
   // diffusers 0.27.2's LCM set_timesteps reads neither steps_offset nor timestep_spacing.
   steps_offset: { default: 0 },
-  prediction_type: { default: 'epsilon', implemented: ['epsilon', 'v_prediction'] },
+  prediction_type: { default: 'epsilon', implemented: ['epsilon', 'v_prediction', 'sample'] },
   ...THRESHOLDING_OPTIONS,
-  thresholding: { default: false, implemented: [false], why: "not wired into LCMScheduler's step yet" },
   timestep_spacing: { default: 'leading', implemented: SPACINGS },
   timestep_scaling: { default: 10.0 },
   rescale_betas_zero_snr: { default: false },
@@ -54,6 +54,7 @@ export class LCMScheduler implements Scheduler {
   private readonly originalSteps: number;
   private readonly timestepScaling: number;
   private readonly clipRange: number | null;
+  private readonly threshold: { ratio: number; maxValue: number } | null;
   private readonly index = new StepIndex();
 
   constructor(fileConfig: SchedulerConfig) {
@@ -68,6 +69,9 @@ export class LCMScheduler implements Scheduler {
     if (this.originalSteps > this.T) throw r.fail('original_inference_steps', `must not exceed num_train_timesteps (${this.T})`);
     this.timestepScaling = r.number('timestep_scaling');
     this.clipRange = r.bool('clip_sample') ? f(r.number('clip_sample_range')) : null;
+    this.threshold = r.bool('thresholding')
+      ? { ratio: r.number('dynamic_thresholding_ratio'), maxValue: r.number('sample_max_value') }
+      : null;
   }
 
   setTimesteps(n: number): void {
@@ -99,11 +103,13 @@ export class LCMScheduler implements Scheduler {
     const m = modelOutput.data;
     const s = sample.data;
     const clip = this.clipRange;
-    const denoised = s.map((v, k) => {
-      let x0 = this.prediction === 'epsilon' ? f(f(v - f(sb * m[k])) / sa) : f(f(sa * v) - f(sb * m[k]));
-      if (clip !== null) x0 = Math.min(Math.max(x0, -clip), clip);
-      return f(f(cOut * x0) + f(cSkip * v));
-    });
+    let x0: Float32Array = s.map((v, k) =>
+      this.prediction === 'epsilon' ? f(f(v - f(sb * m[k])) / sa) : this.prediction === 'sample' ? m[k] : f(f(sa * v) - f(sb * m[k])),
+    );
+    // thresholding, or else clip_sample.
+    if (this.threshold) x0 = thresholdSample(x0, sample.dims[0], this.threshold.ratio, this.threshold.maxValue);
+    else if (clip !== null) x0 = x0.map((v) => Math.min(Math.max(v, -clip), clip));
+    const denoised = s.map((v, k) => f(f(cOut * x0[k]) + f(cSkip * v)));
     this.index.advance();
     if (last) return mapElements(sample, (k) => denoised[k]);
     const noise = generator!.randn(modelOutput.dims).data;

@@ -114,31 +114,14 @@ export function driveStacked(run: StackedRun, mode: 'free-running' | 'teacher-fo
   };
 }
 
-/** Largest distance between two timestep lists in float32 ulps (Infinity when lengths differ). */
-export function timestepUlps(ours: readonly number[], ref: readonly number[]): number {
-  if (ours.length !== ref.length) return Infinity;
-  let worst = 0;
-  for (let i = 0; i < ours.length; i++) {
-    if (ours[i] === ref[i]) continue;
-    const ulp = 2 ** (Math.floor(Math.log2(Math.abs(ref[i]))) - 23);
-    worst = Math.max(worst, Math.abs(ours[i] - ref[i]) / ulp);
-  }
-  return worst;
-}
-
-/**
- * Worst relative error over both modes, after checking init_noise_sigma
- * exactly and the timesteps exactly (or, with `timestepUlpTolerance`, to
- * that many float32 ulps).
- */
-export function checkStackedRun(name: string, expectEqual: (actual: unknown, expected: unknown) => void, timestepUlpTolerance = 0): number {
+/** Worst relative error over both modes, after checking timesteps and init_noise_sigma exactly. */
+export function checkStackedRun(name: string, expectEqual: (actual: unknown, expected: unknown) => void): number {
   const run = readStackedRun(name);
   let worst = 0;
   for (const mode of ['free-running', 'teacher-forced'] as const) {
     const r = driveStacked(run, mode);
     expectEqual(r.generatorInitialMatches, true);
-    if (timestepUlpTolerance === 0) expectEqual(r.timesteps, run.manifest.timesteps);
-    else expectEqual(timestepUlps(r.timesteps, run.manifest.timesteps) <= timestepUlpTolerance, true);
+    expectEqual(r.timesteps, run.manifest.timesteps);
     expectEqual(r.initNoiseSigma, run.manifest.initNoiseSigma);
     worst = Math.max(worst, r.worstRelative);
   }

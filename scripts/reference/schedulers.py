@@ -72,6 +72,7 @@ THRESHOLD = {'thresholding': True, 'sample_max_value': 2.0, 'dynamic_thresholdin
 ZSNR = {'rescale_betas_zero_snr': True, 'prediction_type': 'v_prediction', 'timestep_spacing': 'trailing'}
 
 # (run name, class, config over SD_BASE, steps). Every option gets a run of >= 25 steps.
+# A run's seed is 100 + its index: append new runs at the end so the others keep their data.
 RUNS = [
     ('dpm-karras_s25', DPM, {'use_karras_sigmas': True}, 25),
     ('dpm-karras_s15', DPM, {'use_karras_sigmas': True}, 15),
@@ -145,6 +146,9 @@ RUNS = [
     ('pndm-vpred_s25', PNDM, {'prediction_type': 'v_prediction'}, 25),
     ('pndm-linspace_s25', PNDM, {'timestep_spacing': 'linspace'}, 25),
     ('pndm-trailing_s25', PNDM, {'timestep_spacing': 'trailing'}, 25),
+    # sigma_min / sigma_max are no DPM-Solver keys, but from_config keeps them and _convert_to_karras reads them.
+    ('dpm-karras-hidden-range_s25', DPM, {'use_karras_sigmas': True, 'sigma_min': 0.1, 'sigma_max': 10.0}, 25),
+    ('unipc-karras-hidden-range_s25', UNIPC, {'use_karras_sigmas': True, 'sigma_min': 0.1, 'sigma_max': 10.0}, 25),
 ]
 
 

@@ -95,7 +95,10 @@ export function readBetaConfig(r: ConfigReader, schedules: readonly BetaSchedule
   };
 }
 
-/** diffusers raises unless 1 ≤ steps ≤ num_train_timesteps; the CLI flag is --steps. */
+/**
+ * 1 ≤ steps ≤ num_train_timesteps. DDIM, DDPM, LCM and TCD raise beyond that in diffusers; the
+ * other classes would repeat timesteps, which lockstep refuses for every class. The CLI flag is --steps.
+ */
 export function checkStepCount(n: number, numTrainTimesteps: number, className: string): void {
   if (!Number.isInteger(n) || n < 1 || n > numTrainTimesteps) {
     throw new UsageError(

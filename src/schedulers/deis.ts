@@ -12,7 +12,7 @@ import { ConfigReader, PREDICTION_TYPES, TIMESTEP_SPACINGS, type PredictionType,
 import { ALL_PREDICTIONS, BETA_OPTIONS, SPACINGS, THRESHOLDING_OPTIONS, type OptionTable, configure } from './options.ts';
 import { checkSameShape, f, mapElements } from './ops.ts';
 import { combine, noiseLevel, sigmaMin, solverSigmas, solverTimesteps } from './solver-common.ts';
-import { addNoiseAtSigma } from './solver-common.ts';
+import { type KarrasRange, addNoiseAtSigma, karrasRangeOf } from './solver-common.ts';
 import { StepIndex } from './step-index.ts';
 import { sleefExpf } from './torch-math.ts';
 import { thresholdSample } from './thresholding.ts';
@@ -73,12 +73,14 @@ export class DEISMultistepScheduler implements Scheduler {
   private readonly karras: boolean;
   private readonly spacing: TimestepSpacing;
   private readonly stepsOffset: number;
+  private readonly karrasRange: KarrasRange;
   private readonly index = new StepIndex();
   private modelOutputs: (Float32Array | null)[] = [];
   private lowerOrderNums = 0;
 
   constructor(fileConfig: SchedulerConfig) {
     this.config = configure(DEISMultistepScheduler.className, DEIS_OPTIONS, fileConfig);
+    this.karrasRange = karrasRangeOf(DEISMultistepScheduler.className, fileConfig);
     const r = new ConfigReader(DEISMultistepScheduler.className, this.config);
     const beta = readBetaConfig(r);
     this.T = beta.num_train_timesteps;
@@ -102,7 +104,7 @@ export class DEISMultistepScheduler implements Scheduler {
   setTimesteps(n: number): void {
     checkStepCount(n, this.T, DEISMultistepScheduler.className);
     const spaced = solverTimesteps(this.spacing, this.T, n, this.stepsOffset);
-    const { sigmas, timesteps } = solverSigmas(this.alphasCumprod, spaced, n, this.karras ? 'karras' : 'interp');
+    const { sigmas, timesteps } = solverSigmas(this.alphasCumprod, spaced, n, this.karras ? 'karras' : 'interp', this.karrasRange);
     // As UniPC in diffusers 0.27.2: the last Karras sigma repeated, otherwise sigma_min.
     sigmas.push(this.karras ? sigmas[sigmas.length - 1] : sigmaMin(this.alphasCumprod));
     this.sigmas = Float32Array.from(sigmas);

@@ -14,7 +14,7 @@ import { checkSameShape, f, mapElements } from './ops.ts';
 import { makeAlphasCumprod } from './betas.ts';
 import { readBetaConfig } from './config.ts';
 import { type Term, clippedLastTimestep, combine, noiseLevel, sigmaMin, solverSigmas, solverTimesteps } from './solver-common.ts';
-import { addNoiseAtSigma } from './solver-common.ts';
+import { type KarrasRange, addNoiseAtSigma, karrasRangeOf } from './solver-common.ts';
 import { StepIndex } from './step-index.ts';
 import { sleefExpf } from './torch-math.ts';
 import { thresholdSample } from './thresholding.ts';
@@ -77,12 +77,14 @@ export class DPMSolverSinglestepScheduler implements Scheduler {
   private readonly karras: boolean;
   private readonly finalSigmaZero: boolean;
   private readonly lambdaMinClipped: number;
+  private readonly karrasRange: KarrasRange;
   private readonly index = new StepIndex();
   private modelOutputs: (Float32Array | null)[] = [];
   private groupSample: Float32Array | null = null;
 
   constructor(fileConfig: SchedulerConfig) {
     this.config = configure(DPMSolverSinglestepScheduler.className, DPM_SINGLESTEP_OPTIONS, fileConfig);
+    this.karrasRange = karrasRangeOf(DPMSolverSinglestepScheduler.className, fileConfig);
     const r = new ConfigReader(DPMSolverSinglestepScheduler.className, this.config);
     const beta = readBetaConfig(r);
     this.T = beta.num_train_timesteps;
@@ -110,7 +112,7 @@ export class DPMSolverSinglestepScheduler implements Scheduler {
     checkStepCount(n, this.T, DPMSolverSinglestepScheduler.className);
     const last = clippedLastTimestep(this.alphasCumprod, this.lambdaMinClipped);
     const spaced = solverTimesteps('linspace', this.T, n, 0, last);
-    const { sigmas, timesteps } = solverSigmas(this.alphasCumprod, spaced, n, this.karras ? 'karras' : 'interp');
+    const { sigmas, timesteps } = solverSigmas(this.alphasCumprod, spaced, n, this.karras ? 'karras' : 'interp', this.karrasRange);
     sigmas.push(this.finalSigmaZero ? 0 : sigmaMin(this.alphasCumprod));
     this.sigmas = Float32Array.from(sigmas);
     this.timesteps = timesteps;

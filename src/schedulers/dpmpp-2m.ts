@@ -14,7 +14,7 @@ import { ConfigReader, PREDICTION_TYPES, TIMESTEP_SPACINGS, type PredictionType,
 import { BETA_OPTIONS, SPACINGS, THRESHOLDING_OPTIONS, type OptionTable, configure } from './options.ts';
 import { checkSameShape, f, mapElements, sqrtF } from './ops.ts';
 import { type NoiseLevel, type Term, clippedLastTimestep, combine, noiseLevel, sigmaMin, solverSigmas, solverTimesteps } from './solver-common.ts';
-import { addNoiseAtSigma } from './solver-common.ts';
+import { type KarrasRange, addNoiseAtSigma, karrasRangeOf } from './solver-common.ts';
 import { StepIndex } from './step-index.ts';
 import { sleefExpf } from './torch-math.ts';
 import { sigmaAlphasCumprod } from './euler.ts';
@@ -75,12 +75,14 @@ export class DPMSolverMultistepScheduler implements Scheduler {
   private readonly lambdaMinClipped: number;
   private readonly spacing: TimestepSpacing;
   private readonly stepsOffset: number;
+  private readonly karrasRange: KarrasRange;
   private readonly index = new StepIndex();
   private modelOutputs: (Float32Array | null)[] = [];
   private lowerOrderNums = 0;
 
   constructor(fileConfig: SchedulerConfig) {
     this.config = configure(DPMSolverMultistepScheduler.className, DPM_OPTIONS, fileConfig);
+    this.karrasRange = karrasRangeOf(DPMSolverMultistepScheduler.className, fileConfig);
     const r = new ConfigReader(DPMSolverMultistepScheduler.className, this.config);
     this.alphasCumprod = sigmaAlphasCumprod(r);
     this.T = this.alphasCumprod.length;
@@ -118,7 +120,7 @@ export class DPMSolverMultistepScheduler implements Scheduler {
     checkStepCount(n, this.T, DPMSolverMultistepScheduler.className);
     const last = clippedLastTimestep(this.alphasCumprod, this.lambdaMinClipped);
     const spaced = solverTimesteps(this.spacing, this.T, n, this.stepsOffset, last);
-    const { sigmas, timesteps } = solverSigmas(this.alphasCumprod, spaced, n, this.sigmaSchedule);
+    const { sigmas, timesteps } = solverSigmas(this.alphasCumprod, spaced, n, this.sigmaSchedule, this.karrasRange);
     // diffusers 0.27.2 appends sigma_last from final_sigmas_type for every sigma schedule.
     sigmas.push(this.finalSigmaZero ? 0 : sigmaMin(this.alphasCumprod));
     this.sigmas = Float32Array.from(sigmas);

@@ -4,7 +4,8 @@
  * schedule (interpolated, Karras or Lu), the VP noise level of a sigma, and
  * float32 evaluation of their linear updates in torch's op order.
  */
-import type { TimestepSpacing } from './config.ts';
+import { type TimestepSpacing, hiddenConfigValue } from './config.ts';
+import { UsageError } from '../errors.ts';
 import { type Tensor, makeTensor } from '../tensor/tensor.ts';
 import { checkSameShape } from './ops.ts';
 import { indexForTimestep } from './step-index.ts';
@@ -65,6 +66,29 @@ export function solverTimesteps(spacing: TimestepSpacing, T: number, n: number, 
 export type SigmaSchedule = 'interp' | 'karras' | 'lu';
 
 /**
+ * `_convert_to_karras` takes sigma_min / sigma_max from the config when it has
+ * them (`hasattr(self.config, ...)`): none of these classes declares them, but
+ * from_config keeps the keys of the file (an Euler config's), so they count.
+ */
+export interface KarrasRange {
+  sigmaMin?: number | null;
+  sigmaMax?: number | null;
+}
+
+/** The hidden sigma_min / sigma_max of a scheduler_config.json, checked. */
+export function karrasRangeOf(className: string, file: Readonly<Record<string, unknown>>): KarrasRange {
+  const read = (key: string): number | null => {
+    const v = hiddenConfigValue(file, key);
+    if (v === undefined || v === null) return null;
+    if (typeof v !== 'number' || !(v > 0)) {
+      throw new UsageError(`scheduler config (${className}): "${key}" must be null or a positive number, got ${JSON.stringify(v)}`);
+    }
+    return v;
+  };
+  return { sigmaMin: read('sigma_min'), sigmaMax: read('sigma_max') };
+}
+
+/**
  * The n sigmas (float64, before the class appends its last one and casts to
  * float32) and the timesteps, which Karras and Lu schedules replace by the
  * rounded `_sigma_to_t` of their sigmas.
@@ -74,13 +98,14 @@ export function solverSigmas(
   timesteps: number[],
   n: number,
   schedule: SigmaSchedule,
+  karrasRange: KarrasRange = {},
 ): { sigmas: number[]; timesteps: number[] } {
   const train = trainingSigmas(alphasCumprod);
   if (schedule === 'interp') return { sigmas: interpOnIndex(timesteps, train), timesteps };
   const logS = logSigmas(train);
   const sigmas =
     schedule === 'karras'
-      ? karrasSigmas(train[0], train[train.length - 1], n)
+      ? karrasSigmas(karrasRange.sigmaMin ?? train[0], karrasRange.sigmaMax ?? train[train.length - 1], n)
       : // _convert_to_lu with rho = 1: log-sigmas spaced evenly between the training ends.
         linspace(0, 1, n).map((r) => Math.exp(logS[logS.length - 1] + r * (logS[0] - logS[logS.length - 1])));
   return { sigmas, timesteps: sigmas.map((s) => roundHalfEven(sigmaToT(s, logS))) };

@@ -14,7 +14,7 @@ import { ConfigReader, PREDICTION_TYPES, TIMESTEP_SPACINGS, type PredictionType,
 import { ALL_PREDICTIONS, BETA_OPTIONS, SPACINGS, THRESHOLDING_OPTIONS, type OptionTable, configure } from './options.ts';
 import { checkSameShape, f, mapElements } from './ops.ts';
 import { type NoiseLevel, combine, noiseLevel, sigmaMin, solverSigmas, solverTimesteps } from './solver-common.ts';
-import { addNoiseAtSigma } from './solver-common.ts';
+import { type KarrasRange, addNoiseAtSigma, karrasRangeOf } from './solver-common.ts';
 import { solveF32 } from './linalg.ts';
 import { StepIndex } from './step-index.ts';
 import { thresholdSample } from './thresholding.ts';
@@ -71,6 +71,7 @@ export class UniPCMultistepScheduler implements Scheduler {
   private readonly karras: boolean;
   private readonly spacing: TimestepSpacing;
   private readonly stepsOffset: number;
+  private readonly karrasRange: KarrasRange;
   private readonly index = new StepIndex();
   private modelOutputs: (Float32Array | null)[] = [];
   private lowerOrderNums = 0;
@@ -79,6 +80,7 @@ export class UniPCMultistepScheduler implements Scheduler {
 
   constructor(fileConfig: SchedulerConfig) {
     this.config = configure(UniPCMultistepScheduler.className, UNIPC_OPTIONS, fileConfig);
+    this.karrasRange = karrasRangeOf(UniPCMultistepScheduler.className, fileConfig);
     const r = new ConfigReader(UniPCMultistepScheduler.className, this.config);
     const beta = readBetaConfig(r);
     this.T = beta.num_train_timesteps;
@@ -105,7 +107,7 @@ export class UniPCMultistepScheduler implements Scheduler {
   setTimesteps(n: number): void {
     checkStepCount(n, this.T, UniPCMultistepScheduler.className);
     const spaced = solverTimesteps(this.spacing, this.T, n, this.stepsOffset);
-    const { sigmas, timesteps } = solverSigmas(this.alphasCumprod, spaced, n, this.karras ? 'karras' : 'interp');
+    const { sigmas, timesteps } = solverSigmas(this.alphasCumprod, spaced, n, this.karras ? 'karras' : 'interp', this.karrasRange);
     // diffusers 0.27.2's UniPC repeats the last Karras sigma, and otherwise ends at sigma_min (never 0).
     sigmas.push(this.karras ? sigmas[sigmas.length - 1] : sigmaMin(this.alphasCumprod));
     this.sigmas = Float32Array.from(sigmas);

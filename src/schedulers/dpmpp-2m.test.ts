@@ -45,3 +45,17 @@ describe('DPMSolverMultistepScheduler (dpmsolver++) against diffusers 0.27.2', (
     expect(s.timesteps[0]).toBeGreaterThan(800);
   });
 });
+
+describe('DPM-Solver++ with Karras sigmas (issue #13: 0.27.2 ends at final_sigmas_type, not the last sigma again)', () => {
+  it('appends 0 for "zero" and sigma_min for "sigma_min", for the Karras and Lu schedules too', () => {
+    for (const schedule of [{ use_karras_sigmas: true }, { use_lu_lambdas: true }]) {
+      const zero = new DPMSolverMultistepScheduler({ ...schedule });
+      zero.setTimesteps(12);
+      expect(zero.sigmas[12]).toBe(0);
+      expect(zero.sigmas[11]).toBeGreaterThan(0);
+      const min = new DPMSolverMultistepScheduler({ ...schedule, final_sigmas_type: 'sigma_min' });
+      min.setTimesteps(12);
+      expect(min.sigmas[12]).toBeCloseTo(Math.sqrt(0.0001 / (1 - 0.0001)), 5);
+    }
+  });
+});

@@ -4,8 +4,8 @@
  * schedule (interpolated, Karras or Lu), the VP noise level of a sigma, and
  * float32 evaluation of their linear updates in torch's op order.
  */
-import { type TimestepSpacing, hiddenConfigValue } from './config.ts';
-import { UsageError } from '../errors.ts';
+import type { TimestepSpacing } from './config.ts';
+import { readKarrasRange } from './k-common.ts';
 import { type Tensor, makeTensor } from '../tensor/tensor.ts';
 import { checkSameShape } from './ops.ts';
 import { indexForTimestep } from './step-index.ts';
@@ -75,18 +75,8 @@ export interface KarrasRange {
   sigmaMax?: number | null;
 }
 
-/** The hidden sigma_min / sigma_max of a scheduler_config.json, checked. */
-export function karrasRangeOf(className: string, file: Readonly<Record<string, unknown>>): KarrasRange {
-  const read = (key: string): number | null => {
-    const v = hiddenConfigValue(file, key);
-    if (v === undefined || v === null) return null;
-    if (typeof v !== 'number' || !(v > 0)) {
-      throw new UsageError(`scheduler config (${className}): "${key}" must be null or a positive number, got ${JSON.stringify(v)}`);
-    }
-    return v;
-  };
-  return { sigmaMin: read('sigma_min'), sigmaMax: read('sigma_max') };
-}
+/** The hidden sigma_min / sigma_max of a scheduler_config.json, checked (shared with Heun and KDPM2). */
+export const karrasRangeOf: (className: string, file: Readonly<Record<string, unknown>>) => KarrasRange = readKarrasRange;
 
 /**
  * The n sigmas (float64, before the class appends its last one and casts to

@@ -6,13 +6,14 @@ import { parseIntFlag } from './pipeline-flags.ts';
 export function addBackendFlags(cmd: Command, prefix = ''): Command {
   const p = prefix ? `${prefix}-` : '';
   return cmd
-    .option(`--${p}provider <list>`, 'execution providers in priority order (default cpu)')
+    .option(`--${p}provider <list>`, 'execution providers in priority order (default cpu); wasm = onnxruntime-web in Node; browser-wasm, browser-webgpu, browser-webnn = onnxruntime-web in headless Chromium')
     .option(`--${p}opt-level <level>`, 'graph optimization level: disabled | basic | extended | all (default extended)')
-    .option(`--${p}threads <n>`, 'intra-op threads (default: ONNX Runtime decides)')
+    .option(`--${p}threads <n>`, 'intra-op threads; on wasm/browser-*, WebAssembly threads (default: ONNX Runtime decides)')
     .option(`--${p}deterministic`, "ask ONNX Runtime for deterministic kernels where the provider has them (session.use_deterministic_compute)");
 }
 
-export function backendFromFlags(values: Record<string, string | boolean | undefined>, prefix = ''): BackendOptions {
+/** The backend the flags describe; flags not given take `base`'s values (default: lockstep's default backend). */
+export function backendFromFlags(values: Record<string, string | boolean | undefined>, prefix = '', base: BackendOptions = DEFAULT_BACKEND): BackendOptions {
   const key = (name: string) => (prefix ? prefix + name[0].toUpperCase() + name.slice(1) : name);
   const flag = (name: string) => `--${prefix ? `${prefix}-` : ''}${name}`;
   const text = (name: string) => values[key(name)] as string | undefined;
@@ -20,10 +21,10 @@ export function backendFromFlags(values: Record<string, string | boolean | undef
   const opt = text('optLevel');
   const threads = text('threads');
   return {
-    ...DEFAULT_BACKEND,
-    executionProviders: provider ? parseProviders(provider, flag('provider')) : DEFAULT_BACKEND.executionProviders,
-    graphOptimizationLevel: opt ? parseOptLevel(opt, flag('opt-level')) : DEFAULT_BACKEND.graphOptimizationLevel,
-    intraOpThreads: threads ? parseIntFlag(flag('threads'), threads) : 0,
-    deterministic: values[key('deterministic')] === true,
+    ...base,
+    executionProviders: provider ? parseProviders(provider, flag('provider')) : base.executionProviders,
+    graphOptimizationLevel: opt ? parseOptLevel(opt, flag('opt-level')) : base.graphOptimizationLevel,
+    intraOpThreads: threads ? parseIntFlag(flag('threads'), threads) : base.intraOpThreads,
+    deterministic: values[key('deterministic')] === true || base.deterministic,
   };
 }

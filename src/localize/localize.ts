@@ -36,12 +36,14 @@ export interface LocalizeOptions {
   maxMemoryBytes?: number;
   thresholds?: LocalizeThresholds;
   backend?: BackendOptions;
+  /** The candidate's backend when it differs from the reference's (e.g. onnxruntime-web's wasm vs the CPU provider); default `backend`. */
+  candidateBackend?: BackendOptions;
   /** Tests only: builds each side's Capturer (e.g. one whose batch models ORT refuses when they expose a chosen value). */
   makeCapturer?: (side: 'reference' | 'candidate', ...args: ConstructorParameters<typeof Capturer>) => Capturer;
 }
 
 export interface LocalizeResult {
-  options: Required<Omit<LocalizeOptions, 'inputs' | 'backend' | 'maxMemoryBytes' | 'makeCapturer'>> & { maxMemoryBytes: number | null };
+  options: Required<Omit<LocalizeOptions, 'inputs' | 'backend' | 'candidateBackend' | 'maxMemoryBytes' | 'makeCapturer'>> & { maxMemoryBytes: number | null };
   referenceModel: string;
   candidateModel: string;
   matches: MatchedValue[];
@@ -81,6 +83,7 @@ export function componentModel(path: string, component: ComponentName): string {
 
 export async function localize(opts: LocalizeOptions): Promise<LocalizeResult> {
   const backend = opts.backend ?? DEFAULT_BACKEND;
+  const candBackend = opts.candidateBackend ?? backend;
   const refFile = componentModel(opts.reference, opts.component);
   const candFile = componentModel(opts.candidate, opts.component);
   const refGraph = new GraphView(loadModel(refFile), `reference ${refFile}`);
@@ -90,9 +93,9 @@ export async function localize(opts: LocalizeOptions): Promise<LocalizeResult> {
   const budgetBytes = opts.maxMemoryBytes ?? Number.POSITIVE_INFINITY;
   const make = opts.makeCapturer ?? ((_side, ...args) => new Capturer(...args));
   const refCapturer = make('reference', refGraph.label, refGraph.model, refFeeds, backend);
-  const candCapturer = make('candidate', candGraph.label, candGraph.model, candFeeds, backend);
+  const candCapturer = make('candidate', candGraph.label, candGraph.model, candFeeds, candBackend);
   const refSizing = await sizeValues(refGraph, refFeeds, backend, refCapturer, budgetBytes);
-  const candSizing = await sizeValues(candGraph, candFeeds, backend, candCapturer, budgetBytes);
+  const candSizing = await sizeValues(candGraph, candFeeds, candBackend, candCapturer, budgetBytes);
   const refValues = refSizing.values;
   const candValues = candSizing.values;
   const match = opts.match ?? 'auto';
@@ -103,7 +106,7 @@ export async function localize(opts: LocalizeOptions): Promise<LocalizeResult> {
     candidate: { graph: candGraph, values: candValues, capturer: candCapturer, feeds: candFeeds },
     thresholds: opts.thresholds ?? DEFAULT_LOCALIZE_THRESHOLDS,
     budgetBytes,
-    backend,
+    backend: candBackend,
     stats: newStats(),
   };
   const mode = opts.mode ?? 'entire';

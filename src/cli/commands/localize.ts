@@ -41,7 +41,7 @@ export function registerLocalize(program: Command): void {
     .option('--max-memory <MB>', 'MiB of captured tensors held at once, both builds together (default: no limit)')
     .option('--threshold <key=value>', 'cosine=MIN, relL2=MAX, maxAbs=MAX (repeatable; default cosine=0.9999 relL2=0.01)', (v: string, p: string[]) => [...p, v], [])
     .requiredOption('--report <dir>', 'where report.json and report.html go');
-  addBackendFlags(cmd).action(async (flags: LocalizeFlags) => {
+  addBackendFlags(addBackendFlags(cmd), 'cand').action(async (flags: LocalizeFlags) => {
     const component = oneOf(flags.component, ['unet', 'text_encoder', 'vae_decoder'], '--component') as ComponentName;
     if (!flags.trace && !flags.inputs) throw new UsageError('localize needs --trace TRACE or --inputs DIR for the component inputs');
     const result = await localize({
@@ -55,6 +55,7 @@ export function registerLocalize(program: Command): void {
       maxMemoryBytes: flags.maxMemory === undefined ? undefined : positiveInt(flags.maxMemory, '--max-memory', 1) * 1024 * 1024,
       thresholds: parseThresholds(flags.threshold),
       backend: backendFromFlags(flags as Record<string, string | undefined>),
+      candidateBackend: backendFromFlags(flags as Record<string, string | undefined>, 'cand', backendFromFlags(flags as Record<string, string | undefined>)),
     });
     await writeLocalizeReport(result, flags.report);
     const f = result.first;

@@ -46,6 +46,23 @@ describe('--cand-provider wasm (onnxruntime-web in Node)', () => {
   });
 });
 
+describe('localize --cand-provider wasm', () => {
+  it('compares the text encoder node by node between onnxruntime-node and onnxruntime-web', async () => {
+    const trace = join(dir, 'trace');
+    const g = await cli(['generate', '--model', model, '--trace', trace, '--out', join(dir, 'g.png'), ...RUN.slice(0, 5), '1', ...RUN.slice(6)]);
+    expect(g.code, g.stderr).toBe(0);
+    const report = join(dir, 'localize');
+    // relL2 1e-9: tighter than the two runtimes agree, so the first value where their kernels differ is named.
+    const r = await cli(['localize', '--reference', model, '--candidate', model, '--component', 'text_encoder', '--trace', trace, '--cand-provider', 'wasm', '--threshold', 'relL2=1e-9', '--report', report]);
+    expect(r.code, r.stderr).toBe(1);
+    const doc = JSON.parse(readFileSync(join(report, 'report.json'), 'utf8'));
+    const metrics = doc.rows.map((row: { metrics: { relL2: number; maxAbs: number } | null }) => row.metrics).filter(Boolean);
+    expect(metrics.length).toBeGreaterThan(10);
+    expect(metrics.some((m: { maxAbs: number }) => m.maxAbs > 0)).toBe(true);
+    expect(Math.max(...metrics.map((m: { relL2: number }) => m.relL2))).toBeLessThan(1e-4);
+  });
+});
+
 describe('a suite with a wasm candidate and calibrated thresholds', () => {
   const thresholds = join(dir, 'thresholds.json');
   const suiteFile = (name: string, candidate: string) => {

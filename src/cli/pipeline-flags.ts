@@ -1,7 +1,8 @@
 /** Pipeline flags shared by generate, compare and repeat, parsed into PipelineSettings. */
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors.ts';
-import { DEFAULT_SETTINGS, type PipelineSettings } from '../pipeline/settings.ts';
+import { DEFAULT_SETTINGS, DEFAULT_STRENGTH, type PipelineSettings } from '../pipeline/settings.ts';
+import { FAMILY_NAMES, parseFamily } from '../pipeline/family.ts';
 import type { NoiseKind } from '../rng/types.ts';
 
 export interface PipelineFlagValues {
@@ -14,6 +15,9 @@ export interface PipelineFlagValues {
   height?: string;
   width?: string;
   noise?: string;
+  pipeline?: string;
+  image?: string;
+  strength?: string;
 }
 
 export function addPipelineFlags(cmd: Command, required: boolean): Command {
@@ -32,7 +36,10 @@ export function addPipelineFlags(cmd: Command, required: boolean): Command {
     .option('--guidance <f>', `classifier-free guidance scale; ≤ 1 disables it (default ${DEFAULT_SETTINGS.guidanceScale})`)
     .option('--height <n>', `image height, a multiple of 8 (default ${DEFAULT_SETTINGS.height})`)
     .option('--width <n>', `image width, a multiple of 8 (default ${DEFAULT_SETTINGS.width})`)
-    .addOption(new Option('--noise <generator>', 'initial-noise generator').choices(['torch-cpu', 'numpy-legacy']));
+    .addOption(new Option('--noise <generator>', 'initial-noise generator').choices(['torch-cpu', 'numpy-legacy']))
+    .option('--pipeline <family>', `pipeline family: ${FAMILY_NAMES.join(' | ')} (default: detected from the model folder)`)
+    .option('--image <png>', 'image-to-image: the input image (its size must be --width x --height)')
+    .option('--strength <s>', 'image-to-image: how much of the schedule runs from the image, 0 < s ≤ 1 (default 0.8)');
 }
 
 /** Flag values over `base` (e.g. a trace's recorded settings) over the defaults. */
@@ -52,6 +59,10 @@ export function settingsFromFlags(v: PipelineFlagValues, base: Partial<PipelineS
   if (v.height !== undefined) merged.height = parseIntFlag('--height', v.height);
   if (v.width !== undefined) merged.width = parseIntFlag('--width', v.width);
   if (v.noise !== undefined) merged.noise = v.noise as NoiseKind;
+  if (v.pipeline !== undefined) merged.family = parseFamily(v.pipeline);
+  if (v.image !== undefined) merged.image = v.image;
+  if (v.strength !== undefined) merged.strength = parseNumberFlag('--strength', v.strength);
+  if (merged.image !== undefined && merged.strength === undefined) merged.strength = DEFAULT_STRENGTH;
   return merged;
 }
 

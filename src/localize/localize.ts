@@ -78,7 +78,9 @@ export function componentModel(path: string, component: ComponentName): string {
   if (existsSync(path) && statSync(path).isFile()) return path;
   const direct = join(path, component, 'model.onnx');
   if (existsSync(direct)) return direct;
-  return readModelLayout(path).onnx[component];
+  const file = readModelLayout(path).onnx[component];
+  if (!file) throw new UsageError(`${path}: the model folder has no ${component}/model.onnx`);
+  return file;
 }
 
 export async function localize(opts: LocalizeOptions): Promise<LocalizeResult> {

@@ -26,6 +26,7 @@ import { type RecordedRun, describeDifferences, fromManifest, settingDifferences
 import { signatureFindings } from './signature-diff.ts';
 import { type FinalTensors, LiveSide, type Side, TraceSide, type StepTensors, type TextTensors, encodeIdsLikePipeline } from './sides.ts';
 import { UsageError } from '../errors.ts';
+import { UNET_EXTRA_INPUTS, type UnetExtras } from '../models/sd-model.ts';
 
 export interface LockstepOptions {
   reference: BuildSpec;
@@ -110,7 +111,7 @@ async function compareRun(ref: Side, cand: Side, report: ReportDocument, opts: L
   const refText = await ref.prepare();
   const candText = await cand.prepare();
   report.components.textEncoder = await textEncoderCheck(cand, refText, candText, tol);
-  const embedsIdentical = identical(refText.promptEmbeds, candText.promptEmbeds);
+  const embedsIdentical = identical(refText.promptEmbeds, candText.promptEmbeds) && sameExtras(refText.extras, candText.extras);
   const worst = worstStepTracker(report);
   const total = stepCount(ref, cand, note);
   for (let i = 0; i < total; i++) {
@@ -138,6 +139,11 @@ async function compareRun(ref: Side, cand: Side, report: ReportDocument, opts: L
   await saveArtifacts(opts.reportDir, rf, cf);
 }
 
+/** Extra U-Net inputs bitwise equal (both absent counts as equal). */
+function sameExtras(a: UnetExtras | undefined, b: UnetExtras | undefined): boolean {
+  return UNET_EXTRA_INPUTS.every((k) => (a?.[k] === undefined && b?.[k] === undefined) || identical(a?.[k], b?.[k]));
+}
+
 /** U-Net steps both builds have (PNDM runs steps + 1; a recorded build may hold fewer). */
 function stepCount(ref: Side, cand: Side, note: Note): number {
   const [r, c] = [ref.timesteps().length, cand.timesteps().length];
@@ -147,7 +153,7 @@ function stepCount(ref: Side, cand: Side, note: Note): number {
 
 async function textEncoderCheck(cand: Side, refText: TextTensors, candText: TextTensors, tol: Tolerances) {
   if (!refText.promptEmbeds) return null;
-  const sameIds = identical(refText.condIds, candText.condIds) && (refText.uncondIds ? identical(refText.uncondIds, candText.uncondIds) : true);
+  const sameIds = (['condIds', 'uncondIds', 'condIds2', 'uncondIds2'] as const).every((k) => (refText[k] ? identical(refText[k], candText[k]) : true));
   const embeds = cand.live && !sameIds ? await encodeIdsLikePipeline(cand.live, refText) : candText.promptEmbeds;
   return compareOptional(refText.promptEmbeds, embeds, 'prompt_embeds', tol('components', 'textEncoder'));
 }
@@ -169,7 +175,7 @@ async function teacherForced(cand: Side, r: StepTensors, c: StepTensors, refText
     return null;
   }
   const sameInputs = embedsIdentical && r.timestep === c.timestep && identical(r.latentModelInput, c.latentModelInput);
-  const out = sameInputs ? c : await cand.live.teacherForce({ latentModelInput: r.latentModelInput, timestep: r.timestep, promptEmbeds: refText.promptEmbeds });
+  const out = sameInputs ? c : await cand.live.teacherForce({ latentModelInput: r.latentModelInput, timestep: r.timestep, promptEmbeds: refText.promptEmbeds, extras: refText.extras });
   return { record: teacherForcedRecord(r, out, i, tol), candidate: out };
 }
 

@@ -7,11 +7,12 @@ import type { BackendOptions } from '../models/backend.ts';
 import { type OrtClock, castTo } from '../models/component.ts';
 import { type LoadedModel, loadPipelineModel } from '../pipeline/load.ts';
 import { applyGuidance, type GuidedPrediction } from '../pipeline/guidance.ts';
-import { type RgbImage, decodedToImage, readPng } from '../pipeline/image.ts';
+import { type RgbImage, decodedToImage, readInputImage, readPng } from '../pipeline/image.ts';
 import type { PipelineSettings } from '../pipeline/settings.ts';
-import { Text2ImgRun, decode } from '../pipeline/text2img.ts';
+import { type InputImage, PipelineRun, decode } from '../pipeline/run.ts';
+import { UNET_EXTRA_INPUTS, type UnetExtras } from '../models/sd-model.ts';
 import { type Tensor, concat0, toFloat32 } from '../tensor/tensor.ts';
-import { FINAL, TEXT } from '../trace/names.ts';
+import { COND, FINAL, TEXT } from '../trace/names.ts';
 import { TraceReader } from '../trace/reader.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,7 +21,12 @@ import { join } from 'node:path';
 export interface TextTensors {
   condIds?: Tensor;
   uncondIds?: Tensor;
+  /** SDXL's second tokenizer. */
+  condIds2?: Tensor;
+  uncondIds2?: Tensor;
   promptEmbeds?: Tensor<'float32'>;
+  /** Extra U-Net inputs (timestep_cond, text_embeds, time_ids), fed teacher-forced from the reference like the embeddings. */
+  extras?: UnetExtras;
 }
 
 export interface StepTensors {
@@ -30,6 +36,8 @@ export interface StepTensors {
   noisePredText?: Tensor<'float32'>;
   noisePred?: Tensor<'float32'>;
   latents?: Tensor<'float32'>;
+  /** LCM's denoised estimate. */
+  denoised?: Tensor<'float32'>;
 }
 
 export interface FinalTensors {
@@ -43,6 +51,7 @@ export interface UnetInputs {
   latentModelInput: Tensor<'float32'>;
   timestep: number;
   promptEmbeds: Tensor<'float32'>;
+  extras?: UnetExtras;
 }
 
 /** What only a live build can do: compute on inputs it is given. */
@@ -70,20 +79,21 @@ export class LiveSide implements Side {
   readonly kind = 'model';
   readonly recordsTeacherForced = false;
   readonly live: LiveCompute;
-  private readonly run: Text2ImgRun;
+  private readonly run: PipelineRun;
   private readonly text: TextTensors = {};
 
   private constructor(
     readonly path: string,
     readonly model: LoadedModel,
     requested: PipelineSettings,
+    image: InputImage | null,
   ) {
-    this.run = new Text2ImgRun(model, requested, { tensor: (name, t) => this.capture(name, t) });
+    this.run = new PipelineRun(model, requested, { tensor: (name, t) => this.capture(name, t) }, image);
     const settings = this.run.settings;
     const guided = this.run.guided;
     this.live = {
       teacherForce: async (inp) => {
-        const out = await model.components.predictNoise(inp.latentModelInput, inp.timestep, inp.promptEmbeds);
+        const out = await model.components.predictNoise(inp.latentModelInput, inp.timestep, inp.promptEmbeds, inp.extras);
         return applyGuidance(out.noisePred, settings.guidanceScale, guided);
       },
       encodeText: (ids) => model.components.encodeText(castTo(ids, 'int64') as Tensor<'int64'>),
@@ -93,7 +103,12 @@ export class LiveSide implements Side {
 
   static async open(path: string, backend: BackendOptions, settings: PipelineSettings): Promise<LiveSide> {
     const model = await loadPipelineModel(path, backend, settings);
-    return new LiveSide(path, model, settings);
+    try {
+      return new LiveSide(path, model, settings, await readInputImage(settings));
+    } catch (err) {
+      await model.onnx.release();
+      throw err;
+    }
   }
 
   /** The settings with defaults resolved (e.g. the model's own scheduler). */
@@ -112,11 +127,13 @@ export class LiveSide implements Side {
   private capture(name: string, t: Tensor): void {
     if (name === TEXT.condIds) this.text.condIds = t;
     if (name === TEXT.uncondIds) this.text.uncondIds = t;
+    if (name === TEXT.condIds2) this.text.condIds2 = t;
+    if (name === TEXT.uncondIds2) this.text.uncondIds2 = t;
   }
 
   async prepare(): Promise<TextTensors> {
     await this.run.prepare();
-    return { ...this.text, promptEmbeds: this.run.embeddings };
+    return { ...this.text, promptEmbeds: this.run.embeddings, extras: this.run.extras };
   }
 
   async step(index: number): Promise<StepTensors> {
@@ -128,6 +145,7 @@ export class LiveSide implements Side {
       noisePredText: r.noisePredText,
       noisePred: r.noisePred,
       latents: r.latents,
+      denoised: r.denoised ?? undefined,
     };
   }
 
@@ -162,7 +180,10 @@ export class TraceSide implements Side {
     return {
       condIds: this.reader.get(TEXT.condIds),
       uncondIds: this.reader.get(TEXT.uncondIds),
+      condIds2: this.reader.get(TEXT.condIds2),
+      uncondIds2: this.reader.get(TEXT.uncondIds2),
       promptEmbeds: f32(this.reader.get(TEXT.promptEmbeds)),
+      extras: recordedExtras(this.reader),
     };
   }
 
@@ -176,6 +197,7 @@ export class TraceSide implements Side {
       noisePredText: get('noise_pred_text'),
       noisePred: get('noise_pred'),
       latents: get('latents'),
+      denoised: get('denoised'),
     };
   }
 
@@ -189,13 +211,26 @@ export class TraceSide implements Side {
   async release(): Promise<void> {}
 }
 
+/** cond/<input> files of a 1.1 trace; none in a 1.0 trace. */
+function recordedExtras(reader: TraceReader): UnetExtras {
+  const extras: UnetExtras = {};
+  for (const name of UNET_EXTRA_INPUTS) {
+    const t = f32(reader.get(`${COND_DIR}/${name}`));
+    if (t) extras[name] = t;
+  }
+  return extras;
+}
+
+const COND_DIR = COND.timestepCond.split('/')[0];
+
 function f32(t: Tensor | undefined): Tensor<'float32'> | undefined {
   return t ? toFloat32(t) : undefined;
 }
 
 /** [uncond; cond] ids encoded one prompt at a time, as diffusers does. */
 export async function encodeIdsLikePipeline(live: LiveCompute, text: TextTensors): Promise<Tensor<'float32'> | undefined> {
-  if (!text.condIds) return undefined;
+  // SDXL's embeddings come from two encoders' hidden states: only the candidate's own run encodes them.
+  if (!text.condIds || text.condIds2) return undefined;
   const cond = await live.encodeText(text.condIds);
   if (!text.uncondIds) return cond;
   return concat0([await live.encodeText(text.uncondIds), cond]);

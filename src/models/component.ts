@@ -11,7 +11,10 @@ import type { BackendOptions } from './backend.ts';
 import { type RuntimeInfo, type RuntimeSession, openRuntimeSession } from './session.ts';
 import { type ComponentSignature, type TensorSignature, formatSignature } from './signature.ts';
 
-export type ComponentName = 'text_encoder' | 'unet' | 'vae_decoder';
+export type ComponentName = 'text_encoder' | 'text_encoder_2' | 'unet' | 'vae_encoder' | 'vae_decoder';
+/** Every export has these; the others only where the family or image-to-image needs them. */
+export const REQUIRED_COMPONENTS = ['text_encoder', 'unet', 'vae_decoder'] as const;
+export const OPTIONAL_COMPONENTS = ['text_encoder_2', 'vae_encoder'] as const;
 const FLOAT_DTYPES = ['float32', 'float16', 'float64'];
 /** Accumulates time spent inside ORT: `run` calls, and creating and releasing sessions (the bench compares both with wall time). */
 export class OrtClock {

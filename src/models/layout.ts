@@ -1,19 +1,34 @@
 /**
  * The diffusers/optimum ONNX folder layout:
  *   model_index.json, tokenizer/, scheduler/scheduler_config.json,
- *   text_encoder/model.onnx, unet/model.onnx (+ external data), vae_decoder/model.onnx
+ *   text_encoder/model.onnx, unet/model.onnx (+ external data), vae_decoder/model.onnx,
+ *   and when the export has them: vae_encoder/model.onnx, text_encoder_2/model.onnx + tokenizer_2/ (SDXL).
  */
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { readPythonJson } from '../util/json.ts';
-import type { ComponentName } from './component.ts';
+import { type ComponentName, OPTIONAL_COMPONENTS, REQUIRED_COMPONENTS } from './component.ts';
+
+/** What the pipeline families read from unet/config.json. */
+export interface UnetConfig {
+  /** LCM-distilled U-Nets: the guidance-scale embedding's width (diffusers feeds it as `timestep_cond`). */
+  timeCondProjDim: number | null;
+  /** SDXL: "text_time" (pooled text embeddings and time ids as extra inputs). */
+  additionEmbedType: string | null;
+}
 
 export interface ModelLayout {
   dir: string;
   tokenizerDir: string;
   schedulerConfigFile: string;
-  onnx: Record<ComponentName, string>;
+  /** Model files of the components present (text_encoder, unet and vae_decoder always are). */
+  onnx: Partial<Record<ComponentName, string>> & Record<(typeof REQUIRED_COMPONENTS)[number], string>;
+  /** tokenizer_2/ when the folder has one (SDXL). */
+  tokenizer2Dir: string | null;
+  /** model_index.json, or {} when the folder has none. */
+  modelIndex: Record<string, unknown>;
+  unetConfig: UnetConfig;
   /** `scaling_factor` from the VAE config (SD 1.x: 0.18215); the pipeline divides latents by it. */
   vaeScalingFactor: number;
   /** 2^(len(block_out_channels)-1): the image is this many times larger than the latents. */
@@ -22,13 +37,13 @@ export interface ModelLayout {
   latentChannels: number;
 }
 
-const COMPONENTS: ComponentName[] = ['text_encoder', 'unet', 'vae_decoder'];
-
 export function readModelLayout(dirArg: string): ModelLayout {
   const dir = resolve(dirArg);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${dirArg}: model folder not found`);
-  const onnx = {} as Record<ComponentName, string>;
-  for (const c of COMPONENTS) onnx[c] = requireFile(dir, join(c, 'model.onnx'), `the ${c} component`);
+  const onnx = {} as ModelLayout['onnx'];
+  for (const c of REQUIRED_COMPONENTS) onnx[c] = requireFile(dir, join(c, 'model.onnx'), `the ${c} component`);
+  for (const c of OPTIONAL_COMPONENTS) if (existsSync(join(dir, c, 'model.onnx'))) onnx[c] = join(dir, c, 'model.onnx');
+  const tokenizer2Dir = existsSync(join(dir, 'tokenizer_2', 'vocab.json')) ? join(dir, 'tokenizer_2') : null;
   const tokenizerDir = join(dir, 'tokenizer');
   requireFile(dir, join('tokenizer', 'vocab.json'), 'the CLIP tokenizer');
   const schedulerConfigFile = requireFile(dir, join('scheduler', 'scheduler_config.json'), 'the scheduler config');
@@ -40,6 +55,12 @@ export function readModelLayout(dirArg: string): ModelLayout {
     tokenizerDir,
     schedulerConfigFile,
     onnx,
+    tokenizer2Dir,
+    modelIndex: readConfig(join(dir, 'model_index.json')),
+    unetConfig: {
+      timeCondProjDim: typeof unet.time_cond_proj_dim === 'number' ? unet.time_cond_proj_dim : null,
+      additionEmbedType: typeof unet.addition_embed_type === 'string' ? unet.addition_embed_type : null,
+    },
     vaeScalingFactor: typeof vae.scaling_factor === 'number' ? vae.scaling_factor : 0.18215,
     vaeScaleFactor: 2 ** (blocks - 1),
     latentChannels: typeof unet.in_channels === 'number' ? unet.in_channels : 4,

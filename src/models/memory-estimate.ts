@@ -17,16 +17,19 @@ import { freemem } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { readPythonJson } from '../util/json.ts';
-import type { ComponentName } from './component.ts';
+import type { REQUIRED_COMPONENTS } from './component.ts';
+
+/** The components every export has (an SDXL folder's text_encoder_2 and the VAE encoder are not estimated yet). */
+export type EstimatedComponent = (typeof REQUIRED_COMPONENTS)[number];
 import { readModelLayout } from './layout.ts';
 
-const COMPONENTS: ComponentName[] = ['text_encoder', 'unet', 'vae_decoder'];
+const COMPONENTS: EstimatedComponent[] = ['text_encoder', 'unet', 'vae_decoder'];
 
 /** What the estimate needs to know about a model folder: bytes on disk and the configs' widths. */
 export interface ModelFootprint {
   dir: string;
   /** model.onnx plus its external-data files (what ORT reads into memory), per component. */
-  weightBytes: Record<ComponentName, number>;
+  weightBytes: Record<EstimatedComponent, number>;
   /** 2^(len(vae block_out_channels) - 1). */
   vaeScaleFactor: number;
   latentChannels: number;
@@ -47,9 +50,9 @@ export interface MemorySettings {
 }
 
 export interface MemoryEstimate {
-  weights: Record<ComponentName, number> & { total: number };
+  weights: Record<EstimatedComponent, number> & { total: number };
   /** Peak intermediate tensors of one call of each component (ORT runs one component at a time). */
-  activations: Record<ComponentName, number> & { peak: number };
+  activations: Record<EstimatedComponent, number> & { peak: number };
   /** Latents and every latent-sized tensor a step keeps (scheduler history included). */
   latents: number;
   /** The VAE output as float32, its 8-bit RGB copy and the PNG encoder's buffer. */
@@ -63,7 +66,7 @@ export interface MemoryEstimate {
 /** Reads file sizes and component configs; missing configs fall back to SD 1.x's values. */
 export function readModelFootprint(dir: string): ModelFootprint {
   const layout = readModelLayout(dir);
-  const weightBytes = {} as Record<ComponentName, number>;
+  const weightBytes = {} as Record<EstimatedComponent, number>;
   for (const c of COMPONENTS) weightBytes[c] = componentWeightBytes(layout.onnx[c]);
   const unet = readConfig(join(layout.dir, 'unet', 'config.json'));
   const vae = readConfig(join(layout.dir, 'vae_decoder', 'config.json'));

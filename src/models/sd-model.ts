@@ -1,13 +1,15 @@
 /**
- * A Stable Diffusion model folder opened with ONNX Runtime: the three
- * components behind one small interface the pipeline and the lockstep engine
- * call. Input names follow optimum's export (`input_ids`; `sample`,
- * `timestep`, `encoder_hidden_states`; `latent_sample`).
+ * A Stable Diffusion model folder opened with ONNX Runtime: its components
+ * behind one small interface the pipeline and the lockstep engine call.
+ * Input names follow optimum's export (`input_ids`; `sample`, `timestep`,
+ * `encoder_hidden_states` and the extra U-Net inputs `timestep_cond`,
+ * `text_embeds`, `time_ids`; `latent_sample`; the VAE encoder's `sample` →
+ * `latent_parameters`, or `latent_sample` in older exports).
  */
 import { UsageError } from '../errors.ts';
 import { type Tensor, makeTensor } from '../tensor/tensor.ts';
 import { type BackendOptions, DEFAULT_BACKEND } from './backend.ts';
-import { type ComponentName, OnnxComponent, OrtClock, castTo } from './component.ts';
+import { type ComponentName, OPTIONAL_COMPONENTS, OnnxComponent, OrtClock, castTo } from './component.ts';
 import { type ModelLayout, readModelLayout } from './layout.ts';
 import type { RuntimeInfo } from './session.ts';
 import type { ComponentSignature } from './signature.ts';
@@ -18,10 +20,32 @@ export interface UnetOutput {
   timestepFed: Tensor;
 }
 
+/** U-Net inputs beyond sample/timestep/encoder_hidden_states, batch-aligned with the sample (optimum's names). */
+export interface UnetExtras {
+  /** LCM: the guidance-scale embedding. */
+  timestep_cond?: Tensor<'float32'>;
+  /** SDXL: pooled text embeddings. */
+  text_embeds?: Tensor<'float32'>;
+  /** SDXL: (original size, crop top-left, target size). */
+  time_ids?: Tensor<'float32'>;
+}
+export const UNET_EXTRA_INPUTS = ['timestep_cond', 'text_embeds', 'time_ids'] as const;
+
+export type TextEncoderName = 'text_encoder' | 'text_encoder_2';
+
+/** The VAE encoder's answer: the distribution's moments (optimum today), or a sample drawn inside the graph (older exports). */
+export interface EncodedImage {
+  kind: 'latent_parameters' | 'latent_sample';
+  tensor: Tensor<'float32'>;
+}
+
 /** What a live build can compute; the pipeline depends only on this. */
 export interface SdComponents {
   encodeText(ids: Tensor<'int64'>): Promise<Tensor<'float32'>>;
-  predictNoise(sample: Tensor<'float32'>, timestep: number, embeds: Tensor<'float32'>): Promise<UnetOutput>;
+  /** Every output of a text encoder (last_hidden_state, pooler_output / text_embeds, hidden_states.N), as float32. */
+  encodeTextOutputs(ids: Tensor<'int64'>, encoder: TextEncoderName): Promise<Record<string, Tensor<'float32'>>>;
+  predictNoise(sample: Tensor<'float32'>, timestep: number, embeds: Tensor<'float32'>, extras?: UnetExtras): Promise<UnetOutput>;
+  encodeImage(image: Tensor<'float32'>): Promise<EncodedImage>;
   decodeLatents(latents: Tensor<'float32'>): Promise<Tensor<'float32'>>;
 }
 
@@ -31,7 +55,7 @@ export class OnnxStableDiffusion implements SdComponents {
   private constructor(
     readonly layout: ModelLayout,
     readonly backend: BackendOptions,
-    private readonly parts: Record<ComponentName, OnnxComponent>,
+    private readonly parts: Partial<Record<ComponentName, OnnxComponent>> & Record<'text_encoder' | 'unet' | 'vae_decoder', OnnxComponent>,
     clock: OrtClock,
   ) {
     this.clock = clock;
@@ -40,9 +64,19 @@ export class OnnxStableDiffusion implements SdComponents {
   static async open(dir: string, backend: BackendOptions = DEFAULT_BACKEND): Promise<OnnxStableDiffusion> {
     const layout = readModelLayout(dir);
     const clock = new OrtClock();
-    const open = (c: ComponentName) => OnnxComponent.open(c, layout.onnx[c], backend, clock);
-    const parts = { text_encoder: await open('text_encoder'), unet: await open('unet'), vae_decoder: await open('vae_decoder') };
+    const open = (c: ComponentName, file: string) => OnnxComponent.open(c, file, backend, clock);
+    const parts: OnnxStableDiffusion['parts'] = {
+      text_encoder: await open('text_encoder', layout.onnx.text_encoder),
+      unet: await open('unet', layout.onnx.unet),
+      vae_decoder: await open('vae_decoder', layout.onnx.vae_decoder),
+    };
+    for (const c of OPTIONAL_COMPONENTS) {
+      const file = layout.onnx[c];
+      if (file) parts[c] = await open(c, file);
+    }
     parts.text_encoder.requireInputs(['input_ids']);
+    parts.text_encoder_2?.requireInputs(['input_ids']);
+    parts.vae_encoder?.requireInputs(['sample']);
     parts.unet.requireInputs(['sample', 'timestep', 'encoder_hidden_states']);
     parts.vae_decoder.requireInputs(['latent_sample']);
     parts.unet.requireFloatInputs(['sample', 'encoder_hidden_states']);
@@ -56,8 +90,19 @@ export class OnnxStableDiffusion implements SdComponents {
     return this.parts.unet.runtime;
   }
 
-  signatures(): Record<ComponentName, ComponentSignature> {
-    return { text_encoder: this.parts.text_encoder.signature, unet: this.parts.unet.signature, vae_decoder: this.parts.vae_decoder.signature };
+  signatures(): Partial<Record<ComponentName, ComponentSignature>> {
+    const out: Partial<Record<ComponentName, ComponentSignature>> = {};
+    for (const [name, part] of Object.entries(this.parts)) out[name as ComponentName] = part.signature;
+    return out;
+  }
+
+  /** Which components the folder has, and the U-Net's input names (for family detection). */
+  has(component: ComponentName): boolean {
+    return this.parts[component] !== undefined;
+  }
+
+  unetInputNames(): string[] {
+    return this.parts.unet.signature.inputs.map((s) => s.name);
   }
 
   async encodeText(ids: Tensor<'int64'>): Promise<Tensor<'float32'>> {
@@ -65,13 +110,40 @@ export class OnnxStableDiffusion implements SdComponents {
     return asFloat32(out.last_hidden_state ?? firstOutput(out), 'text_encoder last_hidden_state');
   }
 
-  async predictNoise(sample: Tensor<'float32'>, timestep: number, embeds: Tensor<'float32'>): Promise<UnetOutput> {
+  async encodeTextOutputs(ids: Tensor<'int64'>, encoder: TextEncoderName): Promise<Record<string, Tensor<'float32'>>> {
+    const part = this.require(encoder);
+    const out = await part.run({ input_ids: ids });
+    const floats: Record<string, Tensor<'float32'>> = {};
+    for (const [name, t] of Object.entries(out)) floats[name] = asFloat32(t, `${encoder} ${name}`);
+    return floats;
+  }
+
+  async predictNoise(sample: Tensor<'float32'>, timestep: number, embeds: Tensor<'float32'>, extras: UnetExtras = {}): Promise<UnetOutput> {
     const unet = this.parts.unet;
     const timestepFed = castTo(makeTensor('float64', timestepDims(unet), new Float64Array(timestepCount(unet)).fill(timestep)), unet.declaredDtype('timestep'));
-    const out = await unet.run({ sample, timestep: timestepFed, encoder_hidden_states: embeds }).catch((err: unknown) => {
+    const feeds: Record<string, Tensor> = { sample, timestep: timestepFed, encoder_hidden_states: embeds };
+    for (const name of UNET_EXTRA_INPUTS) {
+      const t = extras[name];
+      if (t) feeds[name] = t;
+    }
+    const out = await unet.run(feeds).catch((err: unknown) => {
       throw channelHint(err, sample.dims[1], this.layout.latentChannels);
     });
     return { noisePred: asFloat32(out.out_sample ?? firstOutput(out), 'unet out_sample'), timestepFed };
+  }
+
+  async encodeImage(image: Tensor<'float32'>): Promise<EncodedImage> {
+    const out = await this.require('vae_encoder').run({ sample: image });
+    if (out.latent_parameters) return { kind: 'latent_parameters', tensor: asFloat32(out.latent_parameters, 'vae_encoder latent_parameters') };
+    if (out.latent_sample) return { kind: 'latent_sample', tensor: asFloat32(out.latent_sample, 'vae_encoder latent_sample') };
+    const names = Object.keys(out).join(', ');
+    throw new UsageError(`${this.layout.onnx.vae_encoder}: the VAE encoder outputs ${names}; expected 'latent_parameters' (optimum) or 'latent_sample' (older exports)`);
+  }
+
+  private require(component: ComponentName): OnnxComponent {
+    const part = this.parts[component];
+    if (!part) throw new UsageError(`${this.layout.dir}: missing ${component}/model.onnx, which this pipeline needs`);
+    return part;
   }
 
   async decodeLatents(latents: Tensor<'float32'>): Promise<Tensor<'float32'>> {

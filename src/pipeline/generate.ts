@@ -4,10 +4,11 @@ import type { BackendOptions } from '../models/backend.ts';
 import { TraceWriter } from '../trace/writer.ts';
 import { FINAL } from '../trace/names.ts';
 import { LOCKSTEP_VERSION } from '../version.ts';
-import { encodePng } from './image.ts';
+import { encodePng, readInputImage } from './image.ts';
 import { type LoadedModel, loadPipelineModel } from './load.ts';
 import type { PipelineSettings } from './settings.ts';
-import { type FinalResult, Text2ImgRun } from './text2img.ts';
+import { FAMILIES, type FamilyName } from './family.ts';
+import { type FinalResult, PipelineRun } from './run.ts';
 
 export interface GenerateOptions {
   model: string;
@@ -37,10 +38,14 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
   const model = await loadPipelineModel(opts.model, opts.backend, opts.settings);
   opts.onLoaded?.(model);
   let trace: TraceWriter | undefined;
-  const run = new Text2ImgRun(model, opts.settings, {
-    tensor: (name, t) => trace?.put(name, t),
-    warning: opts.onWarning,
-  });
+  let run: PipelineRun;
+  try {
+    const image = await readInputImage(opts.settings);
+    run = new PipelineRun(model, opts.settings, { tensor: (name, t) => trace?.put(name, t), warning: opts.onWarning }, image);
+  } catch (err) {
+    await model.onnx.release();
+    throw err;
+  }
   opts.onSettings?.(run.settings);
   if (opts.traceDir) trace = new TraceWriter(opts.traceDir, traceMeta(opts.model, run.settings, model.schedulerConfig));
   try {
@@ -72,6 +77,7 @@ function traceMeta(modelDir: string, settings: PipelineSettings, schedulerConfig
   return {
     producer: `lockstep ${LOCKSTEP_VERSION} (onnxruntime-node)`,
     pipeline: settings,
+    pipelineClass: settings.image ? FAMILIES[settings.family as FamilyName]?.img2imgClass : FAMILIES[settings.family as FamilyName]?.pipelineClass,
     model: modelDir,
     schedulerConfig,
     complete: false,

@@ -40,6 +40,12 @@ export async function encodePng(img: RgbImage): Promise<Buffer> {
   return sharp(Buffer.from(img.data), { raw: { width: img.width, height: img.height, channels: 3 } }).png().toBuffer();
 }
 
+/** The `--image` of an image-to-image run, read; null for text-to-image. */
+export async function readInputImage(settings: { image?: string }): Promise<{ path: string; image: RgbImage } | null> {
+  if (settings.image === undefined) return null;
+  return { path: settings.image, image: await readPng(settings.image) };
+}
+
 export async function readPng(path: string): Promise<RgbImage> {
   try {
     const { data, info } = await sharp(path).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });

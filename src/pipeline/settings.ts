@@ -13,6 +13,11 @@ export interface PipelineSettings {
   guidanceScale: number;
   height: number;
   width: number;
+  /** sd, lcm or sdxl (family.ts); detected from the model folder when omitted. */
+  family?: string;
+  /** Image-to-image: the input image's path (`--image`), and how much of the schedule runs from it. */
+  image?: string;
+  strength?: number;
 }
 
 export const DEFAULT_SETTINGS: Omit<PipelineSettings, 'prompt' | 'seed'> = {
@@ -25,6 +30,9 @@ export const DEFAULT_SETTINGS: Omit<PipelineSettings, 'prompt' | 'seed'> = {
   height: 128,
   width: 128,
 };
+
+/** diffusers' image-to-image default `strength`. */
+export const DEFAULT_STRENGTH = 0.8;
 
 /** diffusers' classifier-free guidance switch: guidance ≤ 1 runs the U-Net once, without the negative prompt. */
 export function usesGuidance(s: PipelineSettings): boolean {
@@ -39,6 +47,7 @@ export function validateSettings(s: PipelineSettings, vaeScaleFactor = 8): Pipel
     }
   }
   if (!Number.isFinite(s.guidanceScale)) throw new UsageError(`--guidance must be a finite number, got ${s.guidanceScale}`);
+  if (s.strength !== undefined && s.image === undefined) throw new UsageError('--strength applies to image-to-image only: give --image too');
   if (s.noise !== 'torch-cpu' && s.noise !== 'numpy-legacy') {
     throw new UsageError(`--noise must be torch-cpu or numpy-legacy, got '${s.noise}'`);
   }

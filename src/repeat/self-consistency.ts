@@ -9,7 +9,7 @@ import type { BackendOptions } from '../models/backend.ts';
 import type { RgbImage } from '../pipeline/image.ts';
 import { loadPipelineModel } from '../pipeline/load.ts';
 import type { PipelineSettings } from '../pipeline/settings.ts';
-import { Text2ImgRun } from '../pipeline/text2img.ts';
+import { PipelineRun } from '../pipeline/run.ts';
 import { makeTensor, type Tensor } from '../tensor/tensor.ts';
 
 export const REPEAT_SCHEMA = 'lockstep.repeat/1';
@@ -61,7 +61,7 @@ export async function repeatRuns(opts: RepeatOptions): Promise<RepeatResult> {
 async function runOnce(opts: RepeatOptions, see: (name: string, t: Tensor) => void): Promise<{ image: RgbImage; settings: PipelineSettings }> {
   const model = await loadPipelineModel(opts.model, opts.backend, opts.settings);
   try {
-    const run = new Text2ImgRun(model, opts.settings, { tensor: see });
+    const run = new PipelineRun(model, opts.settings, { tensor: see });
     const final = await run.runAll();
     return { image: final.image, settings: run.settings };
   } finally {

@@ -12,6 +12,7 @@ import { leadingTimesteps, linspaceTimesteps, trailingTimesteps } from './spacin
 import { roundHalfEven } from './numpy-like.ts';
 import { indexForTimestep } from './step-index.ts';
 import { thresholdSample } from './thresholding.ts';
+import { addNoiseByAlpha } from './add-noise.ts';
 
 export const DDIM_OPTIONS: OptionTable = {
   ...BETA_OPTIONS,
@@ -80,11 +81,7 @@ export class DDIMScheduler implements Scheduler {
 
   /** DDPM-style add_noise: sqrt(ᾱ_t)·x + sqrt(1 − ᾱ_t)·noise. */
   addNoise(original: Tensor<'float32'>, noise: Tensor<'float32'>, timestep: number): Tensor<'float32'> {
-    checkSameShape(noise, original, DDIMScheduler.className);
-    const a = this.alphasCumprod[timestep];
-    const sa = sqrtF(a);
-    const sb = sqrtF(f(1 - a));
-    return mapElements(original, (i) => f(f(sa * original.data[i]) + f(sb * noise.data[i])));
+    return addNoiseByAlpha(this.alphasCumprod, original, noise, timestep, DDIMScheduler.className);
   }
 
   step(modelOutput: Tensor<'float32'>, timestep: number, sample: Tensor<'float32'>): Tensor<'float32'> {

@@ -13,6 +13,7 @@ import { checkSameShape, f, mapElements, sqrtF } from './ops.ts';
 import { interpOnIndex } from './numpy-like.ts';
 import { floatTimesteps, trainingSigmas } from './sigmas.ts';
 import { StepIndex } from './step-index.ts';
+import { addNoiseBySigma } from './add-noise.ts';
 import { eulerInitNoiseSigma, predictX0, scaleBySigma, sigmaAlphasCumprod } from './euler.ts';
 
 export const EULER_ANCESTRAL_OPTIONS: OptionTable = {
@@ -67,6 +68,15 @@ export class EulerAncestralDiscreteScheduler implements Scheduler {
   scaleModelInput(sample: Tensor<'float32'>, timestep: number): Tensor<'float32'> {
     const i = this.index.current(this.timesteps, timestep, EulerAncestralDiscreteScheduler.className);
     return scaleBySigma(sample, this.sigmas[i]);
+  }
+
+  setBeginIndex(index: number): void {
+    this.index.setBegin(index);
+  }
+
+  addNoise(original: Tensor<'float32'>, noise: Tensor<'float32'>, timestep: number): Tensor<'float32'> {
+    const i = this.index.forAddNoise(this.timesteps, timestep, EulerAncestralDiscreteScheduler.className);
+    return addNoiseBySigma(this.sigmas[i], original, noise, EulerAncestralDiscreteScheduler.className);
   }
 
   step(modelOutput: Tensor<'float32'>, timestep: number, sample: Tensor<'float32'>, generator?: NoiseGenerator): Tensor<'float32'> {

@@ -14,6 +14,7 @@ import { checkSameShape, f, mapElements, sqrtF } from './ops.ts';
 import { interpOnIndex } from './numpy-like.ts';
 import { floatTimesteps, karrasSigmas, logSigmas, sigmaToT, trainingSigmas } from './sigmas.ts';
 import { StepIndex } from './step-index.ts';
+import { addNoiseBySigma } from './add-noise.ts';
 
 export const EULER_OPTIONS: OptionTable = {
   ...BETA_OPTIONS,
@@ -122,6 +123,15 @@ export class EulerDiscreteScheduler implements Scheduler {
   scaleModelInput(sample: Tensor<'float32'>, timestep: number): Tensor<'float32'> {
     const i = this.index.current(this.timesteps, timestep, EulerDiscreteScheduler.className);
     return scaleBySigma(sample, this.sigmas[i]);
+  }
+
+  setBeginIndex(index: number): void {
+    this.index.setBegin(index);
+  }
+
+  addNoise(original: Tensor<'float32'>, noise: Tensor<'float32'>, timestep: number): Tensor<'float32'> {
+    const i = this.index.forAddNoise(this.timesteps, timestep, EulerDiscreteScheduler.className);
+    return addNoiseBySigma(this.sigmas[i], original, noise, EulerDiscreteScheduler.className);
   }
 
   step(modelOutput: Tensor<'float32'>, timestep: number, sample: Tensor<'float32'>, generator?: NoiseGenerator): Tensor<'float32'> {

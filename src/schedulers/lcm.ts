@@ -16,6 +16,7 @@ import { checkSameShape, f, mapElements, sqrtF } from './ops.ts';
 import { linspace } from './numpy-like.ts';
 import { StepIndex } from './step-index.ts';
 import { thresholdSample } from './thresholding.ts';
+import { addNoiseByAlpha } from './add-noise.ts';
 
 export const LCM_OPTIONS: OptionTable = {
   ...BETA_OPTIONS,
@@ -46,6 +47,8 @@ export class LCMScheduler implements Scheduler {
   readonly initNoiseSigma = 1.0;
   readonly config: Readonly<SchedulerConfig>;
   timesteps: readonly number[] = [];
+  /** The denoised sample of the last step (the LCM pipeline decodes it). */
+  lastDenoised: Tensor<'float32'> | null = null;
 
   private readonly T: number;
   private readonly alphasCumprod: Float32Array;
@@ -89,6 +92,14 @@ export class LCMScheduler implements Scheduler {
     return sample;
   }
 
+  setBeginIndex(index: number): void {
+    this.index.setBegin(index);
+  }
+
+  addNoise(original: Tensor<'float32'>, noise: Tensor<'float32'>, timestep: number): Tensor<'float32'> {
+    return addNoiseByAlpha(this.alphasCumprod, original, noise, timestep, LCMScheduler.className);
+  }
+
   step(modelOutput: Tensor<'float32'>, timestep: number, sample: Tensor<'float32'>, generator?: NoiseGenerator): Tensor<'float32'> {
     checkSameShape(modelOutput, sample, LCMScheduler.className);
     const i = this.index.current(this.timesteps, timestep, LCMScheduler.className);
@@ -111,7 +122,8 @@ export class LCMScheduler implements Scheduler {
     else if (clip !== null) x0 = x0.map((v) => Math.min(Math.max(v, -clip), clip));
     const denoised = s.map((v, k) => f(f(cOut * x0[k]) + f(cSkip * v)));
     this.index.advance();
-    if (last) return mapElements(sample, (k) => denoised[k]);
+    this.lastDenoised = mapElements(sample, (k) => denoised[k]);
+    if (last) return this.lastDenoised;
     const noise = generator!.randn(modelOutput.dims).data;
     const sap = sqrtF(ap);
     const sbp = sqrtF(f(1 - ap));

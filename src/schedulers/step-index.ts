@@ -8,15 +8,27 @@ import { UsageError } from '../errors.ts';
 
 export class StepIndex {
   private index: number | null = null;
+  private begin: number | null = null;
 
   reset(): void {
     this.index = null;
+    this.begin = null;
   }
 
-  /** Current index, located from `timestep` on first use. */
+  /** diffusers' set_begin_index: the first step starts here instead of locating its timestep. */
+  setBegin(index: number): void {
+    this.begin = index;
+  }
+
+  /** Current index: the begin index or located from `timestep` on first use. */
   current(timesteps: readonly number[], timestep: number, className: string): number {
-    if (this.index === null) this.index = indexForTimestep(timesteps, timestep, className);
+    if (this.index === null) this.index = this.begin ?? indexForTimestep(timesteps, timestep, className);
     return this.index;
+  }
+
+  /** The index add_noise uses: the current step's once stepping began, else the begin index, else located from `timestep`. */
+  forAddNoise(timesteps: readonly number[], timestep: number, className: string): number {
+    return this.index ?? this.begin ?? indexForTimestep(timesteps, timestep, className);
   }
 
   advance(): void {

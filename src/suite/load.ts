@@ -9,7 +9,7 @@ import YAML from 'yaml';
 import type { z } from 'zod';
 import { UsageError } from '../errors.ts';
 import { applyOverrides, defaultThresholds, loadThresholdsFile } from '../gates/index.ts';
-import { DEFAULT_SETTINGS, type PipelineSettings } from '../pipeline/settings.ts';
+import { DEFAULT_SETTINGS, DEFAULT_STRENGTH, type PipelineSettings } from '../pipeline/settings.ts';
 import type { Thresholds } from '../report/schema.ts';
 import { parseGates } from './gates.ts';
 import { type BuildDecl, type CaseDecl, type SuiteFile, suiteSchema } from './schema.ts';
@@ -46,7 +46,7 @@ export function loadSuite(file: string): Suite {
     name: s.name,
     reference: s.reference,
     candidate: s.candidate,
-    cases: s.cases.map((c, index) => ({ name: c.name, index, settings: caseSettings(s, c) })),
+    cases: s.cases.map((c, index) => ({ name: c.name, index, settings: caseSettings(s, c, dir) })),
     thresholds: suiteThresholds(s, file, dir),
     allowPartialReference: s.allowPartialReference === true,
   };
@@ -78,9 +78,15 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>((s, p) => (typeof p === 'number' ? `${s}[${p}]` : s ? `${s}.${String(p)}` : String(p)), '');
 }
 
-function caseSettings(s: SuiteFile, c: CaseDecl): PipelineSettings {
+function caseSettings(s: SuiteFile, c: CaseDecl, dir: string): PipelineSettings {
   const merged = { ...s.defaults, ...stripName(c) };
+  const familyAndImage: Partial<PipelineSettings> = {};
+  if (merged.pipeline) familyAndImage.family = merged.pipeline;
+  if (merged.image) familyAndImage.image = resolve(dir, merged.image);
+  if (merged.image) familyAndImage.strength = merged.strength ?? DEFAULT_STRENGTH;
+  else if (merged.strength !== undefined) familyAndImage.strength = merged.strength;
   return {
+    ...familyAndImage,
     prompt: merged.prompt ?? '',
     negativePrompt: merged.negativePrompt ?? DEFAULT_SETTINGS.negativePrompt,
     seed: merged.seed ?? 0,

@@ -26,6 +26,10 @@ const settingsShape = {
   height: imageSide.optional(),
   width: imageSide.optional(),
   noise: z.enum(['torch-cpu', 'numpy-legacy'], { error: 'expected "torch-cpu" or "numpy-legacy"' }).optional(),
+  pipeline: z.enum(['sd', 'lcm', 'sdxl'], { error: 'expected "sd", "lcm" or "sdxl"' }).optional(),
+  /** Image-to-image input (relative to the suite file) and strength. */
+  image: text('an image path').min(1).optional(),
+  strength: z.number({ error: 'expected a number' }).gt(0, { error: 'expected a number greater than 0 and at most 1' }).lte(1, { error: 'expected a number greater than 0 and at most 1' }).optional(),
 };
 
 export const variantSchema = z.strictObject({

@@ -18,3 +18,5 @@ function defaultCacheDir(): string {
   const parent = dirname(REPO_ROOT);
   return basename(parent) === 'node_modules' ? join(parent, '.cache', 'lockstep') : join(REPO_ROOT, '.cache');
 }
+/** Tiny models and diffusers traces of every pipeline family (scripts/reference/families.py), committed. */
+export const FAMILIES_REFERENCE = join(REPO_ROOT, 'test', 'reference', 'families');

@@ -12,7 +12,7 @@ export interface RecordedRun {
   timesteps?: readonly number[];
 }
 
-export const COMPARED_SETTINGS = ['scheduler', 'steps', 'seed', 'noise', 'height', 'width', 'prompt', 'negativePrompt', 'guidanceScale'] as const;
+export const COMPARED_SETTINGS = ['scheduler', 'steps', 'seed', 'noise', 'height', 'width', 'prompt', 'negativePrompt', 'guidanceScale', 'family', 'strength'] as const;
 
 export interface SettingDifference {
   key: (typeof COMPARED_SETTINGS)[number] | 'timesteps';

@@ -159,7 +159,7 @@ async function drawChart(r: ReportDocument, family: Family): Promise<Buffer> {
       devicePixelRatio: 1,
       plugins: {
         title: { display: true, text: family.title, font: { size: 15 } },
-        subtitle: { display: true, text: "circles: teacher-forced (this step alone) · triangles: free-running (accumulated) · dashed: each series' own bound, in its colour", color: '#555', padding: { bottom: 6 } },
+        subtitle: { display: true, text: "circles: teacher-forced · triangles: free-running · dashed: each series' own bound", color: '#555', padding: { bottom: 6 } },
         legend: {
           position: 'bottom',
           labels: { usePointStyle: true, boxHeight: 7, filter: (item) => !/^(bound|zero|non-finite): /.test(item.text) },

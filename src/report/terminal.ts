@@ -64,7 +64,7 @@ function badness(g: GateResult): number {
   return g.op === '>=' ? g.threshold - g.actual : g.actual - g.threshold;
 }
 
-interface Extreme {
+export interface Extreme {
   tensor: string;
   step: number;
   value: number;
@@ -74,7 +74,7 @@ interface Extreme {
 const PRINCIPAL: Record<Mode, readonly string[]> = { teacherForced: ['noisePred', 'noisePredText'], freeRunning: ['latents', 'noisePred'] };
 
 /** The lowest cosine and the largest relL2 over every step of a mode's principal tensor. */
-function extremes(r: ReportDocument, mode: Mode): { cosine: Extreme; relL2: Extreme } | null {
+export function extremes(r: ReportDocument, mode: Mode): { cosine: Extreme; relL2: Extreme } | null {
   const records = r.steps.map((s) => s[mode] as Record<string, MetricSet | null>);
   const tensor = PRINCIPAL[mode].find((t) => records.some((rec) => rec[t]));
   if (!tensor) return null;

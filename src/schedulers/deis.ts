@@ -20,7 +20,7 @@ import { numpyLogF32 } from './numpy-log.ts';
 
 export const DEIS_OPTIONS: OptionTable = {
   ...BETA_OPTIONS,
-  solver_order: { default: 2 },
+  solver_order: { default: 2, implemented: [1, 2, 3], why: 'solver orders above 3 are not implemented' },
   prediction_type: { default: 'epsilon', implemented: ALL_PREDICTIONS },
   ...THRESHOLDING_OPTIONS,
   // diffusers registers dpmsolver and dpmsolver++ as deis, and every solver_type as logrho.

@@ -21,7 +21,7 @@ import { thresholdSample } from './thresholding.ts';
 
 export const DPM_SINGLESTEP_OPTIONS: OptionTable = {
   ...BETA_OPTIONS,
-  solver_order: { default: 2 },
+  solver_order: { default: 2, implemented: [1, 2, 3], why: 'solver orders above 3 are not implemented' },
   prediction_type: { default: 'epsilon', implemented: ALL_PREDICTIONS },
   ...THRESHOLDING_OPTIONS,
   // diffusers registers deis as dpmsolver++, and logrho/bh1/bh2 as midpoint.

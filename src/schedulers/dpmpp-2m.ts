@@ -25,7 +25,7 @@ type Algorithm = (typeof ALGORITHMS)[number];
 
 export const DPM_OPTIONS: OptionTable = {
   ...BETA_OPTIONS,
-  solver_order: { default: 2 },
+  solver_order: { default: 2, implemented: [1, 2, 3], why: 'solver orders above 3 are not implemented' },
   prediction_type: { default: 'epsilon', implemented: PREDICTION_TYPES },
   ...THRESHOLDING_OPTIONS,
   // diffusers registers the deprecated "deis" as dpmsolver++.

@@ -85,6 +85,13 @@ RUNS = [
      {"thresholding": True, "sample_max_value": 2.0, "dynamic_thresholding_ratio": 0.9, "prediction_type": "sample"}, 25, 38, {}),
     ("euler-original-sample-trailing_steps8_seed39", EulerDiscreteScheduler, "euler",
      {"prediction_type": "original_sample", "timestep_spacing": "trailing"}, 8, 39, {}),
+    ("euler-loglinear_steps25_seed40", EulerDiscreteScheduler, "euler", {"interpolation_type": "log_linear"}, 25, 40, {}),
+    ("euler-loglinear-karras-leading_steps10_seed41", EulerDiscreteScheduler, "euler",
+     {"interpolation_type": "log_linear", "use_karras_sigmas": True, "timestep_spacing": "leading", "steps_offset": 1}, 10, 41, {}),
+    ("euler-continuous-v-karras_steps12_seed42", EulerDiscreteScheduler, "euler",
+     {"timestep_type": "continuous", "prediction_type": "v_prediction", "use_karras_sigmas": True}, 12, 42, {}),
+    ("euler-continuous-v_steps10_seed43", EulerDiscreteScheduler, "euler",
+     {"timestep_type": "continuous", "prediction_type": "v_prediction"}, 10, 43, {}),
 ]
 
 DUMMY = ("noise_pred = 0.3*x*cos(t/73) + 0.2*sin(1.7*x + t/211), x = latent_model_input, "

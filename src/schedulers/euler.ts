@@ -15,11 +15,14 @@ import { interpOnIndex } from './numpy-like.ts';
 import { floatTimesteps, karrasSigmas, logSigmas, sigmaToT, trainingSigmas } from './sigmas.ts';
 import { StepIndex } from './step-index.ts';
 import { addNoiseBySigma } from './add-noise.ts';
+import { torchLinspaceF32 } from './betas.ts';
+import { numpyLogF32 } from './numpy-log.ts';
+import { sleefExpf } from './torch-math.ts';
 
 export const EULER_OPTIONS: OptionTable = {
   ...BETA_OPTIONS,
   prediction_type: { default: 'epsilon', implemented: ['epsilon', 'v_prediction', 'sample', 'original_sample'] },
-  interpolation_type: { default: 'linear', implemented: ['linear'] },
+  interpolation_type: { default: 'linear', implemented: ['linear', 'log_linear'] },
   use_karras_sigmas: { default: false },
   sigma_min: { default: null },
   sigma_max: { default: null },
@@ -78,6 +81,7 @@ export class EulerDiscreteScheduler implements Scheduler {
   private readonly sigmaMin: number | null;
   private readonly sigmaMax: number | null;
   private readonly continuous: boolean;
+  private readonly logLinear: boolean;
   private readonly index = new StepIndex();
 
   constructor(fileConfig: SchedulerConfig) {
@@ -93,6 +97,7 @@ export class EulerDiscreteScheduler implements Scheduler {
     this.sigmaMin = r.nullableNumber('sigma_min');
     this.sigmaMax = r.nullableNumber('sigma_max');
     this.continuous = r.oneOf('timestep_type', ['discrete', 'continuous']) === 'continuous';
+    this.logLinear = r.oneOf('interpolation_type', ['linear', 'log_linear']) === 'log_linear';
     const train = trainingSigmas(this.alphasCumprod);
     this.sigmas = Float32Array.from([...train.reverse(), 0]);
   }
@@ -105,15 +110,20 @@ export class EulerDiscreteScheduler implements Scheduler {
     checkStepCount(n, this.T, EulerDiscreteScheduler.className);
     let timesteps: number[] = floatTimesteps(this.spacing, this.T, n, this.stepsOffset);
     const train = trainingSigmas(this.alphasCumprod);
-    let sigmas = interpOnIndex(timesteps, train);
+    // log_linear: torch.linspace(log σ_max, log σ_min, n + 1).exp() — one sigma more than timesteps, so
+    // the last step ends at σ_min and the appended 0 is never reached, as in diffusers.
+    let sigmas = this.logLinear
+      ? Array.from(torchLinspaceF32(numpyLogF32(train[this.T - 1]), numpyLogF32(train[0]), n + 1), sleefExpf)
+      : interpOnIndex(timesteps, train);
     if (this.karras) {
       const logS = logSigmas(train);
       sigmas = karrasSigmas(this.sigmaMin ?? sigmas[sigmas.length - 1], this.sigmaMax ?? sigmas[0], n);
       timesteps = sigmas.map((s) => sigmaToT(s, logS));
     }
     const sig32 = sigmas.map(f);
+    // diffusers applies the continuous v-prediction timesteps with Karras sigmas too (one per sigma).
     this.timesteps =
-      this.continuous && this.prediction === 'v_prediction' && !this.karras
+      this.continuous && this.prediction === 'v_prediction'
         ? sig32.map((s) => f(0.25 * f(Math.log(s))))
         : timesteps.map(f);
     this.sigmas = Float32Array.from([...sig32, 0]);

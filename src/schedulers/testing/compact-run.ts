@@ -2,7 +2,7 @@
  * Scheduler-only reference runs in the compact layout of
  * scripts/reference/schedulers*.py (test/reference/schedulers/runs/<run>/):
  * diffusers 0.27.2 driven as StableDiffusionPipeline drives a scheduler, with
- * the stand-in model, tiny latents stacked per run. `checkRun` replays a run
+ * a stand-in model, tiny latents stacked per run. `checkRun` replays a run
  * free-running through lockstep's scheduler and measures every step.
  */
 import { existsSync, readdirSync } from 'node:fs';
@@ -30,6 +30,22 @@ export interface CompactManifest {
   initNoiseSigma: number;
   /** Whether diffusers' step() takes `generator` (the pipeline then passes its own). */
   generatorPassedToStep: boolean;
+  /** "rational-v1" (see rationalModel); absent: the shared references' sin model. */
+  dummyModel?: string;
+}
+
+const f = Math.fround;
+
+/**
+ * The runs' stand-in model, (0.3·x)·cos(t/73) + 0.2·(x / (1 + x·x)): only
+ * float32 + · / on the tensor, which IEEE makes identical everywhere (cos is
+ * taken once per step in float64), so a run's differences are the scheduler's.
+ */
+export function rationalModel(x: Tensor<'float32'>, t: number): Tensor<'float32'> {
+  const c = f(Math.cos(t / 73));
+  const a = f(0.3);
+  const b = f(0.2);
+  return float32(x.dims, x.data.map((v) => f(f(f(a * v) * c) + f(b * f(v / f(1 + f(v * v)))))));
 }
 
 export function compactRuns(dir = COMPACT_RUNS_DIR): string[] {
@@ -72,6 +88,7 @@ export function checkRun(run: string, dir = COMPACT_RUNS_DIR, make?: (m: Compact
   for (const v of refLatents.data) if (Number.isFinite(v)) scale = Math.max(scale, Math.abs(v));
 
   const scheduler = make ? make(m) : createScheduler(m.className, m.configGiven);
+  const model = m.dummyModel === 'rational-v1' ? rationalModel : dummyModel;
   scheduler.setTimesteps(m.steps);
   const generator = new TorchCpuGenerator(m.seed);
   const sigma = Math.fround(scheduler.initNoiseSigma);
@@ -84,7 +101,7 @@ export function checkRun(run: string, dir = COMPACT_RUNS_DIR, make?: (m: Compact
     // Without model_input.npy, diffusers' scale_model_input returned its input unchanged.
     const refInput = refInputs ? slice0(refInputs, i).data : latents.data;
     worst = Math.max(worst, maxAbsDiff(input.data, refInput));
-    latents = scheduler.step(dummyModel(input, t), t, latents, m.generatorPassedToStep ? generator : undefined);
+    latents = scheduler.step(model(input, t), t, latents, m.generatorPassedToStep ? generator : undefined);
     const d = maxAbsDiff(latents.data, slice0(refLatents, i + 1).data);
     if (d > worst) {
       worst = d;

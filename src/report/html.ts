@@ -27,13 +27,14 @@ import { FREE_RUNNING_TENSORS, TEACHER_FORCED_TENSORS, type BuildInfo, type Metr
 
 export async function renderHtml(r: ReportDocument, dir: string): Promise<string> {
   const sections = [
+    // What failed and where first; the builds' settings and the full table after.
     banner(r),
-    builds(r),
     findings(r),
     await charts(r),
     await finalImages(dir),
     await finalLatents(dir),
     components(r),
+    builds(r),
     metricTable(r),
     footer(r),
   ];

@@ -39,59 +39,59 @@ SD = {"num_train_timesteps": 1000, "beta_start": 0.00085, "beta_end": 0.012, "be
 # name, class, CLI name, config over SD's, steps, seed, step kwargs (eta)
 RUNS = [
     ("heun_steps25_seed11", HeunDiscreteScheduler, "heun", {}, 25, 11, {}),
-    ("heun-karras-v_steps12_seed3", HeunDiscreteScheduler, "heun", {"use_karras_sigmas": True, "prediction_type": "v_prediction"}, 12, 3, {}),
-    ("heun-leading-sample-clip_steps10_seed4", HeunDiscreteScheduler, "heun",
-     {"timestep_spacing": "leading", "steps_offset": 1, "prediction_type": "sample", "clip_sample": True, "clip_sample_range": 0.8}, 10, 4, {}),
-    ("heun-trailing-linear_steps9_seed5", HeunDiscreteScheduler, "heun",
-     {"timestep_spacing": "trailing", "beta_schedule": "linear", "beta_start": 0.0001, "beta_end": 0.02}, 9, 5, {}),
-    ("heun-exp-karras-sigmamin_steps8_seed6", HeunDiscreteScheduler, "heun",
-     {"beta_schedule": "exp", "use_karras_sigmas": True, "sigma_min": 0.1, "sigma_max": 10.0}, 8, 6, {}),
+    ("heun-karras-v_steps25_seed3", HeunDiscreteScheduler, "heun", {"use_karras_sigmas": True, "prediction_type": "v_prediction"}, 25, 3, {}),
+    ("heun-leading-sample-clip_steps25_seed4", HeunDiscreteScheduler, "heun",
+     {"timestep_spacing": "leading", "steps_offset": 1, "prediction_type": "sample", "clip_sample": True, "clip_sample_range": 0.8}, 25, 4, {}),
+    ("heun-trailing-linear_steps25_seed5", HeunDiscreteScheduler, "heun",
+     {"timestep_spacing": "trailing", "beta_schedule": "linear", "beta_start": 0.0001, "beta_end": 0.02}, 25, 5, {}),
+    ("heun-exp-karras-sigmamin_steps25_seed6", HeunDiscreteScheduler, "heun",
+     {"beta_schedule": "exp", "use_karras_sigmas": True, "sigma_min": 0.1, "sigma_max": 10.0}, 25, 6, {}),
     ("kdpm2_steps25_seed12", KDPM2DiscreteScheduler, "kdpm2", {}, 25, 12, {}),
-    ("kdpm2-karras_steps15_seed13", KDPM2DiscreteScheduler, "kdpm2", {"use_karras_sigmas": True}, 15, 13, {}),
-    ("kdpm2-leading-v_steps10_seed14", KDPM2DiscreteScheduler, "kdpm2",
-     {"timestep_spacing": "leading", "steps_offset": 1, "prediction_type": "v_prediction"}, 10, 14, {}),
+    ("kdpm2-karras_steps25_seed13", KDPM2DiscreteScheduler, "kdpm2", {"use_karras_sigmas": True}, 25, 13, {}),
+    ("kdpm2-leading-v_steps25_seed14", KDPM2DiscreteScheduler, "kdpm2",
+     {"timestep_spacing": "leading", "steps_offset": 1, "prediction_type": "v_prediction"}, 25, 14, {}),
     ("kdpm2-a_steps25_seed15", KDPM2AncestralDiscreteScheduler, "kdpm2-a", {}, 25, 15, {}),
-    ("kdpm2-a-karras_steps15_seed16", KDPM2AncestralDiscreteScheduler, "kdpm2-a", {"use_karras_sigmas": True}, 15, 16, {}),
-    ("kdpm2-a-trailing-v_steps10_seed17", KDPM2AncestralDiscreteScheduler, "kdpm2-a",
-     {"timestep_spacing": "trailing", "prediction_type": "v_prediction"}, 10, 17, {}),
+    ("kdpm2-a-karras_steps25_seed16", KDPM2AncestralDiscreteScheduler, "kdpm2-a", {"use_karras_sigmas": True}, 25, 16, {}),
+    ("kdpm2-a-trailing-v_steps25_seed17", KDPM2AncestralDiscreteScheduler, "kdpm2-a",
+     {"timestep_spacing": "trailing", "prediction_type": "v_prediction"}, 25, 17, {}),
     ("lms_steps25_seed18", LMSDiscreteScheduler, "lms", {}, 25, 18, {}),
-    ("lms-karras_steps20_seed19", LMSDiscreteScheduler, "lms", {"use_karras_sigmas": True}, 20, 19, {}),
-    ("lms-leading-v_steps10_seed20", LMSDiscreteScheduler, "lms",
-     {"timestep_spacing": "leading", "steps_offset": 1, "prediction_type": "v_prediction"}, 10, 20, {}),
-    ("lms-trailing-sample_steps8_seed21", LMSDiscreteScheduler, "lms", {"timestep_spacing": "trailing", "prediction_type": "sample"}, 8, 21, {}),
+    ("lms-karras_steps25_seed19", LMSDiscreteScheduler, "lms", {"use_karras_sigmas": True}, 25, 19, {}),
+    ("lms-leading-v_steps25_seed20", LMSDiscreteScheduler, "lms",
+     {"timestep_spacing": "leading", "steps_offset": 1, "prediction_type": "v_prediction"}, 25, 20, {}),
+    ("lms-trailing-sample_steps25_seed21", LMSDiscreteScheduler, "lms", {"timestep_spacing": "trailing", "prediction_type": "sample"}, 25, 21, {}),
     ("ddpm_steps25_seed22", DDPMScheduler, "ddpm", {"steps_offset": 1, "clip_sample": False}, 25, 22, {}),
-    ("ddpm-smalllog-v-trailing_steps10_seed23", DDPMScheduler, "ddpm",
-     {"variance_type": "fixed_small_log", "prediction_type": "v_prediction", "timestep_spacing": "trailing"}, 10, 23, {}),
-    ("ddpm-large-sample-clip_steps10_seed24", DDPMScheduler, "ddpm",
-     {"variance_type": "fixed_large", "prediction_type": "sample", "clip_sample": True, "timestep_spacing": "linspace"}, 10, 24, {}),
-    ("ddpm-zerosnr-v_steps12_seed25", DDPMScheduler, "ddpm",
-     {"rescale_betas_zero_snr": True, "prediction_type": "v_prediction", "timestep_spacing": "trailing", "clip_sample": False}, 12, 25, {}),
+    ("ddpm-smalllog-v-trailing_steps25_seed23", DDPMScheduler, "ddpm",
+     {"variance_type": "fixed_small_log", "prediction_type": "v_prediction", "timestep_spacing": "trailing"}, 25, 23, {}),
+    ("ddpm-large-sample-clip_steps25_seed24", DDPMScheduler, "ddpm",
+     {"variance_type": "fixed_large", "prediction_type": "sample", "clip_sample": True, "timestep_spacing": "linspace"}, 25, 24, {}),
+    ("ddpm-zerosnr-v_steps25_seed25", DDPMScheduler, "ddpm",
+     {"rescale_betas_zero_snr": True, "prediction_type": "v_prediction", "timestep_spacing": "trailing", "clip_sample": False}, 25, 25, {}),
     ("tcd_steps25_seed26", TCDScheduler, "tcd", {}, 25, 26, {"eta": 0.0}),
     ("tcd-eta03_steps25_seed27", TCDScheduler, "tcd", {}, 25, 27, {"eta": 0.3}),
-    ("tcd-v-eta05_steps6_seed28", TCDScheduler, "tcd", {"prediction_type": "v_prediction", "original_inference_steps": 20}, 6, 28, {"eta": 0.5}),
-    ("tcd-sample-zerosnr_steps4_seed29", TCDScheduler, "tcd", {"prediction_type": "sample", "rescale_betas_zero_snr": True}, 4, 29, {"eta": 0.3}),
+    ("tcd-v-eta05_steps25_seed28", TCDScheduler, "tcd", {"prediction_type": "v_prediction", "original_inference_steps": 30}, 25, 28, {"eta": 0.5}),
+    ("tcd-sample-zerosnr_steps25_seed29", TCDScheduler, "tcd", {"prediction_type": "sample", "rescale_betas_zero_snr": True}, 25, 29, {"eta": 0.3}),
     ("euler-karras_steps25_seed30", EulerDiscreteScheduler, "euler", {"use_karras_sigmas": True}, 25, 30, {}),
-    ("euler-sample-leading_steps10_seed31", EulerDiscreteScheduler, "euler",
-     {"prediction_type": "sample", "timestep_spacing": "leading", "steps_offset": 1}, 10, 31, {}),
-    ("euler-zerosnr-v-trailing_steps10_seed32", EulerDiscreteScheduler, "euler",
-     {"rescale_betas_zero_snr": True, "prediction_type": "v_prediction", "timestep_spacing": "trailing"}, 10, 32, {}),
+    ("euler-sample-leading_steps25_seed31", EulerDiscreteScheduler, "euler",
+     {"prediction_type": "sample", "timestep_spacing": "leading", "steps_offset": 1}, 25, 31, {}),
+    ("euler-zerosnr-v-trailing_steps25_seed32", EulerDiscreteScheduler, "euler",
+     {"rescale_betas_zero_snr": True, "prediction_type": "v_prediction", "timestep_spacing": "trailing"}, 25, 32, {}),
     ("euler-a-zerosnr-v-trailing_steps25_seed33", EulerAncestralDiscreteScheduler, "euler-a",
      {"rescale_betas_zero_snr": True, "prediction_type": "v_prediction", "timestep_spacing": "trailing"}, 25, 33, {}),
-    ("euler-a-leading_steps10_seed34", EulerAncestralDiscreteScheduler, "euler-a", {"timestep_spacing": "leading", "steps_offset": 1}, 10, 34, {}),
-    ("lcm-sample-clip_steps6_seed35", LCMScheduler, "lcm", {"prediction_type": "sample", "clip_sample": True}, 6, 35, {}),
+    ("euler-a-leading_steps25_seed34", EulerAncestralDiscreteScheduler, "euler-a", {"timestep_spacing": "leading", "steps_offset": 1}, 25, 34, {}),
+    ("lcm-sample-clip_steps25_seed35", LCMScheduler, "lcm", {"prediction_type": "sample", "clip_sample": True}, 25, 35, {}),
     ("lcm-v-zerosnr_steps25_seed36", LCMScheduler, "lcm", {"prediction_type": "v_prediction", "rescale_betas_zero_snr": True}, 25, 36, {}),
-    ("lcm-thresholding_steps8_seed37", LCMScheduler, "lcm", {"thresholding": True, "sample_max_value": 1.5, "dynamic_thresholding_ratio": 0.9}, 8, 37, {}),
+    ("lcm-thresholding_steps25_seed37", LCMScheduler, "lcm", {"thresholding": True, "sample_max_value": 1.5, "dynamic_thresholding_ratio": 0.9}, 25, 37, {}),
     ("ddpm-thresholding-sample_steps25_seed38", DDPMScheduler, "ddpm",
      {"thresholding": True, "sample_max_value": 2.0, "dynamic_thresholding_ratio": 0.9, "prediction_type": "sample"}, 25, 38, {}),
-    ("euler-original-sample-trailing_steps8_seed39", EulerDiscreteScheduler, "euler",
-     {"prediction_type": "original_sample", "timestep_spacing": "trailing"}, 8, 39, {}),
+    ("euler-original-sample-trailing_steps25_seed39", EulerDiscreteScheduler, "euler",
+     {"prediction_type": "original_sample", "timestep_spacing": "trailing"}, 25, 39, {}),
     ("euler-loglinear_steps25_seed40", EulerDiscreteScheduler, "euler", {"interpolation_type": "log_linear"}, 25, 40, {}),
-    ("euler-loglinear-karras-leading_steps10_seed41", EulerDiscreteScheduler, "euler",
-     {"interpolation_type": "log_linear", "use_karras_sigmas": True, "timestep_spacing": "leading", "steps_offset": 1}, 10, 41, {}),
-    ("euler-continuous-v-karras_steps12_seed42", EulerDiscreteScheduler, "euler",
-     {"timestep_type": "continuous", "prediction_type": "v_prediction", "use_karras_sigmas": True}, 12, 42, {}),
-    ("euler-continuous-v_steps10_seed43", EulerDiscreteScheduler, "euler",
-     {"timestep_type": "continuous", "prediction_type": "v_prediction"}, 10, 43, {}),
+    ("euler-loglinear-karras-leading_steps25_seed41", EulerDiscreteScheduler, "euler",
+     {"interpolation_type": "log_linear", "use_karras_sigmas": True, "timestep_spacing": "leading", "steps_offset": 1}, 25, 41, {}),
+    ("euler-continuous-v-karras_steps25_seed42", EulerDiscreteScheduler, "euler",
+     {"timestep_type": "continuous", "prediction_type": "v_prediction", "use_karras_sigmas": True}, 25, 42, {}),
+    ("euler-continuous-v_steps25_seed43", EulerDiscreteScheduler, "euler",
+     {"timestep_type": "continuous", "prediction_type": "v_prediction"}, 25, 43, {}),
 ]
 
 DUMMY = ("noise_pred = 0.3*x*cos(t/73) + 0.2*sin(1.7*x + t/211), x = latent_model_input, "
@@ -165,8 +165,16 @@ def lms_coefficients(out):
         cases = []
 
 
+def torch_log_samples(out):
+    """torch's float32 log (SLEEF xlogf_u1 on x86-64) on 4000 inputs, for lockstep's sleefLogf."""
+    rs = np.random.RandomState(0)
+    x = np.concatenate([rs.uniform(1e-4, 50, 2000), np.exp(rs.uniform(-80, 80, 2000))]).astype(np.float32)
+    np.save(os.path.join(out, "torch_log_f32.npy"), np.stack([x, torch.from_numpy(x).log().numpy()]))
+
+
 def main():
     out = sys.argv[1]
+    torch_log_samples(out)
     for name, *rest in RUNS:
         if os.path.exists(os.path.join(out, name)):
             shutil.rmtree(os.path.join(out, name))

@@ -13,7 +13,7 @@ import { ConfigReader, TIMESTEP_SPACINGS, type TimestepSpacing, checkStepCount, 
 import { checkSameShape, f, mapElements, sqrtF } from './ops.ts';
 import { integerTimesteps } from './ddim.ts';
 import { type KPrediction, K_PREDICTIONS } from './k-common.ts';
-import { sleefExpf } from './torch-math.ts';
+import { sleefExpf, sleefLogf } from './torch-math.ts';
 import { thresholdSample } from './thresholding.ts';
 import { indexForTimestep } from './step-index.ts';
 
@@ -126,7 +126,6 @@ export class DDPMScheduler implements Scheduler {
     if (this.variance === 'fixed_large') return sqrtF(currentBeta);
     const variance = Math.max(f(f(f(1 - ap) / f(1 - a)) * currentBeta), f(1e-20));
     if (this.variance === 'fixed_small') return sqrtF(variance);
-    // torch's float32 log is SLEEF's (≤ 1 ulp); a rounded Math.log stands in for it.
-    return sleefExpf(f(0.5 * f(Math.log(variance))));
+    return sleefExpf(f(0.5 * sleefLogf(variance)));
   }
 }

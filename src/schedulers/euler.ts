@@ -17,7 +17,7 @@ import { StepIndex } from './step-index.ts';
 import { addNoiseBySigma } from './add-noise.ts';
 import { torchLinspaceF32 } from './betas.ts';
 import { numpyLogF32 } from './numpy-log.ts';
-import { sleefExpf } from './torch-math.ts';
+import { sleefExpf, sleefLogf } from './torch-math.ts';
 
 export const EULER_OPTIONS: OptionTable = {
   ...BETA_OPTIONS,
@@ -124,7 +124,7 @@ export class EulerDiscreteScheduler implements Scheduler {
     // diffusers applies the continuous v-prediction timesteps with Karras sigmas too (one per sigma).
     this.timesteps =
       this.continuous && this.prediction === 'v_prediction'
-        ? sig32.map((s) => f(0.25 * f(Math.log(s))))
+        ? sig32.map((s) => f(0.25 * sleefLogf(s)))
         : timesteps.map(f);
     this.sigmas = Float32Array.from([...sig32, 0]);
     this.index.reset();

@@ -6,16 +6,15 @@
  * the numpy-only float64 `_sigma_to_t` of the Karras timesteps).
  */
 import { f } from './ops.ts';
-import { sleefExpf } from './torch-math.ts';
+import { sleefExpf, sleefLogf } from './torch-math.ts';
 
 /**
  * exp(lerp(log a, log b, 0.5)); lerp with weight 0.5 is `end - (end - self)·0.5`
- * in both of torch's kernels. torch's float32 log is SLEEF's (≤ 1 ulp); a
- * rounded Math.log stands in for it here — they differ on ~1e-4 of inputs.
+ * in both of torch's kernels; log and exp are SLEEF's, as torch's float32 kernels.
  */
 export function torchLogLerpExp(a: number, b: number): number {
-  const la = f(Math.log(a));
-  const lb = f(Math.log(b));
+  const la = sleefLogf(a);
+  const lb = sleefLogf(b);
   return sleefExpf(f(lb - f(f(lb - la) * 0.5)));
 }
 

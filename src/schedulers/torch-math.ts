@@ -35,3 +35,68 @@ export function sleefExpf(d: number): number {
   u = f(1 + fmaf32(f(s * s), u, s));
   return f(u * 2 ** q);
 }
+
+/** float32 bits ↔ value. */
+const bitsBuf = new DataView(new ArrayBuffer(4));
+function toBits(x: number): number {
+  bitsBuf.setFloat32(0, x);
+  return bitsBuf.getInt32(0);
+}
+function fromBits(b: number): number {
+  bitsBuf.setInt32(0, b);
+  return bitsBuf.getFloat32(0);
+}
+
+type F2 = [number, number];
+
+/** double-float helpers of SLEEF's df.h, FMA variants (as built for AVX2). */
+function dfadd2FF(x: number, y: number): F2 {
+  const s = f(x + y);
+  const v = f(s - x);
+  return [s, f(f(x - f(s - v)) + f(y - v))];
+}
+function dfaddF2F2(x: F2, y: F2): F2 {
+  const s = f(x[0] + y[0]);
+  return [s, f(f(f(f(x[0] - s) + y[0]) + x[1]) + y[1])];
+}
+function dfaddF2F(x: F2, y: number): F2 {
+  const s = f(x[0] + y);
+  return [s, f(f(f(x[0] - s) + y) + x[1])];
+}
+function dfmulF2F(x: F2, y: number): F2 {
+  const s = f(x[0] * y);
+  return [s, fmaf32(x[1], y, fmaf32(x[0], y, -s))];
+}
+function dfdiv(n: F2, d: F2): F2 {
+  const t = f(1 / d[0]);
+  const s = f(n[0] * t);
+  const u = fmaf32(t, n[0], -s);
+  const v = fmaf32(-d[1], t, fmaf32(-d[0], t, 1));
+  return [s, fmaf32(s, v, fmaf32(n[1], t, u))];
+}
+
+/**
+ * torch's float32 `log` on x86-64: SLEEF's `Sleef_logf8_u10` (xlogf_u1: a
+ * double-float evaluation, ≤ 1 ulp, not always correctly rounded — on ~1e-4
+ * of inputs it differs from a rounded Math.log).
+ */
+export function sleefLogf(value: number): number {
+  let d = f(value);
+  if (Number.isNaN(d) || d < 0) return NaN;
+  if (d === 0) return -Infinity;
+  if (d === Infinity) return Infinity;
+  const tiny = d < 2 ** -126;
+  if (tiny) d = f(d * 2 ** 64);
+  let e = ((toBits(f(d * f(1 / 0.75))) >> 23) & 0xff) - 0x7f;
+  const m = fromBits(toBits(d) - (e << 23));
+  if (tiny) e -= 64;
+  const x = dfdiv(dfadd2FF(-1, m), dfadd2FF(1, m));
+  const x2 = f(x[0] * x[0]);
+  let t = f(0.3027294874);
+  t = fmaf32(t, x2, f(0.3996108174));
+  t = fmaf32(t, x2, f(0.666669488));
+  let s = dfmulF2F([f(0.69314718246459960938), f(-1.904654323148236017e-9)], e);
+  s = dfaddF2F2(s, [f(x[0] * 2), f(x[1] * 2)]);
+  s = dfaddF2F(s, f(f(x2 * x[0]) * t));
+  return f(s[0] + s[1]);
+}

@@ -40,8 +40,9 @@ export interface StackedRun {
 
 /** Runs of one CLI scheduler name (the folder name up to its first "_" or option "-…"). */
 export function stackedRuns(scheduler: string): string[] {
-  return readdirSync(STACKED_REFERENCE_DIR)
-    .filter((n) => n.includes('_') && !n.endsWith('.json'))
+  return readdirSync(STACKED_REFERENCE_DIR, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
     .filter((n) => readStackedRun(n).manifest.pipeline.scheduler === scheduler)
     .sort();
 }

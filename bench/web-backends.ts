@@ -6,7 +6,8 @@
  * interleaved). Writes reports/bench/web-backends.json; docs/backends.md
  * quotes it.
  *
- *   node --import tsx bench/web-backends.ts [--model DIR] [--steps 20] [--size 64] [--repeats 2] [--threads 1] [--no-browser]
+ *   node --import tsx bench/web-backends.ts [--model DIR] [--steps 20] [--size 64] [--repeats 2] [--threads 1]
+ *     [--unet-runs 20] [--no-browser] [--no-generate] [--no-calibrate]
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -18,7 +19,9 @@ import { ensureTinyModel } from '../src/forge/cache.ts';
 import { defaultThresholds } from '../src/gates/index.ts';
 import { runLockstep } from '../src/lockstep/engine.ts';
 import { type BackendOptions, DEFAULT_BACKEND } from '../src/models/backend.ts';
+import { openRuntimeSession } from '../src/models/session.ts';
 import { generate } from '../src/pipeline/generate.ts';
+import { makeTensor } from '../src/tensor/tensor.ts';
 import { DEFAULT_SETTINGS, type PipelineSettings } from '../src/pipeline/settings.ts';
 import { machine } from './machine.ts';
 
@@ -32,6 +35,8 @@ const { values: args } = parseArgs({
     threads: { type: 'string', default: '1' },
     'no-browser': { type: 'boolean', default: false },
     'no-calibrate': { type: 'boolean', default: false },
+    'no-generate': { type: 'boolean', default: false },
+    'unet-runs': { type: 'string', default: '20' },
     out: { type: 'string', default: join(ROOT, 'reports', 'bench', 'web-backends.json') },
   },
 });
@@ -52,7 +57,7 @@ const result: Record<string, unknown> = { model, settings, threads, machine: mac
 try {
   // Speed: the same generate on each runtime, interleaved, min over repeats.
   const speed: Record<string, { ortRunSeconds: number; ortSessionSeconds: number; wallSeconds: number }> = {};
-  for (let r = 0; r < Number(args.repeats); r++) {
+  for (let r = 0; r < (args['no-generate'] ? 0 : Number(args.repeats)); r++) {
     for (const [name, backend] of Object.entries(backends)) {
       const g = await generate({ model, settings, backend });
       const prev = speed[name];
@@ -60,7 +65,38 @@ try {
       log(`speed ${name} #${r}: ORT run ${g.ortSeconds.toFixed(2)} s, sessions ${g.ortSessionSeconds.toFixed(2)} s`);
     }
   }
-  result.speed = Object.fromEntries(Object.entries(speed).map(([k, v]) => [k, { ...v, runRatioToCpu: v.ortRunSeconds / speed.cpu.ortRunSeconds }]));
+  if (speed.cpu) result.speed = Object.fromEntries(Object.entries(speed).map(([k, v]) => [k, { ...v, runRatioToCpu: v.ortRunSeconds / speed.cpu.ortRunSeconds }]));
+
+  // Kernel speed: one U-Net call (batch 2, the guided step) on each runtime, interleaved; min and median of N.
+  // The min is robust to other load on the machine; the generate figures above are not.
+  const unetFile = join(model, 'unet', 'model.onnx');
+  const sessions = Object.fromEntries(
+    await Promise.all(Object.entries(backends).map(async ([name, b]) => [name, (await openRuntimeSession({ kind: 'file', file: unetFile }, b, unetFile)).session] as const)),
+  );
+  const lat = size / 8;
+  const sig = sessions.cpu.signature.inputs;
+  const hidden = Number(sig.find((i) => i.name === 'encoder_hidden_states')?.shape[2] ?? 768);
+  const tsDtype = sig.find((i) => i.name === 'timestep')?.dtype;
+  const feeds = {
+    sample: makeTensor('float32', [2, 4, lat, lat], Float32Array.from({ length: 2 * 4 * lat * lat }, (_, i) => Math.sin(i))),
+    timestep: tsDtype === 'int64' ? makeTensor('int64', [1], BigInt64Array.from([901n])) : makeTensor('float32', [1], Float32Array.from([901])),
+    encoder_hidden_states: makeTensor('float32', [2, 77, hidden], Float32Array.from({ length: 2 * 77 * hidden }, (_, i) => Math.cos(i) * 0.5)),
+  };
+  const times: Record<string, number[]> = Object.fromEntries(Object.keys(sessions).map((n) => [n, []]));
+  for (let i = 0; i < Number(args['unet-runs']); i++) {
+    for (const [name, session] of Object.entries(sessions)) {
+      const t0 = performance.now();
+      await session.run(feeds);
+      times[name].push(performance.now() - t0);
+    }
+  }
+  for (const session of Object.values(sessions)) await session.release();
+  const stat = (xs: number[]) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    return { minMs: sorted[0], medianMs: sorted[Math.floor(sorted.length / 2)] };
+  };
+  result.unetCall = Object.fromEntries(Object.entries(times).map(([n, xs]) => [n, { ...stat(xs), minRatioToCpu: stat(xs).minMs / stat(times.cpu).minMs }]));
+  log(`unet call: ${JSON.stringify(result.unetCall)}`);
 
   // Drift: each web build against the CPU reference, step by step.
   const drift: Record<string, unknown> = {};

@@ -7,7 +7,7 @@
  * quotes it.
  *
  *   node --import tsx bench/web-backends.ts [--model DIR] [--steps 20] [--size 64] [--repeats 2] [--threads 1]
- *     [--unet-runs 20] [--no-browser] [--no-generate] [--no-calibrate]
+ *     [--unet-runs 20] [--no-browser] [--no-generate] [--no-drift] [--no-calibrate]
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -36,6 +36,7 @@ const { values: args } = parseArgs({
     'no-browser': { type: 'boolean', default: false },
     'no-calibrate': { type: 'boolean', default: false },
     'no-generate': { type: 'boolean', default: false },
+    'no-drift': { type: 'boolean', default: false },
     'unet-runs': { type: 'string', default: '20' },
     out: { type: 'string', default: join(ROOT, 'reports', 'bench', 'web-backends.json') },
   },
@@ -100,7 +101,7 @@ try {
 
   // Drift: each web build against the CPU reference, step by step.
   const drift: Record<string, unknown> = {};
-  for (const name of Object.keys(backends).filter((n) => n !== 'cpu')) {
+  for (const name of Object.keys(backends).filter((n) => n !== 'cpu' && !args['no-drift'])) {
     const report = await runLockstep({
       reference: { path: model, backend: backends.cpu },
       candidate: { path: model, backend: backends[name] },

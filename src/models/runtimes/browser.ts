@@ -13,7 +13,7 @@ import { type ModelSource, type OpenedSession, type RuntimeSession, externalData
 import { type ComponentSignature, type ValueMetadata, signatureOf } from '../signature.ts';
 import { BrowserHost } from './browser-host.ts';
 import { decodeTensors, encodeTensors } from './browser-wire.ts';
-import { webSessionOptions } from './ort-web.ts';
+import { memoryHint, webSessionOptions } from './ort-web.ts';
 import type { Page } from 'playwright-core';
 
 interface OpenReply {
@@ -75,7 +75,7 @@ export async function openBrowserSession(source: ModelSource, backend: BackendOp
     const options = webSessionOptions(backend, providers);
     const allowFallbackAdapter = process.env.LOCKSTEP_WEBGPU_FALLBACK === '1';
     const reply = (await call(page, host, 'open', { modelUrl, externalData, options, allowFallbackAdapter }, label).catch((err: Error) => {
-      throw new UsageError(err.message, { cause: err });
+      throw new UsageError(`${err.message}${memoryHint(err.message, source)}`, { cause: err });
     })) as OpenReply;
     if (reply.unavailable) {
       throw new UsageError(`${label}: execution provider ${backend.executionProviders.map((p) => `'${p}'`).join(', ')} is not available in ${host.product}: ${reply.unavailable}`);

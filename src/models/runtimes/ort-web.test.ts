@@ -12,6 +12,7 @@ import { runSuite } from '../../suite/run.ts';
 import { runCli as cli } from '../../testing/cli.ts';
 import '../../testing/matchers.ts';
 import { ortWebVersion } from '../../version.ts';
+import { memoryHint } from './ort-web.ts';
 
 const WEB_VERSION = ortWebVersion();
 const RUN = ['--prompt', 'a teapot', '--seed', '2', '--steps', '3', '--height', '64', '--width', '64', '--quiet'];
@@ -43,6 +44,14 @@ describe('--cand-provider wasm (onnxruntime-web in Node)', () => {
     const r = await cli(['compare', '--reference', model, '--candidate', model, '--cand-provider', 'wasm,cpu', '--report', join(dir, 'mixed'), ...RUN]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--cand-provider: 'wasm,cpu' mixes providers of different ONNX Runtime builds/);
+  });
+});
+
+describe('memoryHint', () => {
+  it('explains a wasm out-of-memory failure by the 4 GiB limit, and nothing else', () => {
+    const source = { kind: 'bytes' as const, bytes: new Uint8Array(3 * 2 ** 20) };
+    expect(memoryHint("Can't create a session. ERROR_CODE: 6, ERROR_MESSAGE: std::bad_alloc", source)).toMatch(/limited to 4 GiB per instance.*0\.00 GiB/);
+    expect(memoryHint('Load model failed: invalid protobuf', source)).toBe('');
   });
 });
 

@@ -7,6 +7,7 @@
  * thread), so builds with different counts cannot share one. Sessions of one
  * worker share its wasm32 memory (at most 4 GiB).
  */
+import { statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { UsageError } from '../../errors.ts';
 import type { Tensor } from '../../tensor/tensor.ts';
@@ -55,12 +56,27 @@ export async function openWebSession(source: ModelSource, backend: BackendOption
     reply = (await worker.call('open', { source: wireSource, options: webSessionOptions(backend, ['wasm']), numThreads: backend.intraOpThreads })) as OpenReply;
   } catch (err) {
     await releaseWorker(worker);
-    throw new UsageError(`${label}: onnxruntime-web (wasm) cannot load the model (${(err as Error).message.split('\n')[0]})`, { cause: err });
+    const msg = (err as Error).message.split('\n')[0];
+    throw new UsageError(`${label}: onnxruntime-web (wasm) cannot load the model (${msg})${memoryHint(msg, source)}`, { cause: err });
   }
   return {
     session: new WebSession(worker, reply.sessionId, signatureOf(reply)),
     info: { runtime: 'onnxruntime-web', version: reply.version, wasm: { numThreads: reply.numThreads, simd: reply.simd } },
   };
+}
+
+/**
+ * wasm32 addresses at most 4 GiB, and onnxruntime-web holds the model's bytes
+ * as well as its initializers there: an SD 1.5 U-Net (3.4 GB of fp32 weights)
+ * fails with std::bad_alloc. Say so instead of leaving a bare bad_alloc.
+ */
+export function memoryHint(msg: string, source: ModelSource): string {
+  if (!/bad_alloc|out of memory|allocation failed|WebAssembly\.Memory/i.test(msg)) return '';
+  const bytes = source.kind === 'bytes' ? source.bytes.byteLength : [source.file, ...externalDataFiles(source.file).map((e) => e.file)].reduce((n, f) => n + statSync(f).size, 0);
+  return (
+    `: WebAssembly (wasm32) memory is limited to 4 GiB per instance, shared by the sessions in it, and onnxruntime-web keeps the model's ` +
+    `${(bytes / 2 ** 30).toFixed(2)} GiB of bytes as well as its weights there; run this component on onnxruntime-node, or a smaller (e.g. fp16) export`
+  );
 }
 
 class WebSession implements RuntimeSession {

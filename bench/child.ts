@@ -13,6 +13,10 @@ import { DEFAULT_BACKEND } from '../src/models/backend.ts';
 import { generate } from '../src/pipeline/generate.ts';
 import { loadPipelineModel } from '../src/pipeline/load.ts';
 import { DEFAULT_SETTINGS, type PipelineSettings } from '../src/pipeline/settings.ts';
+import { loadSuite } from '../src/suite/load.ts';
+import { writeSuiteOutputs } from '../src/suite/outputs.ts';
+import { runSuite } from '../src/suite/run.ts';
+import { writeBenchSuite } from './suite-file.ts';
 
 export interface RunJob {
   kind: 'generate' | 'compare';
@@ -21,7 +25,19 @@ export interface RunJob {
   /** Image height and width in pixels. */
   size: number;
 }
-export type Job = RunJob | { kind: 'load'; model: string } | { kind: 'forge'; preset: string; out: string; seed: number };
+/** Two builds of the same weights that are not the same build: a hard-linked copy of the model folder as candidate. */
+export interface CompareJob extends RunJob {
+  kind: 'compare';
+  candidate?: string;
+}
+/** A suite of `cases` cases (seeds 0…), tiny seed 0 against tiny seed 1. */
+export interface SuiteJob {
+  kind: 'suite';
+  cases: number;
+  steps: number;
+  size: number;
+}
+export type Job = RunJob | CompareJob | SuiteJob | { kind: 'load'; model: string } | { kind: 'forge'; preset: string; out: string; seed: number };
 
 const settings = (job: { steps: number; size: number }): PipelineSettings => ({
   ...DEFAULT_SETTINGS,
@@ -47,17 +63,30 @@ async function runGenerate(job: RunJob, tmp: string) {
   return { wallSeconds: r.wallSeconds, ortSeconds: r.ortSeconds, ortCalls: r.ortCalls, ortSessionSeconds: r.ortSessionSeconds, firstStepSeconds };
 }
 
-async function runCompare(job: RunJob, tmp: string) {
+async function runCompare(job: CompareJob, tmp: string) {
   const build = { path: job.model, backend: DEFAULT_BACKEND };
   const report = await runLockstep({
     reference: build,
-    candidate: { ...build, label: 'candidate' },
+    candidate: { path: job.candidate ?? job.model, backend: DEFAULT_BACKEND, label: 'candidate' },
     settings: settings(job),
     thresholds: defaultThresholds(),
     reportDir: join(tmp, 'report'),
   });
   const { wallSeconds, ortSeconds, ortSessionSeconds } = report.timing!;
-  return { wallSeconds, ortSeconds, ortSessionSeconds, steps: report.steps.length };
+  return { wallSeconds, ortSeconds, ortSessionSeconds, steps: report.steps.length, sequential: report.memory?.sequential ? 1 : 0 };
+}
+
+/** `lockstep run` of a suite in this process: loading the suite, every case, the suite outputs. */
+async function runSuiteJob(job: SuiteJob, tmp: string) {
+  const file = writeBenchSuite(tmp, job.cases, job.steps, job.size);
+  const start = performance.now();
+  const suite = loadSuite(file);
+  const reportsDir = join(tmp, 'reports');
+  const results = await runSuite(suite, { cases: suite.cases, reportsDir, golden: false, goldenDir: join(tmp, 'golden') });
+  writeSuiteOutputs(suite, results, { reportsDir });
+  const failed = results.filter((r) => r.error).map((r) => r.error);
+  if (failed.length > 0) throw new Error(`suite cases could not run: ${failed.join('; ')}`);
+  return { wallSeconds: (performance.now() - start) / 1000, cases: results.length };
 }
 
 /** Opening the three ORT sessions (+ tokenizer, scheduler config) and releasing them. */
@@ -78,7 +107,8 @@ async function main(job: Job): Promise<Record<string, unknown>> {
   }
   const tmp = mkdtempSync(join(tmpdir(), 'lockstep-bench-'));
   try {
-    return job.kind === 'generate' ? await runGenerate(job, tmp) : await runCompare(job, tmp);
+    if (job.kind === 'suite') return await runSuiteJob(job, tmp);
+    return job.kind === 'generate' ? await runGenerate(job, tmp) : await runCompare(job as CompareJob, tmp);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -4,15 +4,17 @@
  * with LOCKSTEP_BENCH_SD15=1 and ≥ 16 GB available (docs/benchmarks.md).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { cpSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureTinyModel, MODELS_CACHE_DIR } from '../src/forge/cache.ts';
 import { FORGE_VERSION } from '../src/forge/version.ts';
+import { readModelFootprint } from '../src/models/memory-estimate.ts';
 import type { Job } from './child.ts';
 import { availableMemory, machine, round } from './machine.ts';
 import { measureStartup } from './startup.ts';
+import { writeBenchSuite } from './suite-file.ts';
 import { measureThroughput } from './throughput.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -52,6 +54,40 @@ function child(job: Job): Record<string, number> {
 interface PipelineTargets {
   overheadPercent: number;
   compareRatio: number;
+  /** generate's peak RSS ≤ this × the model's weight bytes. */
+  generateRssPerWeight: number;
+  /** compare of two different live builds: peak RSS ≤ this many GiB. */
+  compareRssGiB: number;
+}
+
+/** The model's weights as ORT loads them: every component's model.onnx and external data. */
+function weightBytes(model: string): number {
+  return Object.values(readModelFootprint(model).weightBytes).reduce((a, b) => a + b, 0);
+}
+
+/**
+ * A second build with the same weights: the folder hard-linked (no disk space,
+ * no copy), so lockstep sees another model folder and loads it a second time,
+ * as it would a candidate that differs.
+ */
+function secondBuild(model: string): string {
+  const copy = `${model}-copy`;
+  if (existsSync(join(copy, 'forge.json'))) return copy;
+  const tmp = `${copy}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  cpSync(model, tmp, { recursive: true, mode: 0 });
+  for (const f of listFiles(model)) {
+    rmSync(join(tmp, f));
+    linkSync(join(model, f), join(tmp, f));
+  }
+  renameSync(tmp, copy);
+  return copy;
+}
+
+function listFiles(dir: string, prefix = ''): string[] {
+  return readdirSync(join(dir, prefix), { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? listFiles(dir, join(prefix, e.name)) : [join(prefix, e.name)],
+  );
 }
 
 /**
@@ -64,10 +100,19 @@ function pipelineFigures(tag: string, model: string, steps: number, size: number
   const gen = child({ kind: 'generate', model, steps, size });
   ortFigures(`${tag} generate`, gen, targets && { overheadPercent: targets.overheadPercent });
   report(`${tag} time to first step`, gen.firstStepSeconds, 's');
-  const cmp = child({ kind: 'compare', model, steps, size });
-  ortFigures(`${tag} compare`, cmp, targets);
+  const cmp = child({ kind: 'compare', model, candidate: secondBuild(model), steps, size });
+  ortFigures(`${tag} compare (two live builds)`, cmp, targets);
+  if (cmp.sequential) process.stdout.write(`  ${tag} compare ran sequentially by itself (two live builds would not fit in the memory available)\n`);
+  const weights = weightBytes(model);
+  report(`${tag} model weight bytes`, weights / GiB, 'GiB');
+  const perWeight = targets?.generateRssPerWeight;
   report(`${tag} generate peak RSS`, gen.peakRssBytes / GiB, 'GiB');
-  report(`${tag} compare peak RSS`, cmp.peakRssBytes / GiB, 'GiB');
+  report(`${tag} generate peak RSS / weight bytes`, gen.peakRssBytes / weights, '×', perWeight === undefined ? undefined : { text: `≤ ${perWeight}×`, ok: (v) => v <= perWeight });
+  const cmpGiB = targets?.compareRssGiB;
+  report(`${tag} compare peak RSS (two live builds${cmp.sequential ? ', sequential' : ''})`, cmp.peakRssBytes / GiB, 'GiB', cmpGiB === undefined ? undefined : { text: `≤ ${cmpGiB} GiB`, ok: (v) => v <= cmpGiB });
+  report(`${tag} compare peak RSS / weight bytes`, cmp.peakRssBytes / weights, '×');
+  const self = child({ kind: 'compare', model, steps, size });
+  report(`${tag} self-check (one build as both sides) peak RSS`, self.peakRssBytes / GiB, 'GiB');
 }
 
 /** One job's wall time against its ORT time (sessions + runs), as a ratio and as overhead. */
@@ -86,11 +131,44 @@ async function tiny(): Promise<void> {
   process.stdout.write('tiny model (10 steps, 128×128, guidance 7.5)\n');
   const model = await ensureTinyModel(0);
   pipelineFigures('tiny', model, 10, 128);
-  const rss10 = child({ kind: 'compare', model, steps: 10, size: 128 }).peakRssBytes;
-  const rss50 = child({ kind: 'compare', model, steps: 50, size: 128 }).peakRssBytes;
+  const candidate = secondBuild(model);
+  const rss10 = child({ kind: 'compare', model, candidate, steps: 10, size: 128 }).peakRssBytes;
+  const rss50 = child({ kind: 'compare', model, candidate, steps: 50, size: 128 }).peakRssBytes;
   report('tiny compare peak RSS, 10 steps', rss10 / GiB, 'GiB');
   report('tiny compare peak RSS, 50 steps', rss50 / GiB, 'GiB');
   report('tiny compare peak RSS 50 / 10 steps', rss50 / rss10, '×', { text: '≤ 1.10× (flat)', ok: (v) => v <= 1.1 });
+  suiteFigures();
+}
+
+/**
+ * `lockstep run` of a tiny suite (reference tiny seed 0, candidate tiny seed 1,
+ * 3 steps at 64×64 like suites/tiny-*.yaml), 1 case vs 4: the whole command
+ * in its own process, and the suite itself inside it (load, cases, outputs).
+ */
+function cliSuiteSeconds(cases: number): number {
+  const dir = mkdtempSync(join(tmpdir(), 'lockstep-bench-suite-'));
+  try {
+    const file = writeBenchSuite(dir, cases, 3, 64);
+    const start = performance.now();
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'lockstep.mjs'), 'run', file, '--reports', join(dir, 'reports'), '--quiet'], { cwd: ROOT, encoding: 'utf8' });
+    const seconds = (performance.now() - start) / 1000;
+    if (r.status !== 0 && r.status !== 1) throw new Error(`bench suite (${cases} cases) failed (exit ${r.status}): ${r.stderr}`);
+    return seconds;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function suiteFigures(): void {
+  const job = (cases: number): Record<string, number> => ({ ...child({ kind: 'suite', cases, steps: 3, size: 64 }), processSeconds: cliSuiteSeconds(cases) });
+  const one = job(1);
+  const four = job(4);
+  report('tiny suite, 1 case: process wall', one.processSeconds, 's');
+  report('tiny suite, 4 cases: process wall', four.processSeconds, 's');
+  report('tiny suite 4 / 1 cases, process wall', four.processSeconds / one.processSeconds, '×', { text: '≤ 1.6×', ok: (v) => v <= 1.6 });
+  report('tiny suite, 1 case: in-process wall', one.wallSeconds, 's');
+  report('tiny suite, 4 cases: in-process wall', four.wallSeconds, 's');
+  report('tiny suite 4 / 1 cases, in-process wall', four.wallSeconds / one.wallSeconds, '×');
 }
 
 function startup(): void {
@@ -146,7 +224,7 @@ function sd15(): void {
     report('sd15 forge wall', f.wallSeconds, 's');
     report('sd15 forge peak RSS', f.peakRssBytes / GiB, 'GiB');
   }
-  pipelineFigures('sd15', model, steps, size, { overheadPercent: 3, compareRatio: 1.05 });
+  pipelineFigures('sd15', model, steps, size, { overheadPercent: 3, compareRatio: 1.05, generateRssPerWeight: 1.5, compareRssGiB: 12 });
 }
 
 /** LOCKSTEP_BENCH_SD15_SIZE (default 512) and LOCKSTEP_BENCH_SD15_STEPS (default 1: model load is then not amortised). */

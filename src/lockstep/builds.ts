@@ -74,6 +74,9 @@ export function liveBuildInfo(onnx: OnnxStableDiffusion, spec: BuildSpec, label:
       runtimeVersion: rt.version,
       ...(rt.wasm ? { wasmThreads: rt.wasm.numThreads, simd: rt.wasm.simd } : {}),
       ...(rt.browser ? { browser: rt.browser } : {}),
+      memArena: b.memArena,
+      memPattern: b.memPattern,
+      prepacking: b.prepacking,
     },
     signatures: {},
   };

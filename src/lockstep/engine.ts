@@ -13,14 +13,16 @@ import { join } from 'node:path';
 import { absErrorHistogram, psnr, ssim } from '../metrics/index.ts';
 import { encodePng } from '../pipeline/image.ts';
 import type { PipelineSettings } from '../pipeline/settings.ts';
-import { type Finding, type FreeRunningRecord, type ReportDocument, type TeacherForcedRecord, type Thresholds, newReport } from '../report/schema.ts';
+import { type Finding, type FreeRunningRecord, type MemoryRecord, type ReportDocument, type TeacherForcedRecord, type Thresholds, newReport } from '../report/schema.ts';
 import type { Tensor } from '../tensor/tensor.ts';
+import type { OrtClock, OrtClockReading } from '../models/component.ts';
 import { writeReport } from '../report/write.ts';
 import { writeNpy } from '../tensor/npy.ts';
 import { writeFileAtomic } from '../util/fs.ts';
 import { LOCKSTEP_VERSION, ORT_VERSION } from '../version.ts';
 import { type BuildSpec, buildInfo, buildKind, openSide, webRuntimeVersion } from './builds.ts';
 import { type RecordedReference, recordReference } from './sequential.ts';
+import { type MemoryPlan, planMemory } from './memory-plan.ts';
 import { type Tolerances, compareOptional, freeRunningRecord, identical, stepRecord, teacherForcedRecord, tolerancesFrom } from './compare-step.ts';
 import { type RecordedRun, describeDifferences, fromManifest, settingDifferences } from './settings-diff.ts';
 import { signatureFindings } from './signature-diff.ts';
@@ -36,13 +38,21 @@ export interface LockstepOptions {
   reportDir: string;
   signal?: AbortSignal;
   onStep?: (done: number, total: number) => void;
-  /** Load one build at a time: run a live reference to a trace first, then the candidate against it. */
-  sequential?: boolean;
   /**
    * Compare against an incomplete reference trace (interrupted producer, missing steps) instead of
    * refusing it; the report is then `complete: false` with `partial` saying why, and never passes.
    */
   allowPartialReference?: boolean;
+  /**
+   * Load one build at a time: run a live reference to a trace first, then the
+   * candidate against it. 'auto' (the default): only when two live builds
+   * would not fit in the memory available (memory-plan.ts).
+   */
+  sequential?: boolean | 'auto';
+  /** Told what the engine decided by itself that the user should know (e.g. running sequentially). */
+  onNotice?: (message: string) => void;
+  /** Bytes of memory available for the 'auto' decision (tests); default: what the system says. */
+  availableMemory?: number;
 }
 
 export class Interrupted extends Error {
@@ -59,16 +69,18 @@ export async function runLockstep(opts: LockstepOptions): Promise<ReportDocument
   // The working document is filled in place; each save writes a judged copy.
   const save = async (html: boolean) => {
     if (!report) return;
-    const clocks = sides.flatMap((side) => (side.clock ? [side.clock] : []));
+    const ort = ortTimeOf(sides);
     report.timing = {
       wallSeconds: (performance.now() - started) / 1000,
-      ortSeconds: clocks.reduce((s, c) => s + c.seconds, referenceOrt.seconds),
-      ortSessionSeconds: clocks.reduce((s, c) => s + c.sessionSeconds, referenceOrt.sessionSeconds),
+      ortSeconds: ort.seconds + referenceOrt.seconds,
+      ortSessionSeconds: ort.sessionSeconds + referenceOrt.sessionSeconds,
     };
     judged = await writeReport(opts.reportDir, report, { html });
   };
   try {
-    const recorded = opts.sequential && buildKind(opts.reference.path) === 'model' ? await recordReference(opts.reference, opts.settings, opts.reportDir) : null;
+    const plan = planMemory(opts.reference, opts.candidate, opts.settings, opts.sequential ?? 'auto', opts.availableMemory);
+    if (plan.message) opts.onNotice?.(plan.message);
+    const recorded = plan.sequential && buildKind(opts.reference.path) === 'model' ? await recordReference(opts.reference, opts.settings, opts.reportDir) : null;
     const settings = recorded?.settings ?? opts.settings;
     const ref = await openSide(recorded?.spec ?? opts.reference, settings);
     sides.push(ref);
@@ -84,7 +96,10 @@ export async function runLockstep(opts: LockstepOptions): Promise<ReportDocument
     });
     report.findings.push(...signatureFindings(report.builds.reference.signatures, report.builds.candidate.signatures));
     report.findings.push(...settingsFindings(ref, cand));
+    report.memory = memoryRecord(plan, opts.sequential ?? 'auto');
+    if (plan.message) report.findings.push({ kind: 'note', severity: 'info', source: 'engine', message: plan.message });
     if (recorded) report.findings.push(sequentialNote(recorded));
+    if (ref instanceof LiveSide && ref.sharesBuildWith(cand)) report.findings.push(sharedBuildNote());
     if (recorded) referenceOrt = { seconds: recorded.ortSeconds, sessionSeconds: recorded.ortSessionSeconds };
     if (partial) report.partial = partial;
     await save(false);
@@ -255,6 +270,41 @@ function sequentialNote(r: RecordedReference): Finding {
     severity: 'info',
     source: 'engine',
     message: `sequential mode: the reference ran first (${r.seconds.toFixed(2)} s, of which ONNX Runtime ${r.ortSeconds.toFixed(2)} s), streamed to ${r.spec.path}, and was replayed against the candidate; only one build was loaded at a time`,
+  };
+}
+
+/**
+ * ORT time of this run: each build's clock counted once (a self-check's two
+ * sides share one), from the earliest reading a side took (a suite's later
+ * cases reuse sessions an earlier case opened and paid for).
+ */
+function ortTimeOf(sides: readonly Side[]): { seconds: number; sessionSeconds: number } {
+  const since = new Map<OrtClock, OrtClockReading>();
+  for (const side of sides) {
+    if (!side.clock || !side.clockAtOpen) continue;
+    const prev = since.get(side.clock);
+    const at = side.clockAtOpen;
+    since.set(side.clock, prev ? { seconds: Math.min(prev.seconds, at.seconds), sessionSeconds: Math.min(prev.sessionSeconds, at.sessionSeconds), calls: Math.min(prev.calls, at.calls) } : at);
+  }
+  let seconds = 0;
+  let sessionSeconds = 0;
+  for (const [clock, at] of since) {
+    seconds += clock.seconds - at.seconds;
+    sessionSeconds += clock.sessionSeconds - at.sessionSeconds;
+  }
+  return { seconds, sessionSeconds };
+}
+
+function memoryRecord(plan: MemoryPlan, requested: boolean | 'auto'): MemoryRecord {
+  return { sequential: plan.sequential, requested: requested === 'auto' ? 'auto' : requested ? 'sequential' : 'live', estimatedBothLiveBytes: plan.bothLiveBytes, availableBytes: plan.availableBytes };
+}
+
+function sharedBuildNote(): Finding {
+  return {
+    kind: 'note',
+    severity: 'info',
+    source: 'engine',
+    message: 'the reference and the candidate are the same build (same model files, same backend settings): one set of ONNX Runtime sessions served both',
   };
 }
 

@@ -4,8 +4,9 @@
  * except to know whether a build can be fed someone else's inputs.
  */
 import type { BackendOptions } from '../models/backend.ts';
-import { type OrtClock, castTo } from '../models/component.ts';
-import { type LoadedModel, loadPipelineModel } from '../pipeline/load.ts';
+import { type OrtClock, type OrtClockReading, castTo } from '../models/component.ts';
+import type { LoadedModel } from '../pipeline/load.ts';
+import { type ModelLease, loadedModels } from '../pipeline/loaded-models.ts';
 import { applyGuidance, type GuidedPrediction } from '../pipeline/guidance.ts';
 import { type RgbImage, decodedToImage, readInputImage, readPng } from '../pipeline/image.ts';
 import type { PipelineSettings } from '../pipeline/settings.ts';
@@ -67,7 +68,10 @@ export interface Side {
   /** Recorded candidate traces made by import-outputs hold teacher-forced outputs. */
   readonly recordsTeacherForced: boolean;
   readonly live: LiveCompute | null;
+  /** The ORT clock of a live build's sessions; shared by sides that share the build. */
   readonly clock: OrtClock | null;
+  /** The clock's reading when this side took the build (zero when it opened the sessions itself). */
+  readonly clockAtOpen: OrtClockReading | null;
   timesteps(): readonly number[];
   prepare(): Promise<TextTensors>;
   step(index: number): Promise<StepTensors>;
@@ -81,13 +85,18 @@ export class LiveSide implements Side {
   readonly live: LiveCompute;
   private readonly run: PipelineRun;
   private readonly text: TextTensors = {};
+  readonly clockAtOpen: OrtClockReading;
+  readonly model: LoadedModel;
 
   private constructor(
     readonly path: string,
-    readonly model: LoadedModel,
+    private readonly lease: ModelLease,
     requested: PipelineSettings,
     image: InputImage | null,
   ) {
+    const model = lease.model;
+    this.model = model;
+    this.clockAtOpen = lease.opened ? { seconds: 0, sessionSeconds: 0, calls: 0 } : model.onnx.clock.reading();
     this.run = new PipelineRun(model, requested, { tensor: (name, t) => this.capture(name, t) }, image);
     const settings = this.run.settings;
     const guided = this.run.guided;
@@ -102,11 +111,11 @@ export class LiveSide implements Side {
   }
 
   static async open(path: string, backend: BackendOptions, settings: PipelineSettings): Promise<LiveSide> {
-    const model = await loadPipelineModel(path, backend, settings);
+    const lease = await loadedModels.acquire(path, backend, settings);
     try {
-      return new LiveSide(path, model, settings, await readInputImage(settings));
+      return new LiveSide(path, lease, settings, await readInputImage(settings));
     } catch (err) {
-      await model.onnx.release();
+      await lease.release();
       throw err;
     }
   }
@@ -153,8 +162,13 @@ export class LiveSide implements Side {
     return this.run.finish();
   }
 
+  /** Whether the sessions are shared with `other` (a self-check: same files, same settings). */
+  sharesBuildWith(other: Side): boolean {
+    return other instanceof LiveSide && other.model === this.model;
+  }
+
   async release(): Promise<void> {
-    await this.model.onnx.release();
+    await this.lease.release();
   }
 }
 
@@ -162,6 +176,7 @@ export class TraceSide implements Side {
   readonly kind = 'trace';
   readonly live = null;
   readonly clock = null;
+  readonly clockAtOpen = null;
   readonly reader: TraceReader;
 
   constructor(readonly path: string) {

@@ -20,7 +20,23 @@ export interface BackendOptions {
    * variant use it (GPU providers; the CPU provider is deterministic already).
    */
   deterministic: boolean;
+  /**
+   * ORT's CPU memory arena (`enableCpuMemArena`): freed activation buffers are
+   * kept for the next allocation instead of going back to the system.
+   */
+  memArena: boolean;
+  /** `enableMemPattern`: after the first run, activations are planned as one block per shape. */
+  memPattern: boolean;
+  /**
+   * Weight pre-packing (off = `session.disable_prepacking`): MatMul/Gemm/Conv
+   * weights are repacked once at load into the kernels' layout.
+   */
+  prepacking: boolean;
 }
+
+/** The memory options, as flags, suite keys and report.json fields name them. */
+export const MEMORY_OPTIONS = ['memArena', 'memPattern', 'prepacking'] as const;
+export type MemoryOption = (typeof MEMORY_OPTIONS)[number];
 
 /**
  * `extended` is bit-reproducible on the CPU provider and identical to
@@ -33,6 +49,9 @@ export const DEFAULT_BACKEND: BackendOptions = {
   intraOpThreads: 0,
   interOpThreads: 0,
   deterministic: false,
+  memArena: false,
+  memPattern: false,
+  prepacking: true,
 };
 
 export function parseOptLevel(value: string, flag: string): GraphOptimizationLevel {
@@ -92,7 +111,12 @@ export function sessionOptions(b: BackendOptions): InferenceSession.SessionOptio
   };
   if (b.intraOpThreads) options.intraOpNumThreads = b.intraOpThreads;
   if (b.interOpThreads) options.interOpNumThreads = b.interOpThreads;
-  if (b.deterministic) options.extra = { session: { use_deterministic_compute: '1' } };
+  options.enableCpuMemArena = b.memArena;
+  options.enableMemPattern = b.memPattern;
+  const session: Record<string, string> = {};
+  if (b.deterministic) session.use_deterministic_compute = '1';
+  if (!b.prepacking) session.disable_prepacking = '1';
+  if (Object.keys(session).length > 0) options.extra = { session };
   return options;
 }
 
@@ -100,7 +124,16 @@ export function describeBackend(b: BackendOptions): string {
   const runtime = runtimeOf(b);
   const threads = b.intraOpThreads ? `${b.intraOpThreads} intra-op threads` : 'default threads';
   const where = runtime === 'onnxruntime-node' ? '' : ` (${runtime})`;
-  return `${b.executionProviders.join('>')}${where} / opt ${b.graphOptimizationLevel} / ${threads}`;
+  const memory = MEMORY_OPTIONS.filter((k) => b[k] !== DEFAULT_BACKEND[k]).map((k) => `${k} ${b[k] ? 'on' : 'off'}`);
+  return [`${b.executionProviders.join('>')}${where}`, `opt ${b.graphOptimizationLevel}`, threads, ...memory].join(' / ');
+}
+
+/** `on` / `off` (also true/false, 1/0) for a memory option flag. */
+export function parseOnOff(value: string, flag: string): boolean {
+  const v = value.trim().toLowerCase();
+  if (['on', 'true', '1', 'yes'].includes(v)) return true;
+  if (['off', 'false', '0', 'no'].includes(v)) return false;
+  throw new UsageError(`${flag}: expected on or off, got '${value}'`);
 }
 
 /** Turns ORT's provider-loading failures into an explanation (the CPU-only npm binary is the common case). */

@@ -8,7 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
 import { type DType, type Tensor, makeTensor, float32ToHalfBits, halfBitsToFloat32 } from '../tensor/tensor.ts';
 import type { BackendOptions } from './backend.ts';
-import { type RuntimeInfo, type RuntimeSession, openRuntimeSession } from './session.ts';
+import { type OpenedSession, type RuntimeInfo, type RuntimeSession, openRuntimeSession } from './session.ts';
 import { type ComponentSignature, type TensorSignature, formatSignature } from './signature.ts';
 
 export type ComponentName = 'text_encoder' | 'text_encoder_2' | 'unet' | 'vae_encoder' | 'vae_decoder';
@@ -16,13 +16,23 @@ export type ComponentName = 'text_encoder' | 'text_encoder_2' | 'unet' | 'vae_en
 export const REQUIRED_COMPONENTS = ['text_encoder', 'unet', 'vae_decoder'] as const;
 export const OPTIONAL_COMPONENTS = ['text_encoder_2', 'vae_encoder'] as const;
 const FLOAT_DTYPES = ['float32', 'float16', 'float64'];
+export interface OrtClockReading {
+  seconds: number;
+  sessionSeconds: number;
+  calls: number;
+}
+
 /** Accumulates time spent inside ORT: `run` calls, and creating and releasing sessions (the bench compares both with wall time). */
-export class OrtClock {
+export class OrtClock implements OrtClockReading {
   /** Inside `session.run`. */
   seconds = 0;
   calls = 0;
   /** Inside `InferenceSession.create` (reading and optimizing the model) and `session.release` (freeing its weights). */
   sessionSeconds = 0;
+
+  reading(): OrtClockReading {
+    return { seconds: this.seconds, sessionSeconds: this.sessionSeconds, calls: this.calls };
+  }
 }
 
 export class OnnxComponent {
@@ -32,22 +42,15 @@ export class OnnxComponent {
     readonly signature: ComponentSignature,
     /** Which ONNX Runtime build runs this component, and its version and settings. */
     readonly runtime: RuntimeInfo,
-    private readonly session: RuntimeSession,
+    /** null once released; the next run opens it again. */
+    private session: RuntimeSession | null,
+    private readonly backend: BackendOptions,
     private readonly clock: OrtClock,
   ) {}
 
   static async open(name: ComponentName, file: string, backend: BackendOptions, clock = new OrtClock()): Promise<OnnxComponent> {
-    if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError(`${file}: ${name} model file not found`);
-    let opened: Awaited<ReturnType<typeof openRuntimeSession>>;
-    const start = performance.now();
-    try {
-      opened = await openRuntimeSession({ kind: 'file', file }, backend, file);
-    } catch (err) {
-      throw err instanceof UsageError ? err : describeLoadError(file, name, err);
-    } finally {
-      clock.sessionSeconds += (performance.now() - start) / 1000;
-    }
-    return new OnnxComponent(name, file, opened.session.signature, opened.info, opened.session, clock);
+    const opened = await openSession(name, file, backend, clock);
+    return new OnnxComponent(name, file, opened.session.signature, opened.info, opened.session, backend, clock);
   }
 
   input(name: string): TensorSignature | undefined {
@@ -79,9 +82,11 @@ export class OnnxComponent {
   async run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
     const cast: Record<string, Tensor> = {};
     for (const [name, t] of Object.entries(feeds)) cast[name] = castTo(t, this.declaredDtype(name));
+    this.session ??= (await openSession(this.name, this.file, this.backend, this.clock)).session;
+    const session = this.session;
     const start = performance.now();
     try {
-      return await this.session.run(cast);
+      return await session.run(cast);
     } catch (err) {
       throw new UsageError(`${this.file}: ${this.name} failed to run: ${(err as Error).message.split('\n')[0]}`, { cause: err });
     } finally {
@@ -99,10 +104,26 @@ export class OnnxComponent {
     return sig.dtype;
   }
 
+  /** Frees the session (its weights and buffers); a later `run` opens it again. Idempotent. */
   async release(): Promise<void> {
+    if (!this.session) return;
+    const session = this.session;
+    this.session = null;
     const start = performance.now();
-    await this.session.release();
+    await session.release();
     this.clock.sessionSeconds += (performance.now() - start) / 1000;
+  }
+}
+
+async function openSession(name: ComponentName, file: string, backend: BackendOptions, clock: OrtClock): Promise<OpenedSession> {
+  if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError(`${file}: ${name} model file not found`);
+  const start = performance.now();
+  try {
+    return await openRuntimeSession({ kind: 'file', file }, backend, file);
+  } catch (err) {
+    throw err instanceof UsageError ? err : describeLoadError(file, name, err);
+  } finally {
+    clock.sessionSeconds += (performance.now() - start) / 1000;
   }
 }
 

@@ -151,6 +151,15 @@ export class OnnxStableDiffusion implements SdComponents {
     return asFloat32(out.sample ?? firstOutput(out), 'vae_decoder sample');
   }
 
+  /**
+   * Frees one component's session while the others stay open: a run that is
+   * done with the text encoder need not hold its weights through the U-Net's
+   * steps. Calling the component again opens it again.
+   */
+  async releaseComponent(name: ComponentName): Promise<void> {
+    await this.parts[name].release();
+  }
+
   async release(): Promise<void> {
     for (const p of Object.values(this.parts)) await p.release();
   }

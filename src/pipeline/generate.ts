@@ -49,10 +49,18 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
   opts.onSettings?.(run.settings);
   if (opts.traceDir) trace = new TraceWriter(opts.traceDir, traceMeta(opts.model, run.settings, model.schedulerConfig));
   try {
-    const result = await run.runAll((done, total) => {
+    // Each component's session is freed as soon as the run is done with it: the text encoder's weights
+    // leave memory before the U-Net's activations arrive, the U-Net's before the VAE decodes.
+    await run.prepare();
+    await model.onnx.releaseComponent('text_encoder');
+    const total = run.timesteps.length;
+    for (let i = 0; i < total; i++) {
+      await run.step(i);
       trace?.flush();
-      opts.onStep?.(done, total);
-    });
+      opts.onStep?.(i + 1, total);
+    }
+    await model.onnx.releaseComponent('unet');
+    const result = await run.finish();
     const png = await encodePng(result.image);
     if (opts.imageOut) writeFileAtomic(opts.imageOut, png);
     if (trace) {

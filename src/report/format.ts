@@ -27,7 +27,9 @@ export function describeBackend(b: BuildInfo): string {
   if (!b.backend) return `${b.kind}`;
   const t = (n: number | null) => (n === null ? 'default' : String(n));
   const be = b.backend;
-  return `${b.kind}, providers ${be.providers.join(',')}, opt ${be.graphOptimizationLevel}, threads ${t(be.intraOpThreads)}/${t(be.interOpThreads)}`;
+  const onOff = (name: string, v: boolean | undefined) => (v === undefined ? [] : [`${name} ${v ? 'on' : 'off'}`]);
+  const memory = [...onOff('arena', be.memArena), ...onOff('mem pattern', be.memPattern), ...onOff('prepacking', be.prepacking)];
+  return [`${b.kind}, providers ${be.providers.join(',')}, opt ${be.graphOptimizationLevel}, threads ${t(be.intraOpThreads)}/${t(be.interOpThreads)}`, ...memory].join(', ');
 }
 
 export function describePipeline(p: PipelineSettings): string {

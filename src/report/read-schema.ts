@@ -56,6 +56,10 @@ const buildInfo = z.looseObject({
       graphOptimizationLevel: z.string(),
       intraOpThreads: int.nullable(),
       interOpThreads: int.nullable(),
+      deterministic: z.boolean().optional(),
+      memArena: z.boolean().optional(),
+      memPattern: z.boolean().optional(),
+      prepacking: z.boolean().optional(),
     })
     .nullable(),
   signatures: z.record(z.string(), z.object({ inputs: z.array(tensorSignature), outputs: z.array(tensorSignature) })),
@@ -162,6 +166,9 @@ export const reportSchema = z.looseObject({
     .optional(),
   versions: z.looseObject({ lockstep: z.string(), onnxruntime: z.string().nullable(), onnxruntimeWeb: z.string().nullable().optional() }),
   timing: z.looseObject({ wallSeconds: num, ortSeconds: num }),
+  memory: z
+    .looseObject({ sequential: z.boolean(), requested: z.enum(['auto', 'sequential', 'live']), estimatedBothLiveBytes: num.nullable(), availableBytes: num })
+    .optional(),
 });
 
 // Compile-time proof that what the reader returns is a ReportDocument.

@@ -51,6 +51,12 @@ export interface BackendSettings {
   simd?: boolean;
   /** Browser product and version, e.g. "Chromium 156.0.8078.114"; browser runtime only. */
   browser?: string;
+  /** ORT's CPU memory arena (`enableCpuMemArena`); absent in reports written before it was recorded. */
+  memArena?: boolean;
+  /** ORT's memory pattern planning (`enableMemPattern`). */
+  memPattern?: boolean;
+  /** Weight pre-packing (false = `session.disable_prepacking`). */
+  prepacking?: boolean;
 }
 
 /** One input or output of a component; dynamic dims are their symbolic names. */
@@ -231,6 +237,20 @@ export interface ReportDocument {
   worstStepHistogram?: WorstStepHistogram;
   versions: Versions;
   timing: Timing;
+  /** How the builds were held in memory (absent in reports written before it was recorded). */
+  memory?: MemoryRecord;
+}
+
+/** The engine's memory decision: both live builds at once, or one at a time. */
+export interface MemoryRecord {
+  /** The reference ran first to a trace, then the candidate against it: one build loaded at a time. */
+  sequential: boolean;
+  /** What was asked: "auto" (the default: sequential only when both would not fit), "sequential" or "live". */
+  requested: 'auto' | 'sequential' | 'live';
+  /** Estimated peak with both builds live (docs/memory-estimate.md, with a margin); null when at most one build is live. */
+  estimatedBothLiveBytes: number | null;
+  /** Memory available when the run started (MemAvailable, or the cgroup's room if smaller). */
+  availableBytes: number;
 }
 
 export interface WorstStepHistogram {

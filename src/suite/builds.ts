@@ -28,6 +28,9 @@ export function backendOf(b: BuildDecl): BackendOptions {
     intraOpThreads: b.threads ?? 0,
     interOpThreads: 0,
     deterministic: b.deterministic ?? false,
+    memArena: b.memArena ?? DEFAULT_BACKEND.memArena,
+    memPattern: b.memPattern ?? DEFAULT_BACKEND.memPattern,
+    prepacking: b.prepacking ?? DEFAULT_BACKEND.prepacking,
   };
 }
 

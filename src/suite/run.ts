@@ -11,6 +11,8 @@ import { freshGolden } from '../golden/golden.ts';
 import { runLockstep } from '../lockstep/engine.ts';
 import type { BuildSpec } from '../lockstep/builds.ts';
 import type { ReportDocument } from '../report/schema.ts';
+import { planMemory } from '../lockstep/memory-plan.ts';
+import { loadedModels } from '../pipeline/loaded-models.ts';
 import { backendOf, resolveBuild } from './builds.ts';
 import type { Suite, SuiteCase } from './load.ts';
 
@@ -43,13 +45,19 @@ export async function runSuite(suite: Suite, opts: RunOptions): Promise<CaseResu
   const hashCache = new Map<string, Record<string, string>>();
   const hashes = (model: string) => hashCache.get(model) ?? hashCache.set(model, hashTree(model)).get(model)!;
   const results: CaseResult[] = [];
-  for (const c of opts.cases) {
-    if (opts.signal?.aborted) break;
-    opts.onCase?.(c, 'start');
-    const ref = reference ?? (async () => goldenBuild(suite, c, opts.goldenDir, hashes));
-    const result = await runCase(suite, c, ref, candidate, opts);
-    results.push(result);
-    opts.onCase?.(c, 'done', result);
+  // Cases share the loaded builds, unless a case must load one build at a time.
+  const keep = reference && opts.cases.some((c) => planMemory(reference, candidate, c.settings, 'auto').sequential) ? null : loadedModels.keep();
+  try {
+    for (const c of opts.cases) {
+      if (opts.signal?.aborted) break;
+      opts.onCase?.(c, 'start');
+      const ref = reference ?? (async () => goldenBuild(suite, c, opts.goldenDir, hashes));
+      const result = await runCase(suite, c, ref, candidate, opts);
+      results.push(result);
+      opts.onCase?.(c, 'done', result);
+    }
+  } finally {
+    await keep?.();
   }
   return results;
 }

@@ -49,6 +49,10 @@ export const buildSchema = z
     optLevel: z.enum(OPT_LEVELS as [string, ...string[]], { error: `expected one of ${OPT_LEVELS.join(', ')}` }).optional(),
     threads: posInt().optional(),
     deterministic: z.boolean().optional(),
+    /** ONNX Runtime memory options (docs/backends.md, "Memory"); defaults in DEFAULT_BACKEND. */
+    memArena: z.boolean({ error: 'expected true or false' }).optional(),
+    memPattern: z.boolean({ error: 'expected true or false' }).optional(),
+    prepacking: z.boolean({ error: 'expected true or false' }).optional(),
   })
   .superRefine((b, ctx) => {
     if ((b.model === undefined) === (b.trace === undefined)) {

@@ -3,7 +3,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { loadedModels } from '../pipeline/loaded-models.ts';
 import { loadSuite } from './load.ts';
+import { runSuite } from './run.ts';
 import { parseShard, selectCases } from './select.ts';
 import { runCli } from '../testing/cli.ts';
 
@@ -83,5 +85,32 @@ describe('suite contents', () => {
     expect(selectCases(s, [], parseShard('2/2')).map((c) => c.name)).toEqual(['b']);
     expect(() => parseShard('3/2')).toThrow(/--shard 3\/2/);
     expect(() => selectCases(s, ['zz'])).toThrow(/--case zz: .* has no such case/);
+  });
+});
+
+describe('suite builds', () => {
+  it('cases reuse the loaded builds: only the first case opens sessions, and all are released after', async () => {
+    const f = suiteFile(
+      'reuse.yaml',
+      `name: reuse
+reference: { model: "builtin:tiny", memArena: true }
+candidate: { model: "builtin:tiny?seed=1", prepacking: false }
+defaults: { steps: 1, height: 64, width: 64 }
+cases:
+  - { name: a, seed: 1 }
+  - { name: b, seed: 2 }
+  - { name: c, seed: 3 }
+`,
+    );
+    const suite = loadSuite(f);
+    const results = await runSuite(suite, { cases: suite.cases, reportsDir: join(dir, 'reuse'), golden: false, goldenDir: join(dir, 'g') });
+    expect(results.map((r) => r.error)).toEqual([null, null, null]);
+    const sessionSeconds = results.map((r) => r.report!.timing.ortSessionSeconds);
+    expect(sessionSeconds[0]).toBeGreaterThan(0);
+    expect(sessionSeconds.slice(1)).toEqual([0, 0]);
+    expect(results[2].report!.timing.ortSeconds).toBeGreaterThan(0);
+    expect(results[0].report!.builds.reference.backend).toMatchObject({ memArena: true, prepacking: true });
+    expect(results[0].report!.builds.candidate.backend).toMatchObject({ memArena: false, prepacking: false });
+    expect(loadedModels.size).toBe(0);
   });
 });

@@ -20,16 +20,24 @@ describe('compare across backend builds', () => {
     expect(r.stderr).toMatch(/model\.onnx/);
   });
 
+  it('a memory option that is not on or off is refused naming the flag (exit 2)', async () => {
+    const model = await ensureTinyModel(0);
+    const r = await cli(['compare', '--reference', model, '--candidate', model, '--cand-mem-arena', 'maybe', '--report', join(dir, 'bad'), ...RUN]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--cand-mem-arena: expected on or off, got 'maybe'/);
+  });
+
   it('the same model under opt level all vs extended runs and records both backends', async () => {
     const model = await ensureTinyModel(0);
     const report = join(dir, 'opt');
-    const r = await cli(['compare', '--reference', model, '--candidate', model, '--ref-opt-level', 'extended', '--cand-opt-level', 'all', '--ref-threads', '1', '--cand-threads', '2', '--report', report, ...RUN]);
+    const r = await cli(['compare', '--reference', model, '--candidate', model, '--ref-opt-level', 'extended', '--cand-opt-level', 'all', '--ref-threads', '1', '--cand-threads', '2', '--cand-mem-arena', 'on', '--cand-prepacking', 'off', '--report', report, ...RUN]);
     expect(r.code, r.stderr).toBe(0);
     const doc = JSON.parse(readFileSync(join(report, 'report.json'), 'utf8'));
     expect(doc.complete).toBe(true);
     const node = { runtime: 'onnxruntime-node', runtimeVersion: doc.versions.onnxruntime };
-    expect(doc.builds.reference.backend).toEqual({ providers: ['cpu'], graphOptimizationLevel: 'extended', intraOpThreads: 1, interOpThreads: null, deterministic: false, ...node });
-    expect(doc.builds.candidate.backend).toEqual({ providers: ['cpu'], graphOptimizationLevel: 'all', intraOpThreads: 2, interOpThreads: null, deterministic: false, ...node });
+    const memory = { memArena: false, memPattern: false, prepacking: true };
+    expect(doc.builds.reference.backend).toEqual({ providers: ['cpu'], graphOptimizationLevel: 'extended', intraOpThreads: 1, interOpThreads: null, deterministic: false, ...node, ...memory });
+    expect(doc.builds.candidate.backend).toEqual({ providers: ['cpu'], graphOptimizationLevel: 'all', intraOpThreads: 2, interOpThreads: null, deterministic: false, ...node, ...memory, memArena: true, prepacking: false });
     // `all` rewrites the convolution layouts: close, but not bit-identical to `extended` (ENV-NOTES).
     const tf = doc.steps[0].teacherForced.noisePred;
     expect(tf.maxAbs).toBeGreaterThan(0);

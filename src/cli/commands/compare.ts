@@ -29,7 +29,8 @@ export function registerCompare(program: Command): void {
     .requiredOption('--reference <path>', 'model folder or recorded trace folder (the build trusted)')
     .requiredOption('--candidate <path>', 'model folder or recorded trace folder (the build under test)')
     .requiredOption('--report <dir>', 'where report.json, report.md and report.html go')
-    .option('--sequential', 'load one build at a time (run the reference to a trace on disk first, then the candidate against it): for large models on machines with little memory')
+    .option('--sequential', 'load one build at a time (run the reference to a trace on disk first, then the candidate against it); by default this happens by itself when two live builds would not fit in the memory available')
+    .option('--no-sequential', 'hold both live builds at once even when the memory estimate says they will not fit')
     .option('--allow-partial-reference', 'compare against an incomplete reference trace (interrupted run, missing steps) instead of refusing it; the report is then complete: false and never passes')
     .option('--quiet', 'no progress output');
   addPipelineFlags(cmd, false);
@@ -52,7 +53,8 @@ export function registerCompare(program: Command): void {
         thresholds: thresholdsFromFlags(opts),
         reportDir: opts.report,
         signal: controller.signal,
-        sequential: Boolean(opts.sequential),
+        sequential: opts.sequential ?? 'auto',
+        onNotice: (message) => process.stderr.write(`lockstep: ${message}\n`),
         allowPartialReference: Boolean(opts.allowPartialReference),
         onStep: (done, total) => progress.update(done, total),
       });

@@ -74,9 +74,8 @@ export function liveBuildInfo(onnx: OnnxStableDiffusion, spec: BuildSpec, label:
       runtimeVersion: rt.version,
       ...(rt.wasm ? { wasmThreads: rt.wasm.numThreads, simd: rt.wasm.simd } : {}),
       ...(rt.browser ? { browser: rt.browser } : {}),
-      memArena: b.memArena,
-      memPattern: b.memPattern,
-      prepacking: b.prepacking,
+      // The memory options are applied by onnxruntime-node only; web runtimes use onnxruntime-web's defaults.
+      ...(rt.runtime === 'onnxruntime-node' ? { memArena: b.memArena, memPattern: b.memPattern, prepacking: b.prepacking } : {}),
     },
     signatures: {},
   };

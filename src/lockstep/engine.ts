@@ -15,7 +15,7 @@ import { encodePng } from '../pipeline/image.ts';
 import type { PipelineSettings } from '../pipeline/settings.ts';
 import { type Finding, type FreeRunningRecord, type MemoryRecord, type ReportDocument, type TeacherForcedRecord, type Thresholds, newReport } from '../report/schema.ts';
 import type { Tensor } from '../tensor/tensor.ts';
-import type { OrtClock, OrtClockReading } from '../models/component.ts';
+import type { ComponentName, OrtClock, OrtClockReading } from '../models/component.ts';
 import { writeReport } from '../report/write.ts';
 import { writeNpy } from '../tensor/npy.ts';
 import { writeFileAtomic } from '../util/fs.ts';
@@ -126,6 +126,8 @@ async function compareRun(ref: Side, cand: Side, report: ReportDocument, opts: L
   const refText = await ref.prepare();
   const candText = await cand.prepare();
   report.components.textEncoder = await textEncoderCheck(cand, refText, candText, tol);
+  // Each component's session may be freed as soon as both sides are done with it (memory-plan.ts).
+  for (const c of ['text_encoder', 'text_encoder_2', 'vae_encoder'] as const) await doneWith([ref, cand], c);
   const embedsIdentical = identical(refText.promptEmbeds, candText.promptEmbeds) && sameExtras(refText.extras, candText.extras);
   const worst = worstStepTracker(report);
   const total = stepCount(ref, cand, note);
@@ -143,6 +145,7 @@ async function compareRun(ref: Side, cand: Side, report: ReportDocument, opts: L
     await checkpoint();
     opts.onStep?.(i + 1, total);
   }
+  await doneWith([ref, cand], 'unet');
   const rf = await ref.finish();
   const cf = cand.recordsTeacherForced ? {} : await cand.finish();
   report.final = {
@@ -157,6 +160,10 @@ async function compareRun(ref: Side, cand: Side, report: ReportDocument, opts: L
 /** Extra U-Net inputs bitwise equal (both absent counts as equal). */
 function sameExtras(a: UnetExtras | undefined, b: UnetExtras | undefined): boolean {
   return UNET_EXTRA_INPUTS.every((k) => (a?.[k] === undefined && b?.[k] === undefined) || identical(a?.[k], b?.[k]));
+}
+
+async function doneWith(sides: Side[], component: ComponentName): Promise<void> {
+  for (const side of sides) await side.doneWith(component);
 }
 
 /** U-Net steps both builds have (PNDM runs steps + 1; a recorded build may hold fewer). */

@@ -4,7 +4,7 @@
  * except to know whether a build can be fed someone else's inputs.
  */
 import type { BackendOptions } from '../models/backend.ts';
-import { type OrtClock, type OrtClockReading, castTo } from '../models/component.ts';
+import { type ComponentName, type OrtClock, type OrtClockReading, castTo } from '../models/component.ts';
 import type { LoadedModel } from '../pipeline/load.ts';
 import { type ModelLease, loadedModels } from '../pipeline/loaded-models.ts';
 import { applyGuidance, type GuidedPrediction } from '../pipeline/guidance.ts';
@@ -76,6 +76,8 @@ export interface Side {
   prepare(): Promise<TextTensors>;
   step(index: number): Promise<StepTensors>;
   finish(): Promise<FinalTensors>;
+  /** The run will not need this component again: a live build may free its session (memory). */
+  doneWith(component: ComponentName): Promise<void>;
   release(): Promise<void>;
 }
 
@@ -167,6 +169,10 @@ export class LiveSide implements Side {
     return other instanceof LiveSide && other.model === this.model;
   }
 
+  async doneWith(component: ComponentName): Promise<void> {
+    await this.lease.doneWith(component);
+  }
+
   async release(): Promise<void> {
     await this.lease.release();
   }
@@ -222,6 +228,8 @@ export class TraceSide implements Side {
     const image = existsSync(png) ? await readPng(png) : decoded ? decodedToImage(decoded) : undefined;
     return { latents: f32(this.reader.get(FINAL.latents)), decoded, image };
   }
+
+  async doneWith(): Promise<void> {}
 
   async release(): Promise<void> {}
 }

@@ -49,7 +49,7 @@ export const DEFAULT_BACKEND: BackendOptions = {
   intraOpThreads: 0,
   interOpThreads: 0,
   deterministic: false,
-  memArena: false,
+  memArena: true,
   memPattern: false,
   prepacking: true,
 };

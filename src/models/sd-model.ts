@@ -157,7 +157,7 @@ export class OnnxStableDiffusion implements SdComponents {
    * steps. Calling the component again opens it again.
    */
   async releaseComponent(name: ComponentName): Promise<void> {
-    await this.parts[name].release();
+    await this.parts[name]?.release();
   }
 
   async release(): Promise<void> {

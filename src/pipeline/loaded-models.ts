@@ -11,6 +11,7 @@
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { BackendOptions } from '../models/backend.ts';
+import type { ComponentName } from '../models/component.ts';
 import { type LoadedModel, loadPipelineModel } from './load.ts';
 import type { PipelineSettings } from './settings.ts';
 
@@ -18,6 +19,12 @@ export interface ModelLease {
   readonly model: LoadedModel;
   /** This lease opened the sessions (false: they were already loaded, their creation time counted elsewhere). */
   readonly opened: boolean;
+  /**
+   * This user will not call `component` again: its session is freed once every
+   * user of the build is done with it and nobody keeps the pool (a suite's next
+   * case would open it again). Calling it later still works: it reopens.
+   */
+  doneWith(component: ComponentName): Promise<void>;
   /** Idempotent. */
   release(): Promise<void>;
 }
@@ -25,6 +32,8 @@ export interface ModelLease {
 interface Entry {
   loading: Promise<LoadedModel>;
   refs: number;
+  /** Per live lease, the components it is done with. */
+  leases: Set<Set<ComponentName>>;
 }
 
 /** Two builds are the same when the same files run under equal settings. */
@@ -53,7 +62,7 @@ export class ModelPool {
     let entry = this.entries.get(key);
     const opened = !entry;
     if (!entry) {
-      entry = { loading: loadPipelineModel(dir, backend, settings), refs: 0 };
+      entry = { loading: loadPipelineModel(dir, backend, settings), refs: 0, leases: new Set() };
       this.entries.set(key, entry);
     }
     entry.refs++;
@@ -66,13 +75,22 @@ export class ModelPool {
       throw err;
     }
     let released = false;
+    const done = new Set<ComponentName>();
+    const lease = entry;
+    lease.leases.add(done);
     return {
       model,
       opened,
+      doneWith: async (component) => {
+        done.add(component);
+        if (this.keepers > 0 || [...lease.leases].some((d) => !d.has(component))) return;
+        await model.onnx.releaseComponent(component);
+      },
       release: async () => {
         if (released) return;
         released = true;
-        entry.refs--;
+        lease.refs--;
+        lease.leases.delete(done);
         await this.releaseUnused();
       },
     };

@@ -93,7 +93,7 @@ describe('suite builds', () => {
     const f = suiteFile(
       'reuse.yaml',
       `name: reuse
-reference: { model: "builtin:tiny", memArena: true }
+reference: { model: "builtin:tiny", memPattern: true }
 candidate: { model: "builtin:tiny?seed=1", prepacking: false }
 defaults: { steps: 1, height: 64, width: 64 }
 cases:
@@ -109,8 +109,8 @@ cases:
     expect(sessionSeconds[0]).toBeGreaterThan(0);
     expect(sessionSeconds.slice(1)).toEqual([0, 0]);
     expect(results[2].report!.timing.ortSeconds).toBeGreaterThan(0);
-    expect(results[0].report!.builds.reference.backend).toMatchObject({ memArena: true, prepacking: true });
-    expect(results[0].report!.builds.candidate.backend).toMatchObject({ memArena: false, prepacking: false });
+    expect(results[0].report!.builds.reference.backend).toMatchObject({ memPattern: true, prepacking: true });
+    expect(results[0].report!.builds.candidate.backend).toMatchObject({ memPattern: false, prepacking: false });
     expect(loadedModels.size).toBe(0);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Every scheduler-only reference run of test/reference/schedulers/runs/
  * (real diffusers 0.27.2, scripts/reference/schedulers*.py), replayed
- * free-running: timesteps identical, latents within 1e-5 of
+ * free-running: timesteps identical, latents within 1e-6 of
  * max(1, max|ref|) at every step. A run of an option lockstep refuses must be
  * refused by name instead.
  */
@@ -14,7 +14,11 @@ import type { DiffusersClassName } from './samplers.ts';
 /** Runs whose option lockstep refuses, and the key the refusal must name. */
 const REFUSED: Readonly<Record<string, RegExp>> = {};
 
-const TOLERANCE = 1e-5;
+/**
+ * Issue #13 asks for 1e-5; lockstep does better (60 of 74 runs bit-identical, the rest ≤ 4e-7 — UniPC's
+ * small linear solves and one DPM run), so the test holds it to 1e-6 to catch a regression early.
+ */
+const TOLERANCE = 1e-6;
 const runs = compactRuns();
 
 describe('scheduler-only reference runs of diffusers 0.27.2 (free-running)', () => {

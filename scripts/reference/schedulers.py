@@ -7,6 +7,7 @@ models torch 1.13's CPU kernels (betas.ts: torch.linspace), and torch 2.13's lin
 betas differently by an ulp, which alone puts every run ~1e-6 off. With 1.13, 60 of the 74 runs are
 bit-identical and the rest within 4e-7 of max(1, max|ref|).
 
+torch-linspace: test/reference/schedulers/torch-linspace.json — torch.linspace on 12 ranges.
 numpy-log:  test/reference/schedulers/numpy-log-f32.json — numpy's float32 log on 408 values.
 signatures: test/reference/schedulers/signatures.json — every scheduler class's __init__ keys and defaults,
             as inspect.signature reports them (what options.ts must declare).
@@ -48,6 +49,20 @@ def numpy_log():
     with open(os.path.join(OUT, 'numpy-log-f32.json'), 'w') as fh:
         json.dump({'producer': f'numpy {np.__version__} np.log(float32)', 'x': [float(v) for v in x],
                    'log': [float(v) for v in np.log(x)]}, fh)
+
+
+def torch_linspace():
+    """torch.linspace(float32) on 12 ranges: lockstep's betas model its CPU kernel (betas.ts)."""
+    import random
+    random.seed(0)
+    cases = [{'start': 0.0001, 'end': 0.02, 'steps': 1000}, {'start': 0.00085 ** 0.5, 'end': 0.012 ** 0.5, 'steps': 1000}]
+    while len(cases) < 12:
+        s = random.uniform(-1, 1) * 10 ** random.uniform(-5, 1)
+        cases.append({'start': s, 'end': s + random.uniform(-1, 1) * 10 ** random.uniform(-4, 1), 'steps': random.choice([50, 257, 999])})
+    for c in cases:
+        c['values'] = torch.linspace(c['start'], c['end'], c['steps'], dtype=torch.float32).tolist()
+    with open(os.path.join(OUT, 'torch-linspace.json'), 'w') as fh:
+        json.dump({'producer': f'torch {torch.__version__} torch.linspace(dtype=float32)', 'cases': cases}, fh)
 
 
 def signatures():
@@ -223,6 +238,8 @@ if __name__ == '__main__':
     what = sys.argv[1] if len(sys.argv) > 1 else 'all'
     if what in ('signatures', 'all'):
         signatures()
+    if what in ('torch-linspace', 'all'):
+        torch_linspace()
     if what in ('numpy-log', 'all'):
         numpy_log()
     if what in ('runs', 'all'):

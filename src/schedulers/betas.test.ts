@@ -31,3 +31,15 @@ describe('beta schedules as torch builds them', () => {
     expect(betas[0]).toBeGreaterThan(0);
   });
 });
+
+describe('torch.linspace (float32) as torch 1.13 computes it on the CPU', () => {
+  it('matches torch on 12 ranges bit for bit, the default linear betas included (fused lanes were 2 ulps off there)', async () => {
+    const { torchLinspaceF32 } = await import('./betas.ts');
+    const { REPO_ROOT } = await import('../testing/paths.ts');
+    const ref = readPythonJson(join(REPO_ROOT, 'test/reference/schedulers/torch-linspace.json')) as {
+      cases: { start: number; end: number; steps: number; values: number[] }[];
+    };
+    expect(ref.cases).toHaveLength(12);
+    for (const c of ref.cases) expect(Array.from(torchLinspaceF32(c.start, c.end, c.steps))).toEqual(c.values);
+  });
+});

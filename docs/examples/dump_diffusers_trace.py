@@ -178,7 +178,8 @@ def record(pipe, out, *, family, prompt, negative_prompt="", seed=0, steps=10, g
                 "scheduler": type(pipe.scheduler).__name__, "guidanceScale": guidance, "height": height, "width": width,
                 "family": family}
     if img2img:
-        settings.update(strength=strength)
+        image.save(os.path.join(out, "image", "input.png"))  # the input travels with the trace
+        settings.update(strength=strength, image="image/input.png")
     manifest = {
         "format": FORMAT,
         "producer": f"diffusers {type(pipe).__name__} (dump_diffusers_trace.py), diffusers {version('diffusers')}, "

@@ -24,10 +24,22 @@ export function buildKind(path: string): 'model' | 'trace' {
 }
 
 /** The recorded pipeline settings of a trace build, used as defaults for the run. */
+/** A 1.1 trace's family, and its image-to-image input (stored in the trace, the path relative to it). */
+function familyAndImage(reader: TraceReader): Partial<PipelineSettings> {
+  const p = reader.manifest.pipeline as Record<string, unknown>;
+  const out: Partial<PipelineSettings> = {};
+  if (typeof p.family === 'string') out.family = p.family;
+  if (typeof p.strength === 'number') out.strength = p.strength;
+  if (typeof p.image === 'string') out.image = resolve(reader.dir, p.image);
+  return out;
+}
+
 export function recordedSettings(path: string): Partial<PipelineSettings> {
   if (buildKind(path) !== 'trace') return {};
-  const p = new TraceReader(path).manifest.pipeline;
+  const reader = new TraceReader(path);
+  const p = reader.manifest.pipeline;
   return {
+    ...familyAndImage(reader),
     prompt: p.prompt,
     negativePrompt: p.negativePrompt ?? undefined,
     seed: p.seed,

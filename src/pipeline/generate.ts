@@ -2,7 +2,8 @@
 import { writeFileAtomic } from '../util/fs.ts';
 import type { BackendOptions } from '../models/backend.ts';
 import { TraceWriter } from '../trace/writer.ts';
-import { FINAL } from '../trace/names.ts';
+import { FINAL, IMAGE } from '../trace/names.ts';
+import { readFileSync } from 'node:fs';
 import { LOCKSTEP_VERSION } from '../version.ts';
 import { encodePng, readInputImage } from './image.ts';
 import { type LoadedModel, loadPipelineModel } from './load.ts';
@@ -48,6 +49,8 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
   }
   opts.onSettings?.(run.settings);
   if (opts.traceDir) trace = new TraceWriter(opts.traceDir, traceMeta(opts.model, run.settings, model.schedulerConfig));
+  // The input image travels with the trace, so a trace is a complete reference for image-to-image.
+  if (trace && run.settings.image) trace.putFile(IMAGE.inputPng, readFileSync(run.settings.image));
   try {
     // Each component's session is freed as soon as the run is done with it: the text encoder's weights
     // leave memory before the U-Net's activations arrive, the U-Net's before the VAE decodes.
@@ -84,7 +87,7 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
 function traceMeta(modelDir: string, settings: PipelineSettings, schedulerConfig: Record<string, unknown>): Record<string, unknown> {
   return {
     producer: `lockstep ${LOCKSTEP_VERSION} (onnxruntime-node)`,
-    pipeline: settings,
+    pipeline: settings.image ? { ...settings, image: IMAGE.inputPng } : settings,
     pipelineClass: settings.image ? FAMILIES[settings.family as FamilyName]?.img2imgClass : FAMILIES[settings.family as FamilyName]?.pipelineClass,
     model: modelDir,
     schedulerConfig,

@@ -30,6 +30,8 @@ export const IMAGE = {
   latentSample: 'image/latent_sample',
   initLatents: 'image/init_latents',
   latentTimestep: 'image/latent_timestep',
+  /** The input image file itself (the manifest's pipeline.image names it, relative to the trace). */
+  inputPng: 'image/input.png',
 } as const;
 
 export const LATENTS = {

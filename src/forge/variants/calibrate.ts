@@ -5,6 +5,7 @@
  * latent_model_input/timestep with the prompt embeddings, the text encoder on
  * the token ids, the VAE decoder on the final latents / scaling factor.
  */
+import { UNET_EXTRA_INPUTS } from '../../models/sd-model.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,6 +92,15 @@ function calibrationFeeds(component: ComponentName, traceDir: string, modelDir: 
     if (ids.length === 0) throw new UsageError(`${traceDir}: the trace has no text/cond_ids.npy to calibrate the text encoder`);
     return ids.map((n) => ({ feeds: { input_ids: trace.require(n) }, source: file(n) }));
   }
+  if (component === 'text_encoder_2') {
+    const ids = ['text/cond_ids_2', 'text/uncond_ids_2'].filter((n) => trace.has(n));
+    if (ids.length === 0) throw new UsageError(`${traceDir}: the trace has no text/cond_ids_2.npy to calibrate text_encoder_2 (an SDXL trace records it)`);
+    return ids.map((n) => ({ feeds: { input_ids: trace.require(n) }, source: file(n) }));
+  }
+  if (component === 'vae_encoder') {
+    if (!trace.has('image/input')) throw new UsageError(`${traceDir}: the trace has no image/input.npy to calibrate the VAE encoder (an image-to-image trace records it)`);
+    return [{ feeds: { sample: trace.require('image/input') }, source: file('image/input') }];
+  }
   if (component === 'vae_decoder') {
     const latents = trace.require('final/latents');
     expectDims(session, 'latent_sample', latents, file('final/latents'));
@@ -100,12 +110,15 @@ function calibrationFeeds(component: ComponentName, traceDir: string, modelDir: 
   const embeds = trace.require('text/prompt_embeds');
   expectDims(session, 'encoder_hidden_states', embeds, file('text/prompt_embeds'));
   const feeds: Feed[] = [];
+  // Extra U-Net inputs (LCM's timestep_cond, SDXL's text_embeds/time_ids) are constant over a run.
+  const extras: Record<string, Tensor> = {};
+  for (const name of UNET_EXTRA_INPUTS) if (session.input(name) && trace.has(`cond/${name}`)) extras[name] = trace.require(`cond/${name}`);
   for (let i = 0; i < trace.stepCount; i++) {
     const sample = trace.step(i, 'latent_model_input');
     const timestep = trace.step(i, 'timestep');
     if (!sample || !timestep) continue;
     expectDims(session, 'sample', sample, file(`steps/${String(i).padStart(3, '0')}/latent_model_input`));
-    feeds.push({ feeds: { sample, timestep: timestepAsDeclared(session, timestep), encoder_hidden_states: embeds }, source: `${traceDir} step ${i}` });
+    feeds.push({ feeds: { sample, timestep: timestepAsDeclared(session, timestep), encoder_hidden_states: embeds, ...extras }, source: `${traceDir} step ${i}` });
   }
   if (feeds.length === 0) throw new UsageError(`${traceDir}: the trace records no steps/*/latent_model_input.npy and timestep.npy to calibrate the U-Net`);
   return feeds;

@@ -39,7 +39,7 @@ export async function forgeVariant(opts: VariantOptions): Promise<VariantRecord>
   const kind = resolveKind(opts.kind, opts);
   const from = resolve(opts.from);
   readModelLayout(from); // refuses a folder that is not a model
-  const components = chooseComponents(kind, opts.components);
+  const components = presentComponents(from, chooseComponents(kind, opts.components), opts.components !== undefined);
   const out = resolve(opts.out);
   if (out === from) throw new UsageError(`--out ${opts.out}: must differ from --from`);
   const tmp = `${out}.tmp-${process.pid}`;
@@ -64,6 +64,14 @@ function chooseComponents(kind: VariantKind, requested: readonly string[] | unde
   }
   if (list.length === 0) throw new UsageError('--components: expected at least one component');
   return ALL_COMPONENTS.filter((c) => list.includes(c));
+}
+
+/** Defaults cover every family: components the folder lacks (text_encoder_2, vae_encoder) are skipped unless asked for by name. */
+function presentComponents(from: string, components: ComponentName[], explicit: boolean): ComponentName[] {
+  const present = components.filter((c) => existsSync(join(from, c, 'model.onnx')));
+  const missing = components.filter((c) => !present.includes(c));
+  if (explicit && missing.length > 0) throw new UsageError(`--components: ${from} has no ${missing.map((c) => `${c}/model.onnx`).join(', ')}`);
+  return present;
 }
 
 async function writeVariant(kind: VariantKind, from: string, dir: string, components: ComponentName[]): Promise<VariantRecord> {

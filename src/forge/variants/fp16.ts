@@ -31,7 +31,7 @@ const CPU_NOTE =
   '(fp16 accumulation, overflow inside kernels).';
 
 export function fp16Kind(keepVaeFp32: boolean): VariantKind {
-  const components: ComponentName[] = keepVaeFp32 ? ['text_encoder', 'unet'] : ['text_encoder', 'unet', 'vae_decoder'];
+  const components: ComponentName[] = keepVaeFp32 ? ['text_encoder', 'text_encoder_2', 'unet'] : ['text_encoder', 'text_encoder_2', 'unet', 'vae_encoder', 'vae_decoder'];
   return {
     kind: keepVaeFp32 ? 'fp16-keep-vae-fp32' : 'fp16',
     parameters: { keepIoTypes: true, opBlockList: [...FP16_OP_BLOCK_LIST], keepVaeFp32 },

@@ -1,8 +1,11 @@
 /** What every variant kind implements, and what it reports about itself. */
 import type { ModelProto } from '../graph.ts';
 
-export type ComponentName = 'text_encoder' | 'unet' | 'vae_decoder';
-export const ALL_COMPONENTS: readonly ComponentName[] = ['text_encoder', 'unet', 'vae_decoder'];
+import type { ComponentName } from '../../models/component.ts';
+
+export type { ComponentName };
+/** Every component a family's export may have; a variant transforms those the source folder has. */
+export const ALL_COMPONENTS: readonly ComponentName[] = ['text_encoder', 'text_encoder_2', 'unet', 'vae_encoder', 'vae_decoder'];
 
 /** Per component: what the transform touched (variant.json `components`). */
 export interface TouchCount {

@@ -1,0 +1,64 @@
+/**
+ * The lockstep run on every pipeline family: diffusers' own recorded trace
+ * against the live ONNX model passes (extra U-Net inputs teacher-forced from
+ * the trace, image-to-image inputs from it), and quantized variants of each
+ * family's model fail with the divergence located.
+ */
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { forgeVariant } from '../forge/variants/forge-variant.ts';
+import { defaultThresholds } from '../gates/index.ts';
+import { DEFAULT_BACKEND } from '../models/backend.ts';
+import type { PipelineSettings } from '../pipeline/settings.ts';
+import { FAMILIES_REFERENCE } from '../testing/paths.ts';
+import { recordedSettings } from './builds.ts';
+import { runLockstep } from './engine.ts';
+
+const CASES = [
+  ['sd', 'img2img_euler-a_strength0.8'],
+  ['sd2', 'euler_s4_vpred'],
+  ['turbo', 'euler_trailing_s4_g0'],
+  ['lcm', 'lcm_s4_g8.5'],
+  ['sdxl', 'img2img_euler_strength0.8'],
+] as const;
+/** Variants are forged for two families only, to keep the suite fast (the others behave alike: docs/families.md). */
+const VARIANT_FAMILIES = new Set(['lcm', 'sdxl']);
+
+const tmp = (p: string) => mkdtempSync(join(tmpdir(), `lockstep-${p}-`));
+
+async function compare(reference: string, candidate: string) {
+  const settings = recordedSettings(reference) as PipelineSettings;
+  return runLockstep({
+    reference: { path: reference, backend: DEFAULT_BACKEND },
+    candidate: { path: candidate, backend: DEFAULT_BACKEND },
+    settings: { ...settings, negativePrompt: settings.negativePrompt ?? '' },
+    thresholds: defaultThresholds(),
+    reportDir: tmp('family-report'),
+  });
+}
+
+describe.each(CASES)('%s (%s): compare', (family, trace) => {
+  const model = join(FAMILIES_REFERENCE, family, 'model');
+  const recorded = join(FAMILIES_REFERENCE, family, 'traces', trace);
+
+  it("diffusers' recorded trace against the live ONNX model passes every gate, teacher-forced at every step", async () => {
+    const report = await compare(recorded, model);
+    expect(report.verdict).toBe('pass');
+    expect(report.steps.length).toBeGreaterThan(0);
+    for (const step of report.steps) expect(step.teacherForced.noisePred!.relL2).toBeLessThan(1e-4);
+    expect(report.components.textEncoder!.relL2).toBeLessThan(1e-5);
+    expect(report.components.vaeDecoder!.relL2).toBeLessThan(1e-5);
+  });
+
+  it.runIf(VARIANT_FAMILIES.has(family))('its int8-dynamic variant fails, the divergence located at step 0 of the U-Net and in the text encoder', async () => {
+    const candidate = join(tmp('family-variant'), 'int8');
+    await forgeVariant({ from: model, kind: 'int8-dynamic', out: candidate });
+    const report = await compare(recorded, candidate);
+    expect(report.verdict).toBe('fail');
+    const first = report.findings.find((f) => f.kind === 'first-divergence');
+    expect(first?.step).toBe(0);
+    expect(report.components.textEncoder!.relL2).toBeGreaterThan(1e-3);
+  });
+});

@@ -130,7 +130,8 @@ describe('bad requests are usage errors naming the culprit', () => {
     ['prune-0', undefined, /1\.\.99/],
     ['fault:timestep-float', ['vae_decoder'], /fault:timestep-float does not apply to the vae_decoder/],
     ['fault:vae-fp16-overflow', ['unet'], /fault:vae-fp16-overflow does not apply to the unet/],
-    ['fault:softmax-fp16', ['text_encoder', 'unet', 'vae_encoder'], /unknown component 'vae_encoder'/],
+    ['fault:softmax-fp16', ['text_encoder', 'unet', 'vae_encoder'], /has no vae_encoder\/model\.onnx/],
+    ['fault:softmax-fp16', ['text_encoder', 'unet', 'safety_checker'], /unknown component 'safety_checker'/],
     ['int8-qdq', undefined, /needs activation ranges.*lockstep generate --trace/],
   ] as const)('%s %s', async (kind, components, message) => {
     const err = await fails({ from: source, kind, out: join(work, 'bad'), components });

@@ -15,6 +15,7 @@ import { integerTimesteps } from './ddim.ts';
 import { type KPrediction, K_PREDICTIONS } from './k-common.ts';
 import { sleefExpf, sleefLogf } from './torch-math.ts';
 import { thresholdSample } from './thresholding.ts';
+import { addNoiseByAlpha } from './add-noise.ts';
 import { indexForTimestep } from './step-index.ts';
 
 export const DDPM_OPTIONS: OptionTable = {
@@ -88,6 +89,11 @@ export class DDPMScheduler implements Scheduler {
 
   scaleModelInput(sample: Tensor<'float32'>): Tensor<'float32'> {
     return sample;
+  }
+
+  /** DDPM has no set_begin_index in diffusers 0.27.2: add_noise reads the timestep itself. */
+  addNoise(original: Tensor<'float32'>, noise: Tensor<'float32'>, timestep: number): Tensor<'float32'> {
+    return addNoiseByAlpha(this.alphasCumprod, original, noise, timestep, DDPMScheduler.className);
   }
 
   step(modelOutput: Tensor<'float32'>, timestep: number, sample: Tensor<'float32'>, generator?: NoiseGenerator): Tensor<'float32'> {

@@ -18,6 +18,7 @@ import { type KPrediction, K_PREDICTIONS, kPredictX0 } from './k-common.ts';
 import { lmsCoefficient } from './lms-coefficients.ts';
 import { trainingSigmas } from './sigmas.ts';
 import { StepIndex } from './step-index.ts';
+import { addNoiseBySigma } from './add-noise.ts';
 
 export const LMS_OPTIONS: OptionTable = {
   ...BETA_OPTIONS,
@@ -82,6 +83,15 @@ export class LMSDiscreteScheduler implements Scheduler {
   scaleModelInput(sample: Tensor<'float32'>, timestep: number): Tensor<'float32'> {
     const i = this.index.current(this.timesteps, timestep, LMSDiscreteScheduler.className);
     return scaleBySigma(sample, this.sigmas[i]);
+  }
+
+  setBeginIndex(index: number): void {
+    this.index.setBegin(index);
+  }
+
+  addNoise(original: Tensor<'float32'>, noise: Tensor<'float32'>, timestep: number): Tensor<'float32'> {
+    const i = this.index.forAddNoise(this.timesteps, timestep, LMSDiscreteScheduler.className);
+    return addNoiseBySigma(this.sigmas[i], original, noise, LMSDiscreteScheduler.className);
   }
 
   step(modelOutput: Tensor<'float32'>, timestep: number, sample: Tensor<'float32'>): Tensor<'float32'> {

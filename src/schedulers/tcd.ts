@@ -22,6 +22,7 @@ import { checkSameShape, f, mapElements, sqrtF } from './ops.ts';
 import { linspace } from './numpy-like.ts';
 import { type KPrediction, K_PREDICTIONS } from './k-common.ts';
 import { StepIndex } from './step-index.ts';
+import { addNoiseByAlpha } from './add-noise.ts';
 
 /** diffusers' TCD step reads neither thresholding nor clip_sample, timestep_spacing, steps_offset or timestep_scaling: accepted, no effect, as there. */
 export const TCD_OPTIONS: OptionTable = {
@@ -92,6 +93,14 @@ export class TCDScheduler implements Scheduler {
 
   scaleModelInput(sample: Tensor<'float32'>): Tensor<'float32'> {
     return sample;
+  }
+
+  setBeginIndex(index: number): void {
+    this.index.setBegin(index);
+  }
+
+  addNoise(original: Tensor<'float32'>, noise: Tensor<'float32'>, timestep: number): Tensor<'float32'> {
+    return addNoiseByAlpha(this.alphasCumprod, original, noise, timestep, TCDScheduler.className);
   }
 
   step(modelOutput: Tensor<'float32'>, timestep: number, sample: Tensor<'float32'>, generator?: NoiseGenerator): Tensor<'float32'> {

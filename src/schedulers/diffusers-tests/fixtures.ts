@@ -58,14 +58,6 @@ export function addNoiseBySigma(s: Scheduler & { sigmas: Float32Array }, x: Tens
   return float32(x.dims, x.data.map((v, i) => f(v + f(noise.data[i] * sigma))));
 }
 
-/** add_noise of the alphas_cumprod schedulers (DDPM, LCM, TCD): sqrt(ac[t]) x + sqrt(1 − ac[t]) noise. */
-export function addNoiseByAlpha(alphasCumprod: Float32Array, x: Tensor<'float32'>, noise: Tensor<'float32'>, t: number): Tensor<'float32'> {
-  const a = alphasCumprod[t];
-  const sa = f(Math.sqrt(a));
-  const sb = f(Math.sqrt(f(1 - a)));
-  return float32(x.dims, x.data.map((v, i) => f(f(sa * v) + f(sb * noise.data[i]))));
-}
-
 export interface LoopOptions {
   /** torch.manual_seed(seed) as the generator passed to step (classes whose step takes one). */
   seed?: number;

@@ -15,7 +15,7 @@ import { stringifyReport } from '../src/report/schema.ts';
 import { writeNpy } from '../src/tensor/npy.ts';
 import { REPO_ROOT } from '../src/testing/paths.ts';
 
-const HEAVY = ['onnxruntime-node', 'onnxruntime-common', 'sharp', '@napi-rs/canvas', 'chart.js'];
+const HEAVY = ['onnxruntime-node', 'onnxruntime-common', 'onnxruntime-web', 'playwright-core', 'sharp', '@napi-rs/canvas', 'chart.js'];
 
 interface Run {
   args: string[];

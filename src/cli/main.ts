@@ -8,7 +8,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { EXIT_CANNOT_RUN, UsageError } from '../errors.ts';
-import { LOCKSTEP_VERSION, ORT_VERSION } from '../version.ts';
+import { LOCKSTEP_VERSION, ORT_VERSION, ortWebVersion } from '../version.ts';
 import { COMMANDS, type CommandEntry } from './commands/index.ts';
 
 /**
@@ -19,7 +19,7 @@ import { COMMANDS, type CommandEntry } from './commands/index.ts';
 export async function buildProgram(argv: readonly string[]): Promise<Command> {
   const program = new Command('lockstep')
     .description('Prove an optimized or ported Stable Diffusion build computes what the reference computes, step by step.')
-    .version(`${LOCKSTEP_VERSION} (onnxruntime-node ${ORT_VERSION})`)
+    .version(`${LOCKSTEP_VERSION} (onnxruntime-node ${ORT_VERSION}, onnxruntime-web ${ortWebVersion()})`)
     .showHelpAfterError()
     .exitOverride()
     .addHelpText('after', "\nRun 'lockstep <command> --help' for a command's flags.");

@@ -10,8 +10,8 @@ import { checkStackedRun, stackedRuns } from './testing/stacked-reference.ts';
 describe('Euler, Euler ancestral and LCM options against diffusers 0.27.2 (test/reference/schedulers/b-runs)', () => {
   for (const scheduler of ['euler', 'euler-a', 'lcm']) {
     for (const name of stackedRuns(scheduler)) {
-      it(`${name}: timesteps identical, every call within 1e-5 of max(1, |ref|)`, () => {
-        expect(checkStackedRun(name, (a, b) => expect(a).toEqual(b))).toBeLessThanOrEqual(1e-5);
+      it(`${name}: timesteps identical, every call within 1e-6 of max(1, |ref|) (issue bound 1e-5; measured ≤ 3.3e-7)`, () => {
+        expect(checkStackedRun(name, (a, b) => expect(a).toEqual(b))).toBeLessThanOrEqual(1e-6);
       });
     }
   }

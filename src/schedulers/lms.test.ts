@@ -8,8 +8,8 @@ describe('LMSDiscreteScheduler against diffusers 0.27.2 (test/reference/schedule
     expect(runs.some((r) => readStackedRun(r).manifest.pipeline.steps >= 25)).toBe(true);
   });
   for (const name of runs) {
-    it(`${name}: timesteps identical, every call within 1e-5 of max(1, |ref|)`, () => {
-      expect(checkStackedRun(name, (a, b) => expect(a).toEqual(b))).toBeLessThanOrEqual(1e-5);
+    it(`${name}: timesteps identical, every call within 1e-6 of max(1, |ref|) (issue bound 1e-5; measured ≤ 3.3e-7)`, () => {
+      expect(checkStackedRun(name, (a, b) => expect(a).toEqual(b))).toBeLessThanOrEqual(1e-6);
     });
   }
 });

@@ -22,8 +22,9 @@ describe('quantiles', () => {
   it('match a full sort with numpy linear interpolation on random data of many sizes', () => {
     let seed = 7;
     const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
-    for (const n of [1, 2, 3, 10, 999, 1000, 1001, 4097]) {
-      const v = Float64Array.from({ length: n }, () => (rand() < 0.2 ? 0.5 : rand()));
+    for (const [n, spread] of [[1, 0], [2, 0], [3, 0], [10, 0], [999, 0], [1000, 12], [1001, 0], [4097, 12], [50000, 30]]) {
+      // Ties, zeros, and values over many decades (several radix bins).
+      const v = Float64Array.from({ length: n }, () => (rand() < 0.2 ? 0.5 : rand() < 0.05 ? 0 : spread ? 10 ** (-spread * rand()) : rand()));
       const sorted = Float64Array.from(v).sort();
       const at = (q: number) => {
         const h = (n - 1) * q;

@@ -3,8 +3,9 @@
  * quantiles of |a − b| (numpy's default linear interpolation), the
  * element-wise allclose check (numpy.isclose / Polygraphy) and the worst
  * channel of an NCHW tensor. One separate pass over the data, so the float32
- * SIMD kernel behind compareTensors keeps its speed; the quantiles use
- * selection (expected linear time), not a full sort. Definitions and
+ * SIMD kernel behind compareTensors keeps its speed; the quantiles use a
+ * radix histogram of the values' top bits, then selection within the few
+ * bins that hold the wanted ranks (linear time), not a full sort. Definitions and
  * defaults: docs/metrics.md.
  */
 import { cosine } from './compare.ts';
@@ -155,40 +156,64 @@ function worstChannel(sums: Float64Array, channels: number): WorstChannel {
   return worst!;
 }
 
-/** numpy.quantile(v, q) with the default method 'linear', for each reported level; `v` is reordered. */
+/** numpy.quantile(v, q) with the default method 'linear', for each reported level (v: finite, ≥ 0; it is reordered). */
 export function quantiles(v: Float64Array): AbsErrQuantiles {
   const out = { p50: 0, p90: 0, p99: 0, p999: 0 };
   const n = v.length;
   if (n === 0) return out;
-  let left = 0; // v[0, left) holds the smallest `left` values, so later (larger) ranks are selected from v[left, n)
-  for (const key of Object.keys(QUANTILE_LEVELS) as Array<keyof AbsErrQuantiles>) {
+  const keys = Object.keys(QUANTILE_LEVELS) as Array<keyof AbsErrQuantiles>;
+  // numpy: virtual index (n − 1)·q, its floor and the next rank (the last value at or past the end).
+  const plan = keys.map((key) => {
     const virtual = (n - 1) * QUANTILE_LEVELS[key];
-    if (virtual >= n - 1) {
-      select(v, n - 1, left, n - 1);
-      out[key] = v[n - 1];
-      continue;
-    }
-    const lo = Math.floor(virtual);
-    if (lo >= left) select(v, lo, left, n - 1); // else lo = left − 1, placed by the previous level
-    // v[lo + 1, n) holds exactly the larger ranks, so rank lo + 1 is their minimum.
-    moveMinTo(v, lo + 1, n);
-    out[key] = lerp(v[lo], v[lo + 1], virtual - lo);
-    left = lo + 1;
+    const lo = virtual >= n - 1 ? n - 1 : Math.floor(virtual);
+    return { key, virtual, lo, hi: Math.min(lo + 1, n - 1) };
+  });
+  const ranks = [...new Set(plan.flatMap((p) => [p.lo, p.hi]))];
+  const value = orderStatistics(v, ranks);
+  for (const p of plan) {
+    out[p.key] = p.virtual >= n - 1 ? value.get(n - 1)! : lerp(value.get(p.lo)!, value.get(p.hi)!, p.virtual - p.lo);
   }
   return out;
 }
 
-/** Swaps the minimum of v[from, end) into v[from]. */
-function moveMinTo(v: Float64Array, from: number, end: number): void {
-  let at = from;
-  let min = v[from];
-  for (let i = from + 1; i < end; i++) {
-    if (v[i] < min) {
-      min = v[i];
-      at = i;
-    }
+/** Bins of the radix pass: the top 16 bits of a non-negative float64 (11 exponent bits, 4 mantissa bits) order like the values. */
+const RADIX_BINS = 1 << 15;
+
+/**
+ * The values of the given ranks in sorted order, in two passes instead of a
+ * sort: a histogram of the top bits finds the bin holding each rank, then
+ * only those bins' values are gathered and selected (quickselect) by their
+ * rank within the bin.
+ */
+function orderStatistics(v: Float64Array, ranks: readonly number[]): Map<number, number> {
+  const hi = new Uint32Array(v.buffer, v.byteOffset, v.length * 2);
+  const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0; // index of the high word (little-endian: 1)
+  const counts = new Uint32Array(RADIX_BINS);
+  for (let i = 0; i < v.length; i++) counts[hi[2 * i + HI] >>> 16]++;
+  // Bin and rank within it for each wanted rank.
+  const where = new Map<number, { bin: number; inner: number }>();
+  const sorted = [...ranks].sort((a, b) => a - b);
+  let bin = 0;
+  let before = 0;
+  for (const k of sorted) {
+    while (before + counts[bin] <= k) before += counts[bin++];
+    where.set(k, { bin, inner: k - before });
   }
-  swap(v, from, at);
+  const slot = new Int32Array(RADIX_BINS).fill(-1);
+  const bins = [...new Set([...where.values()].map((w) => w.bin))];
+  const buffers = bins.map((b, i) => ((slot[b] = i), new Float64Array(counts[b])));
+  const fill = new Uint32Array(bins.length);
+  for (let i = 0; i < v.length; i++) {
+    const s = slot[hi[2 * i + HI] >>> 16];
+    if (s >= 0) buffers[s][fill[s]++] = v[i];
+  }
+  const out = new Map<number, number>();
+  for (const [k, w] of where) {
+    const buf = buffers[slot[w.bin]];
+    select(buf, w.inner, 0, buf.length - 1);
+    out.set(k, buf[w.inner]);
+  }
+  return out;
 }
 
 /** numpy's _lerp: a + (b − a)·t, computed from b's side when t ≥ 0.5 (exact at t = 1). */

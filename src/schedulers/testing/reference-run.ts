@@ -11,6 +11,7 @@ import { readPythonJson } from '../../util/json.ts';
 import { REFERENCE_DIR } from '../../testing/paths.ts';
 import type { NoiseGenerator } from '../../rng/types.ts';
 import type { Scheduler, SchedulerConfig } from '../types.ts';
+import { sleefSinf } from '../torch-math.ts';
 
 export const SCHEDULER_REFERENCE_DIR = join(REFERENCE_DIR, 'schedulers');
 
@@ -45,10 +46,10 @@ const f = Math.fround;
 
 /**
  * The manifests' stand-in model, 0.3*x*cos(t/73) + 0.2*sin(1.7*x + t/211), as
- * torch evaluated it: t a Python float (cos(t/73) and t/211 in double, then
- * rounded when they meet the float32 tensor), every tensor op in float32.
- * torch's vectorized sinf differs from a correctly rounded one by 1 ulp on
- * a few percent of elements.
+ * torch 1.13 evaluated it: t a Python float (cos(t/73) and t/211 in double, then
+ * rounded when they meet the float32 tensor), every tensor op in float32, and
+ * sin as SLEEF's (sleefSinf) — bit-identical to every noise_pred of the shared
+ * references.
  */
 export function dummyModel(x: Tensor<'float32'>, t: number): Tensor<'float32'> {
   const c = f(Math.cos(t / 73));
@@ -56,7 +57,7 @@ export function dummyModel(x: Tensor<'float32'>, t: number): Tensor<'float32'> {
   const a = f(0.3);
   const b = f(0.2);
   const k = f(1.7);
-  return float32(x.dims, x.data.map((v) => f(f(f(a * v) * c) + f(b * f(Math.sin(f(f(k * v) + shift)))))));
+  return float32(x.dims, x.data.map((v) => f(f(f(a * v) * c) + f(b * sleefSinf(f(f(k * v) + shift))))));
 }
 
 export function maxAbs(a: Tensor<'float32'>, b: Tensor<'float32'>): number {

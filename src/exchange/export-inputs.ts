@@ -7,7 +7,10 @@ import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { type Tensor, int64, makeTensor } from '../tensor/tensor.ts';
 import { writeNpy } from '../tensor/npy.ts';
-import { FINAL, TEXT, stepDir } from '../trace/names.ts';
+import { COND, FINAL, TEXT, stepDir } from '../trace/names.ts';
+import { UNET_EXTRA_INPUTS } from '../models/sd-model.ts';
+
+const COND_DIR = COND.timestepCond.split('/')[0];
 import { TraceReader } from '../trace/reader.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs.ts';
 import { ACCEPTED_OUTPUT_DTYPES, EXCHANGE_FORMAT, type ExchangeCall, type ExchangeComponent, type ExchangeManifest } from './format.ts';
@@ -72,6 +75,11 @@ function exportUnet(reader: TraceReader, writer: CallWriter): void {
   const embeds = needFloat(reader, TEXT.promptEmbeds, 'the U-Net input encoder_hidden_states');
   if (reader.stepCount === 0) throw new UsageError(`${reader.dir}: trace has no step folders (steps/000 …) to export U-Net inputs from`);
   const timesteps = reader.timesteps();
+  // Extra U-Net inputs (LCM's timestep_cond, SDXL's text_embeds/time_ids; trace 1.1) are constant over the run.
+  const extras: Record<string, Tensor> = {};
+  for (const name of UNET_EXTRA_INPUTS) {
+    if (reader.has(`${COND_DIR}/${name}`)) extras[name] = needFloat(reader, `${COND_DIR}/${name}`, `the U-Net input ${name}`);
+  }
   for (let i = 0; i < reader.stepCount; i++) {
     const sample = needFloat(reader, `${stepDir(i)}/latent_model_input`, 'the U-Net input sample');
     // The timestep goes out exactly as recorded (int64 for DDIM/PNDM, float32 for Euler); int64 when absent.
@@ -79,7 +87,7 @@ function exportUnet(reader: TraceReader, writer: CallWriter): void {
     writer.add(
       { component: 'unet', role: `step ${i}`, step: i },
       stepDir(i),
-      { sample, timestep, encoder_hidden_states: embeds },
+      { sample, timestep, encoder_hidden_states: embeds, ...extras },
       { out_sample: { dims: [...sample.dims] } },
     );
   }

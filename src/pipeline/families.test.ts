@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { DEFAULT_BACKEND } from '../models/backend.ts';
 import { type ComponentName, OnnxComponent } from '../models/component.ts';
 import { readNpy } from '../tensor/npy.ts';
-import { type Tensor, toFloat64 } from '../tensor/tensor.ts';
+import type { Tensor } from '../tensor/tensor.ts';
+import { relativeError } from '../testing/relative-error.ts';
 import { TraceReader } from '../trace/reader.ts';
 import { FAMILIES_REFERENCE } from '../testing/paths.ts';
 import { generate } from './generate.ts';
@@ -23,20 +24,6 @@ import type { PipelineSettings } from './settings.ts';
 const CASES = readdirSync(FAMILIES_REFERENCE, { withFileTypes: true })
   .filter((d) => d.isDirectory())
   .flatMap((d) => readdirSync(join(FAMILIES_REFERENCE, d.name, 'traces')).map((t) => [d.name, t] as const));
-
-/** max |a − b| relative to max(1, max |ref|). */
-export function relativeError(expected: Tensor, actual: Tensor): number {
-  const e = toFloat64(expected);
-  const a = toFloat64(actual);
-  expect(a.length).toBe(e.length);
-  let worst = 0;
-  let scale = 1;
-  for (let i = 0; i < e.length; i++) {
-    worst = Math.max(worst, Math.abs(e[i] - a[i]));
-    scale = Math.max(scale, Math.abs(e[i]));
-  }
-  return worst / scale;
-}
 
 describe.each(CASES)('%s: generate reproduces the diffusers trace %s', (family, name) => {
   it('every recorded tensor within 1e-5 of max(1, max|ref|), pixels within ±1', async () => {

@@ -11,6 +11,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, rena
 import { basename, dirname, join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { UsageError } from '../errors.ts';
+import { containedFile, containedOutput } from '../util/safe-paths.ts';
 import { writeFileAtomic } from '../util/fs.ts';
 import { encodeModel, toNumber, type ModelProto, type TensorProto } from './graph.ts';
 
@@ -52,7 +53,8 @@ export function saveModel(model: ModelProto, path: string, options: SaveOptions 
     writeFileAtomic(path, encodeModel(withInlineTensors(model)));
     return;
   }
-  const writer = new ExternalDataWriter(join(dirname(path), options.location ?? `${basename(path)}_data`), options.location, options.sizeThreshold);
+  const side = containedOutput(dirname(path), options.location ?? `${basename(path)}_data`, `the external-data location for ${path}`);
+  const writer = new ExternalDataWriter(side, options.location, options.sizeThreshold);
   let stub: ModelProto;
   try {
     stub = withGraph(model, (model.graph?.initializer ?? []).map((t) => writer.put(t)), model.graph?.node ?? []);
@@ -138,7 +140,7 @@ function externalField(t: TensorProto, key: string): string | undefined {
 function inlineExternal(t: TensorProto, dir: string, files: Map<string, number>): void {
   const location = externalField(t, 'location');
   if (!location) throw new UsageError(`tensor ${t.name}: external data without a location`);
-  const file = join(dir, location);
+  const file = containedFile(dir, location, `the external-data location of tensor ${t.name} in ${dir}`);
   let fd = files.get(file);
   if (fd === undefined) {
     try {

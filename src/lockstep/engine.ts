@@ -9,7 +9,7 @@
  * candidate's own inputs are bitwise the reference's (always at step 0 of two
  * live builds), its free-running output is its teacher-forced output.
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { absErrorHistogram, psnr, ssim } from '../metrics/index.ts';
 import { encodePng } from '../pipeline/image.ts';
 import type { PipelineSettings } from '../pipeline/settings.ts';
@@ -29,6 +29,8 @@ import { signatureFindings } from './signature-diff.ts';
 import { type FinalTensors, LiveSide, type Side, TraceSide, type StepTensors, type TextTensors, encodeIdsLikePipeline } from './sides.ts';
 import { UsageError } from '../errors.ts';
 import { UNET_EXTRA_INPUTS, type UnetExtras } from '../models/sd-model.ts';
+import { acquireLock } from '../util/run-lock.ts';
+import { checkReplaceable } from '../util/safe-paths.ts';
 
 export interface LockstepOptions {
   reference: BuildSpec;
@@ -61,6 +63,17 @@ export class Interrupted extends Error {
 
 /** Runs the comparison; always leaves report.json/md/html in reportDir. */
 export async function runLockstep(opts: LockstepOptions): Promise<ReportDocument> {
+  // A folder of the user's own is not written into, and two runs never write the same report at once.
+  checkReplaceable(resolve(opts.reportDir), 'report.json', '--report');
+  const lock = acquireLock(resolve(opts.reportDir), '--report');
+  try {
+    return await runLocked(opts);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runLocked(opts: LockstepOptions): Promise<ReportDocument> {
   const started = performance.now();
   const sides: Side[] = [];
   let report: ReportDocument | null = null;

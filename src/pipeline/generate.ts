@@ -76,7 +76,7 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
     return { ...result, wallSeconds, ortSeconds: clock.seconds, ortCalls: clock.calls, ortSessionSeconds: clock.sessionSeconds };
   } catch (err) {
     trace?.setMeta({ complete: false, error: String((err as Error).message ?? err) });
-    trace?.flush();
+    trace?.abandon();
     if (trace && err instanceof Error) err.message += ` (partial trace left in ${trace.dir})`;
     throw err;
   } finally {

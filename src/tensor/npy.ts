@@ -1,13 +1,14 @@
 /**
- * `.npy` read/write on top of npyjs. npyjs parses leniently (it ignores byte
- * order, truncation and Fortran order), so the header is validated here first
- * and every problem is reported with the file's name.
+ * `.npy` read/write. The header is parsed and validated here, as numpy reads
+ * it, and every problem is reported with the file's name; the data is copied
+ * into an aligned buffer. npyjs only writes.
  */
 import { readFileSync } from 'node:fs';
-import { parse as npyParse, dump as npyDump, type DType as NpyDType } from 'npyjs';
+import { dump as npyDump, type DType as NpyDType } from 'npyjs';
 import { UsageError } from '../errors.ts';
 import { type DType, type Tensor, type TensorData, elementCount, makeTensor, shapeString } from './tensor.ts';
 import { writeFileAtomic } from '../util/fs.ts';
+import { requireReadable } from '../util/safe-paths.ts';
 
 const NPY_TO_DTYPE: Record<string, DType> = {
   f4: 'float32',
@@ -47,9 +48,10 @@ export function readNpyHeader(bytes: Uint8Array, name: string, fileSize = bytes.
   const headerLen = major <= 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   if (headerOffset + headerLen > bytes.length) throw fail('header is truncated');
   const header = new TextDecoder('latin1').decode(bytes.subarray(headerOffset, headerOffset + headerLen));
-  const descr = /'descr'\s*:\s*'([^']+)'/.exec(header)?.[1];
-  const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
-  const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
+  // numpy reads the header with ast.literal_eval: a key given twice takes its last value.
+  const descr = lastMatch(header, /'descr'\s*:\s*'([^']+)'/g);
+  const fortran = lastMatch(header, /'fortran_order'\s*:\s*(True|False)/g);
+  const shapeText = lastMatch(header, /'shape'\s*:\s*\(([^)]*)\)/g);
   if (!descr || !fortran || shapeText === undefined) throw fail(`malformed header ${JSON.stringify(header.trim())}`);
   if (fortran === 'True') {
     throw fail('Fortran-order (column-major) arrays are not supported; save with numpy.ascontiguousarray first');
@@ -78,19 +80,27 @@ export function readNpyHeader(bytes: Uint8Array, name: string, fileSize = bytes.
   return { dtype, dims, dataOffset };
 }
 
-/** Parses an .npy image into an owned, aligned Tensor. */
+/**
+ * Parses an .npy image into an owned, aligned Tensor. The data bytes are copied into a fresh buffer,
+ * so data that does not start on a multiple of its item size (numpy accepts such files) reads too.
+ */
 export function parseNpy(bytes: Uint8Array, name = '<buffer>'): Tensor {
   const header = readNpyHeader(bytes, name);
   const n = elementCount(header.dims);
   const end = header.dataOffset + n * ITEM_SIZE[header.dtype];
-  // Copy exactly this array's bytes: a Buffer may be a view into a shared pool.
-  const own = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + end) as ArrayBuffer;
-  const parsed = npyParse(own, { convertFloat16: false });
-  const data = copyTyped(header.dtype, parsed.data as TensorData, n);
-  return makeTensor(header.dtype, header.dims, data);
+  const own = Uint8Array.prototype.slice.call(bytes, header.dataOffset, end).buffer as ArrayBuffer;
+  return makeTensor(header.dtype, header.dims, typedView(header.dtype, own, n));
 }
 
+function lastMatch(text: string, re: RegExp): string | undefined {
+  let last: string | undefined;
+  for (const m of text.matchAll(re)) last = m[1];
+  return last;
+}
+
+/** Refuses FIFOs and devices (a read that blocks or never ends) and files larger than the memory available. */
 export function readNpy(path: string): Tensor {
+  requireReadable(path);
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);
@@ -110,19 +120,19 @@ export function writeNpy(path: string, t: Tensor): void {
   writeFileAtomic(path, encodeNpy(t));
 }
 
-function copyTyped(dtype: DType, src: TensorData, n: number): TensorData {
+function typedView(dtype: DType, buffer: ArrayBuffer, n: number): TensorData {
   switch (dtype) {
     case 'float32':
-      return new Float32Array(src as Float32Array).subarray(0, n);
+      return new Float32Array(buffer, 0, n);
     case 'float16':
-      return new Uint16Array(src as Uint16Array).subarray(0, n);
+      return new Uint16Array(buffer, 0, n);
     case 'float64':
-      return new Float64Array(src as Float64Array).subarray(0, n);
+      return new Float64Array(buffer, 0, n);
     case 'int32':
-      return new Int32Array(src as Int32Array).subarray(0, n);
+      return new Int32Array(buffer, 0, n);
     case 'int64':
-      return new BigInt64Array(src as BigInt64Array).subarray(0, n);
+      return new BigInt64Array(buffer, 0, n);
     case 'uint8':
-      return new Uint8Array(src as Uint8Array).subarray(0, n);
+      return new Uint8Array(buffer, 0, n);
   }
 }

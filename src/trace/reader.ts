@@ -10,6 +10,7 @@ import { UsageError } from '../errors.ts';
 import { type NpyHeader, readNpy, readNpyHeader } from '../tensor/npy.ts';
 import { type Tensor, sameDims, shapeString } from '../tensor/tensor.ts';
 import { readPythonJson } from '../util/json.ts';
+import { requireRegular, strayEntries } from '../util/safe-paths.ts';
 import { type TraceManifest, validateManifest } from './manifest.ts';
 import { type StepTensor, stepName } from './names.ts';
 
@@ -29,6 +30,9 @@ export class TraceReader {
     if (!existsSync(this.dir) || !statSync(this.dir).isDirectory()) throw new UsageError(`${dirArg}: trace folder not found`);
     const manifestFile = join(this.dir, 'manifest.json');
     if (!existsSync(manifestFile)) throw new UsageError(`${dirArg}: not a trace folder: manifest.json is missing (see TRACE_FORMAT.md)`);
+    const stray = strayEntries(this.dir);
+    if (stray.length > 0) throw new UsageError(`${stray[0]}: inside the trace ${dirArg}; a trace holds only regular files and folders, and no link out of it`);
+    requireRegular(manifestFile);
     this.manifest = validateManifest(readPythonJson(manifestFile), manifestFile);
     this.stepCount = countSteps(this.dir);
     this.checkStepsComplete();

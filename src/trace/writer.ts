@@ -4,11 +4,13 @@
  * with a new run's files, and a failed or interrupted run leaves a readable
  * partial trace (manifest rewritten on every `flush`) in `<dir>.partial`.
  */
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { encodeNpy } from '../tensor/npy.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs.ts';
+import { LOCK_FILE, type RunLock, acquireLock } from '../util/run-lock.ts';
+import { checkReplaceable } from '../util/safe-paths.ts';
 import { TRACE_FORMAT } from './names.ts';
 
 export interface TraceSink {
@@ -22,22 +24,37 @@ export class TraceWriter implements TraceSink {
   readonly dir: string;
   private readonly files: Record<string, { dtype: string; shape: number[] }> = {};
   private meta: Record<string, unknown>;
+  private readonly lock: RunLock;
 
-  constructor(target: string, meta: Record<string, unknown>) {
+  /**
+   * `flag` names the option the target came from, for messages. An existing target (or `.partial`)
+   * that is not a trace lockstep wrote is refused rather than replaced, and a second run writing the
+   * same target at once is refused by a lock in the `.partial` folder.
+   */
+  constructor(target: string, meta: Record<string, unknown>, flag = '--trace') {
     this.target = resolve(target);
     this.dir = `${this.target}.partial`;
     this.meta = meta;
-    rmSync(this.dir, { recursive: true, force: true });
-    mkdirSync(this.dir, { recursive: true });
+    checkReplaceable(this.target, 'manifest.json', flag);
+    checkReplaceable(this.dir, 'manifest.json', flag);
+    this.lock = acquireLock(this.dir, flag);
+    for (const entry of readdirSync(this.dir)) if (entry !== LOCK_FILE) rmSync(join(this.dir, entry), { recursive: true, force: true });
   }
 
   /** Moves the finished trace to the target, replacing an older one only now. */
   commit(): void {
     this.flush();
+    this.lock.release();
     const old = `${this.target}.old-${process.pid}`;
     if (existsSync(this.target)) renameSync(this.target, old);
     renameSync(this.dir, this.target);
     rmSync(old, { recursive: true, force: true });
+  }
+
+  /** Leaves the partial trace as it is and gives up the lock (a failed or interrupted run). */
+  abandon(): void {
+    this.flush();
+    this.lock.release();
   }
 
   put(name: string, tensor: Tensor): void {

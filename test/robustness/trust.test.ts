@@ -4,13 +4,18 @@
  * checks the exit code, a one-line message naming the culprit (exit 2), no
  * stack trace, and that the outputs the run was pointed at are left as they were.
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTinyModel } from '../../src/forge/cache.ts';
 import { hashTree } from '../../src/testing/fixtures/bad-inputs.ts';
 import { gappedTrace, interruptedTrace, nanReference } from '../../src/testing/fixtures/broken-references.ts';
+import { duplicateDescrNpy, escapingExternalData, linkTo, makeFifo, misalignedFloat32Npy, redirectExchangeOutput } from '../../src/testing/fixtures/escapes.ts';
+import { readExchangeManifest } from '../../src/exchange/format.ts';
+import { readNpy } from '../../src/tensor/npy.ts';
+import { concat0, type Tensor } from '../../src/tensor/tensor.ts';
 import { writeNpy } from '../../src/tensor/npy.ts';
 import { float32, int64 } from '../../src/tensor/tensor.ts';
 import { type CliResult, runCli } from '../../src/testing/cli.ts';
@@ -47,11 +52,65 @@ function buildFixtures(): void {
   fx.int53plus1 = join(npy, 'int53plus1.npy');
   writeNpy(fx.int53, int64([2], [2n ** 53n, 7n]));
   writeNpy(fx.int53plus1, int64([2], [2n ** 53n + 1n, 7n]));
+  fx.misaligned = join(npy, 'misaligned.npy');
+  fx.aligned = join(npy, 'aligned.npy');
+  fx.dupDescr = join(npy, 'dup-descr.npy');
+  writeFileSync(fx.misaligned, misalignedFloat32Npy([1.5, -2.25, 3]));
+  writeFileSync(fx.dupDescr, duplicateDescrNpy([1.5, -2.25, 3]));
+  writeNpy(fx.aligned, float32([3], [1.5, -2.25, 3]));
   fx.plusInf = join(npy, 'plus-inf.npy');
   fx.minusInf = join(npy, 'minus-inf.npy');
   writeNpy(fx.plusInf, float32([3], [1, Infinity, 2]));
   writeNpy(fx.minusInf, float32([3], [1, -Infinity, 2]));
 }
+
+/** Files outside every folder a run is given; a case must neither read nor change them. */
+const outside = { dir: '', secretBin: '', secretNpy: '' };
+
+/** A model whose U-Net external data is named `../../../secret/unet.bin`, and a user folder holding a model. */
+function buildEscapes(): void {
+  outside.dir = join(root, 'secret');
+  fx.escapeModel = join(root, 'models', 'escape');
+  cpSync(model, fx.escapeModel, { recursive: true });
+  outside.secretBin = escapingExternalData(fx.escapeModel, 'unet', '../../../secret/unet.bin');
+  fx.userDir = join(root, 'user');
+  mkdirSync(fx.userDir, { recursive: true });
+  writeFileSync(join(fx.userDir, 'notes.txt'), 'the user\'s own file\n');
+  fx.userModel = join(fx.userDir, 'model');
+  cpSync(model, fx.userModel, { recursive: true });
+  // A trace with a FIFO, and one with a link that leaves it.
+  fx.fifoTrace = join(root, 'traces', 'fifo');
+  cpSync(existing.trace, fx.fifoTrace, { recursive: true });
+  makeFifo(join(fx.fifoTrace, 'steps', '001', 'extra.npy'));
+  fx.linkTrace = join(root, 'traces', 'link');
+  cpSync(existing.trace, fx.linkTrace, { recursive: true });
+  outside.secretNpy = join(outside.dir, 'noise_pred.npy');
+  cpSync(join(existing.trace, 'steps', '001', 'noise_pred.npy'), outside.secretNpy);
+  linkTo(join(fx.linkTrace, 'steps', '001', 'noise_pred.npy'), outside.secretNpy);
+}
+
+/** export-inputs of the recorded trace, answered with its own predictions; one copy names a file outside, one has a changed input. */
+async function buildExchange(): Promise<void> {
+  const inputs = join(root, 'exchange', 'inputs');
+  expect((await runCli(['export-inputs', '--trace', existing.trace, '--out', inputs])).code).toBe(0);
+  const outputs = join(root, 'exchange', 'outputs');
+  for (const call of readExchangeManifest(join(inputs, 'manifest.json')).calls) {
+    const step = join(existing.trace, 'steps', String(call.step).padStart(3, '0'));
+    const parts = ['noise_pred_uncond', 'noise_pred_text'].map((n) => readNpy(join(step, `${n}.npy`)) as Tensor<'float32'>);
+    writeNpy(join(outputs, call.outputs.out_sample.file), concat0(parts));
+  }
+  fx.exchangeOutputs = outputs;
+  fx.escapeInputs = join(root, 'exchange', 'inputs-escape');
+  cpSync(inputs, fx.escapeInputs, { recursive: true });
+  cpSync(join(outputs, 'steps', '000', 'out_sample.npy'), join(outside.dir, 'SECRET.npy'));
+  redirectExchangeOutput(fx.escapeInputs, 0, 'out_sample', '../../secret/SECRET.npy');
+  fx.changedInputs = join(root, 'exchange', 'inputs-changed');
+  cpSync(inputs, fx.changedInputs, { recursive: true });
+  writeNpy(join(fx.changedInputs, 'steps', '000', 'timestep.npy'), float32([3], [1, 2, 3]));
+}
+
+/** A pid that is alive for the whole test run (a sleeping child), and one that is certainly dead. */
+const pids = { alive: 0, dead: 0 };
 
 /** One row of `lockstep diff`'s table, cells by column header. */
 function diffRow(stdout: string, tensor: string): Record<string, string> {
@@ -71,9 +130,23 @@ beforeAll(async () => {
   expect((await runCli(generate(model))).code).toBe(0);
   expect((await runCli(compare(model, existing.trace))).code).toBe(0);
   buildFixtures();
+  buildEscapes();
+  await buildExchange();
+  const sleeper = spawn('sleep', ['600'], { stdio: 'ignore' });
+  pids.alive = sleeper.pid!;
+  pids.dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout as unknown as number;
+  fx.lockedReport = join(root, 'reports', 'locked');
+  cpSync(existing.report, fx.lockedReport, { recursive: true });
+  writeFileSync(join(fx.lockedReport, '.lockstep.lock'), `${pids.alive}\n`);
+  fx.staleReport = join(root, 'reports', 'stale');
+  cpSync(existing.report, fx.staleReport, { recursive: true });
+  writeFileSync(join(fx.staleReport, '.lockstep.lock'), `${pids.dead}\n`);
 });
 
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+afterAll(() => {
+  if (pids.alive) process.kill(pids.alive);
+  rmSync(root, { recursive: true, force: true });
+});
 
 interface Case {
   name: string;
@@ -152,6 +225,64 @@ const CASES: Case[] = [
       expect(Number(row['non-finite mismatches'])).toBe(1);
     },
   },
+  // 6. External data is read and written only inside the component's folder.
+  {
+    name: '6: forge variant of a model whose external data is named ../../../secret/unet.bin',
+    argv: () => ['forge', 'variant', '--from', fx.escapeModel, '--kind', 'fp16', '--out', fresh('escape-variant')], code: 2,
+    stderr: () => /path '\.\.\/\.\.\/\.\.\/secret\/unet\.bin' leaves .*unet/,
+    then: () => expect(existsSync(fresh('escape-variant'))).toBe(false),
+  },
+  // 7. An exchange manifest cannot make import-outputs read elsewhere, and re-read inputs must match it.
+  {
+    name: '7: import-outputs with an output named ../../secret/SECRET.npy',
+    argv: () => ['import-outputs', '--inputs', fx.escapeInputs, '--outputs', fx.exchangeOutputs, '--out', fresh('escape-import')], code: 2,
+    stderr: () => /path '\.\.\/\.\.\/secret\/SECRET\.npy' leaves .*outputs/,
+    then: () => expect(existsSync(fresh('escape-import'))).toBe(false),
+  },
+  {
+    name: '7: import-outputs re-reads an input that no longer matches the manifest',
+    argv: () => ['import-outputs', '--inputs', fx.changedInputs, '--outputs', fx.exchangeOutputs, '--out', fresh('changed-import')], code: 2,
+    stderr: () => new RegExp(`${esc(join(fx.changedInputs, 'steps', '000', 'timestep.npy'))}: holds float32\\[3\\]; the manifest says`),
+  },
+  // 8. Output folders are replaced only when they are lockstep's own.
+  {
+    name: '8: forge variant --out the folder that contains --from',
+    argv: () => ['forge', 'variant', '--from', fx.userModel, '--kind', 'fp16', '--out', fx.userDir], code: 2,
+    stderr: () => /--out .*user: contains --from .*replacing it would delete the source model/,
+  },
+  {
+    name: '8: forge variant --out an existing folder that is not a variant',
+    argv: () => ['forge', 'variant', '--from', model, '--kind', 'fp16', '--out', fx.userDir], code: 2,
+    stderr: () => /--out .*user: the folder exists and is not lockstep's \(no variant\.json\)/,
+  },
+  {
+    name: '8: generate --trace into a folder that is not a trace',
+    argv: () => ['generate', '--model', model, '--out', fresh('user-trace.png'), '--trace', fx.userDir, ...PIPELINE], code: 2,
+    stderr: () => /--trace .*user: the folder exists and is not lockstep's \(no manifest\.json\)/,
+  },
+  // 9. A report folder another live run holds is refused; a stale lock is taken over.
+  {
+    name: '9: compare into a report folder locked by a live run', argv: () => compare(model, model, '--steps', '1').map((a) => (a === existing.report ? fx.lockedReport : a)), code: 2,
+    stderr: () => new RegExp(`--report ${esc(fx.lockedReport)}: another lockstep run \\(pid ${pids.alive}\\) is writing this folder`),
+  },
+  {
+    name: '9: a stale lock (its pid is gone) is recovered', argv: () => compare(model, model, '--steps', '1').map((a) => (a === existing.report ? fx.staleReport : a)), code: 0, stderr: () => /^$/,
+    then: () => expect(readdirSync(fx.staleReport)).not.toContain('.lockstep.lock'),
+  },
+  // 10. Devices, FIFOs and links out of a trace are refused instead of read.
+  { name: '10: diff against /dev/zero', argv: () => ['diff', fx.aligned, '/dev/zero'], code: 2, stderr: () => /\/dev\/zero: a character device, not a regular file/ },
+  { name: '10: a FIFO inside a trace', argv: () => compareTrace(fx.fifoTrace), code: 2, stderr: () => new RegExp(`${esc(join(fx.fifoTrace, 'steps', '001', 'extra.npy'))} \\(a FIFO\\): inside the trace`) },
+  { name: '10: a symlink inside a trace that leaves it', argv: () => compareTrace(fx.linkTrace), code: 2, stderr: () => new RegExp(`${esc(join(fx.linkTrace, 'steps', '001', 'noise_pred.npy'))} \\(a symlink to .*secret.*, outside`) },
+  // 11. A valid .npy whose data is not 4-byte aligned reads as numpy reads it.
+  {
+    name: '11: misaligned float32 .npy', argv: () => ['diff', fx.aligned, fx.misaligned], code: 0, stderr: () => /^$/,
+    then: (r) => expect(Number(diffRow(r.stdout, 'tensor').maxAbs)).toBe(0),
+  },
+  // 14. A duplicated 'descr' reads as numpy reads it (the last one wins: verified with numpy 1.26 np.load).
+  {
+    name: "14: .npy header with 'descr' twice", argv: () => ['diff', fx.aligned, fx.dupDescr], code: 0, stderr: () => /^$/,
+    then: (r) => expect(Number(diffRow(r.stdout, 'tensor').maxAbs)).toBe(0),
+  },
   // 12. A request that cannot fit is refused before anything is loaded, naming the numbers.
   {
     name: '12: --height 65536 --width 65536 (generate)', argv: () => generate(model, '--height', '65536', '--width', '65536'), code: 2,
@@ -168,6 +299,8 @@ const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 describe('trust: broken references and files outside the named folders', () => {
   it.each(CASES)('$name', async (c) => {
     const before = hashTree(existing.dir);
+    const secrets = hashTree(outside.dir);
+    const user = hashTree(fx.userDir);
     const r = await runCli(c.argv());
     expect(r.code, r.stderr).toBe(c.code);
     expect(r.stderr).not.toMatch(/^\s+at /m);
@@ -175,6 +308,8 @@ describe('trust: broken references and files outside the named folders', () => {
     else expect(r.stderr.trim()).toMatch(c.stderr());
     c.then?.(r);
     expect(hashTree(existing.dir), 'existing outputs were modified').toBe(before);
+    expect(hashTree(outside.dir), 'files outside the named folders were modified').toBe(secrets);
+    expect(hashTree(fx.userDir), "the user's folder was modified").toBe(user);
   });
 });
 

@@ -11,6 +11,7 @@ import onnxProto from 'onnx-proto';
 import { UsageError } from '../../errors.ts';
 import { readModelLayout } from '../../models/layout.ts';
 import { writeFileAtomic } from '../../util/fs.ts';
+import { checkReplaceable, isInside } from '../../util/safe-paths.ts';
 import type { ModelProto } from '../graph.ts';
 import { loadModel, saveModel } from '../onnx-io.ts';
 import { hashTree } from '../tiny.ts';
@@ -42,6 +43,9 @@ export async function forgeVariant(opts: VariantOptions): Promise<VariantRecord>
   const components = presentComponents(from, chooseComponents(kind, opts.components), opts.components !== undefined);
   const out = resolve(opts.out);
   if (out === from) throw new UsageError(`--out ${opts.out}: must differ from --from`);
+  if (isInside(out, from)) throw new UsageError(`--out ${opts.out}: contains --from ${opts.from}; replacing it would delete the source model`);
+  if (isInside(from, out)) throw new UsageError(`--out ${opts.out}: is inside --from ${opts.from}; write the variant outside the source model`);
+  checkReplaceable(out, 'variant.json', '--out');
   const tmp = `${out}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   try {

@@ -51,13 +51,22 @@ export async function main(argv: readonly string[]): Promise<number> {
   return exitCode;
 }
 
+/**
+ * Control characters in an error line (a path may hold ESC sequences that would recolour, move the
+ * cursor or retitle the terminal) are shown escaped, like \x1b; the line stays one line.
+ */
+export function escapeControls(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 function reportError(err: unknown): number {
   if (err instanceof CommanderError) {
     // --help and --version exit 0; parse errors were already printed by commander.
     return err.exitCode === 0 ? 0 : EXIT_CANNOT_RUN;
   }
   if (err instanceof UsageError) {
-    process.stderr.write(`lockstep: error: ${err.message}\n`);
+    process.stderr.write(`lockstep: error: ${escapeControls(err.message)}\n`);
     return EXIT_CANNOT_RUN;
   }
   process.stderr.write(`lockstep: could not run: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

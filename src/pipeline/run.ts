@@ -7,6 +7,7 @@
  * the U-Net is conditioned on) and img2img.ts (the image start). Every
  * intermediate tensor goes to the observer under its trace name.
  */
+import { checkTrainingRange } from './timestep-range.ts';
 import { UsageError } from '../errors.ts';
 import type { ModelLayout } from '../models/layout.ts';
 import type { SdComponents, UnetExtras } from '../models/sd-model.ts';
@@ -94,6 +95,7 @@ export class PipelineRun {
     this.guided = model.family.classifierFree && usesGuidance(settings) && model.unetConfig.timeCondProjDim === null;
     this.scheduler = createScheduler(settings.scheduler, model.schedulerConfig);
     this.scheduler.setTimesteps(settings.steps);
+    checkTrainingRange(this.scheduler, settings.steps, settings.scheduler, model.schedulerConfig);
     this.begin = this.imageBegin();
     this.generator = createGenerator(settings.noise, settings.seed);
   }

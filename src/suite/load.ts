@@ -52,12 +52,24 @@ export function loadSuite(file: string): Suite {
   };
 }
 
+/**
+ * Plain YAML only: an unknown tag (`!!js/function`, `!custom`) is an error, not a warning the run
+ * goes on after — a suite is data, and a tag the reader skips changes what it says.
+ */
+function parseYaml(text: string, file: string): unknown {
+  const doc = YAML.parseDocument(text, { prettyErrors: true });
+  const problem = doc.errors[0] ?? doc.warnings[0];
+  if (problem) throw new UsageError(`${file}: not valid YAML for a suite: ${problem.message.split('\n')[0]} (lockstep reads plain YAML; tags such as !!js/function are refused)`);
+  return doc.toJS();
+}
+
 function readSuiteFile(file: string): unknown {
   if (!existsSync(file)) throw new UsageError(`${file}: suite file not found`);
   const text = readFileSync(file, 'utf8');
   try {
-    return extname(file) === '.json' ? JSON.parse(text) : YAML.parse(text, { prettyErrors: true });
+    return extname(file) === '.json' ? JSON.parse(text) : parseYaml(text, file);
   } catch (err) {
+    if (err instanceof UsageError) throw err;
     throw new UsageError(`${file}: not valid ${extname(file) === '.json' ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`);
   }
 }

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTinyModel } from '../../src/forge/cache.ts';
-import { hashTree } from '../../src/testing/fixtures/bad-inputs.ts';
+import { declareSampleBatch, hashTree, mutantModel } from '../../src/testing/fixtures/bad-inputs.ts';
 import { gappedTrace, interruptedTrace, nanReference } from '../../src/testing/fixtures/broken-references.ts';
 import { duplicateDescrNpy, escapingExternalData, linkTo, makeFifo, misalignedFloat32Npy, redirectExchangeOutput } from '../../src/testing/fixtures/escapes.ts';
 import { readExchangeManifest } from '../../src/exchange/format.ts';
@@ -58,6 +58,15 @@ function buildFixtures(): void {
   writeFileSync(fx.misaligned, misalignedFloat32Npy([1.5, -2.25, 3]));
   writeFileSync(fx.dupDescr, duplicateDescrNpy([1.5, -2.25, 3]));
   writeNpy(fx.aligned, float32([3], [1.5, -2.25, 3]));
+  fx.longTokenizer = mutantModel(model, join(root, 'models', 'long-tokenizer'), 'tokenizer');
+  const tokConfig = join(fx.longTokenizer, 'tokenizer', 'tokenizer_config.json');
+  writeFileSync(tokConfig, JSON.stringify({ ...JSON.parse(readFileSync(tokConfig, 'utf8')), model_max_length: 128 }));
+  fx.batch1 = mutantModel(model, join(root, 'models', 'batch1'), 'unet');
+  declareSampleBatch(fx.batch1, 1);
+  fx.jsSuite = join(root, 'suites', 'js.yaml');
+  mkdirSync(join(root, 'suites'), { recursive: true });
+  writeFileSync(fx.jsSuite, `name: js\nreference: { model: ${model} }\ncandidate: { model: ${model} }\ncases:\n  - { name: a, seed: !!js/function "function () { return 1 }", prompt: x, steps: 1, height: 64, width: 64 }\n`);
+  fx.escapePath = join(root, 'no-\x1b[31mred\x1b]0;title\x07-model');
   fx.plusInf = join(npy, 'plus-inf.npy');
   fx.minusInf = join(npy, 'minus-inf.npy');
   writeNpy(fx.plusInf, float32([3], [1, Infinity, 2]));
@@ -282,6 +291,25 @@ const CASES: Case[] = [
   {
     name: "14: .npy header with 'descr' twice", argv: () => ['diff', fx.aligned, fx.dupDescr], code: 0, stderr: () => /^$/,
     then: (r) => expect(Number(diffRow(r.stdout, 'tensor').maxAbs)).toBe(0),
+  },
+  // 13. Mismatched exports get a complete message naming the file.
+  {
+    name: '13: tokenizer model_max_length 128 against a 77-position text encoder', argv: () => generate(fx.longTokenizer), code: 2,
+    stderr: () => new RegExp(`${esc(join(fx.longTokenizer, 'tokenizer', 'tokenizer_config.json'))}: model_max_length 128 pads every prompt to 128 tokens, but the text encoder takes 77 positions`),
+  },
+  {
+    name: '13: a U-Net with a static batch of 1, used with guidance', argv: () => generate(fx.batch1), code: 2,
+    stderr: () => /unet\/model\.onnx: the U-Net input 'sample' has a static batch of 1, but classifier-free guidance \(--guidance 7\.5 > 1\) .*or run without guidance \(--guidance 1\)$/,
+  },
+  {
+    name: '13: the same U-Net without guidance runs', argv: () => ['generate', '--model', fx.batch1, '--out', fresh('batch1.png'), ...PIPELINE, '--guidance', '1'], code: 0, stderr: () => /^$/,
+    then: () => expect(existsSync(fresh('batch1.png'))).toBe(true),
+  },
+  // 14. Unknown YAML tags are errors; escape sequences in a path are shown escaped.
+  { name: '14: a suite with a !!js/function tag', argv: () => ['run', fx.jsSuite, '--reports', fresh('js-reports')], code: 2, stderr: () => /js\.yaml: not valid YAML for a suite: Unresolved tag: tag:yaml\.org,2002:js\/function/ },
+  {
+    name: '14: terminal escape sequences in a path', argv: () => generate(fx.escapePath), code: 2, stderr: () => /no-\\x1b\[31mred\\x1b\]0;title\\x07-model: model folder not found/,
+    then: (r) => expect(r.stderr).not.toMatch(/[\x1b\x07]/),
   },
   // 12. A request that cannot fit is refused before anything is loaded, naming the numbers.
   {

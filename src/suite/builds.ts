@@ -7,8 +7,8 @@ import { forgeVariant } from '../forge/variants/forge-variant.ts';
 import { generate } from '../pipeline/generate.ts';
 import { CACHE_DIR } from '../testing/paths.ts';
 import { UsageError } from '../errors.ts';
-import { ensureTinyModel } from '../forge/cache.ts';
 import { type BackendOptions, DEFAULT_BACKEND, type GraphOptimizationLevel } from '../models/backend.ts';
+import { isBuiltin, resolveBuiltin } from '../models/builtin.ts';
 import { isModelFolder } from '../models/layout.ts';
 import type { BuildSpec } from '../lockstep/builds.ts';
 import type { Suite } from './load.ts';
@@ -17,8 +17,6 @@ import type { BuildDecl } from './schema.ts';
 type VariantDecl = NonNullable<BuildDecl['variant']>;
 
 export type SideName = 'reference' | 'candidate';
-
-const BUILTIN = /^builtin:tiny(?:\?seed=(\d+))?$/;
 
 export function backendOf(b: BuildDecl): BackendOptions {
   const providers = b.provider === undefined ? DEFAULT_BACKEND.executionProviders : [b.provider].flat().flatMap((p) => p.split(','));
@@ -34,7 +32,7 @@ export function backendOf(b: BuildDecl): BackendOptions {
   };
 }
 
-/** The model folder a side declares (forging builtin:tiny and applying a variant as needed). */
+/** The model folder a side declares (resolving builtin:shapes / builtin:tiny and applying a variant as needed). */
 export async function resolveModel(suite: Suite, side: SideName): Promise<string> {
   const decl = suite[side];
   if (decl.model === undefined) throw new UsageError(`${suite.file}: ${side}.model: required here (this needs a model, not a trace)`);
@@ -43,11 +41,7 @@ export async function resolveModel(suite: Suite, side: SideName): Promise<string
 }
 
 async function baseModel(suite: Suite, side: SideName, model: string): Promise<string> {
-  if (model.startsWith('builtin:')) {
-    const m = BUILTIN.exec(model);
-    if (!m) throw new UsageError(`${suite.file}: ${side}.model: unknown builtin "${model}" (expected "builtin:tiny" or "builtin:tiny?seed=N")`);
-    return ensureTinyModel(m[1] === undefined ? 0 : Number(m[1]));
-  }
+  if (isBuiltin(model)) return resolveBuiltin(model, `${suite.file}: ${side}.model`);
   const path = resolve(suite.dir, model);
   if (!existsSync(path)) throw new UsageError(`${suite.file}: ${side}.model: no such model folder: ${path}`);
   if (!isModelFolder(path)) throw new UsageError(`${suite.file}: ${side}.model: ${path} is not a model folder (expected unet/model.onnx and model_index.json)`);

@@ -13,7 +13,8 @@ UNET = dict(
     attention_head_dim=8, norm_num_groups=16,
 )
 VAE = dict(
-    in_channels=3, out_channels=3, latent_channels=4, layers_per_block=1, norm_num_groups=16,
+    # 4 groups: with one channel per group (16 groups of 16) GroupNorm would normalise away flat colours.
+    in_channels=3, out_channels=3, latent_channels=4, layers_per_block=1, norm_num_groups=4,
     block_out_channels=(16, 32, 64, 64),
     down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4, sample_size=64,
 )

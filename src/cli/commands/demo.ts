@@ -1,38 +1,40 @@
 import { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { EXIT_PASS, EXIT_REGRESSION } from '../../errors.ts';
-import { ensureTinyModel } from '../../forge/cache.ts';
 import { defaultThresholds } from '../../gates/index.ts';
 import { runLockstep } from '../../lockstep/engine.ts';
 import { DEFAULT_BACKEND } from '../../models/backend.ts';
+import { SHAPES_MODEL_DIR } from '../../models/builtin.ts';
 import { generate } from '../../pipeline/generate.ts';
 import type { PipelineSettings } from '../../pipeline/settings.ts';
 import { setExitCode } from '../exit.ts';
 import { createProgress } from '../progress.ts';
 
 const DEMO_SETTINGS: PipelineSettings = {
-  prompt: 'a photo of an astronaut riding a horse on mars',
-  negativePrompt: 'low resolution, blurry',
+  prompt: 'a yellow star on a purple background',
+  negativePrompt: '',
   seed: 42,
   noise: 'torch-cpu',
   steps: 20,
   scheduler: 'ddim',
   guidanceScale: 7.5,
-  height: 128,
-  width: 128,
+  // The shapes model was trained on 64x64 images.
+  height: 64,
+  width: 64,
 };
 
-/** The README's first command: forge the built-in tiny model, generate with a trace, check the model against it. */
+/** The README's first command: generate with the built-in trained model and a trace, check the model against it. */
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('forge the built-in tiny model, generate an image and a trace, and compare the live model against that trace')
+    .description('generate an image and a trace with the built-in shapes model, and compare the live model against that trace')
     .option('--out <dir>', 'where the demo writes', 'reports/demo')
     .action(async (opts: { out: string }, cmd: Command) => {
       const out = resolve(opts.out);
       const say = (s: string) => process.stdout.write(`${s}\n`);
-      const model = await ensureTinyModel(0);
-      say(`model:  ${model} (forged tiny SD 1.x pipeline, seed 0)`);
+      const model = SHAPES_MODEL_DIR;
+      say(`model:  ${model} (builtin:shapes, a small SD 1.x model trained on synthetic shapes)`);
+      say(`prompt: "${DEMO_SETTINGS.prompt}"`);
       const gen = createProgress('generate');
       const result = await generate({
         model,

@@ -15,6 +15,7 @@ import { forgeVariant } from '../forge/variants/forge-variant.ts';
 import { defaultThresholds } from '../gates/index.ts';
 import { runLockstep } from '../lockstep/engine.ts';
 import { DEFAULT_BACKEND } from '../models/backend.ts';
+import { SHAPES_MODEL_DIR } from '../models/builtin.ts';
 import { DEFAULT_SETTINGS, type PipelineSettings } from '../pipeline/settings.ts';
 import type { ReportDocument } from '../report/schema.ts';
 import { extremes } from '../report/terminal.ts';
@@ -32,10 +33,19 @@ export interface FigureSpec {
 
 /** What README's picture shows. Another model (e.g. a trained one) is a change of `model` and `modelName`. */
 export const README_FIGURE: FigureSpec = {
-  model: 'tiny',
-  modelName: 'the tiny model',
+  model: SHAPES_MODEL_DIR,
+  modelName: 'the built-in shapes model',
   variant: 'int8-dynamic',
-  settings: { ...DEFAULT_SETTINGS, prompt: 'a red cube on a table', seed: 42, steps: 20, scheduler: 'ddim' },
+  settings: {
+    ...DEFAULT_SETTINGS,
+    prompt: 'a yellow star on a purple background',
+    negativePrompt: '',
+    seed: 42,
+    steps: 20,
+    scheduler: 'ddim',
+    height: 64,
+    width: 64,
+  },
 };
 
 export const CAPTION_BEGIN = '<!-- readme-figure: caption, written by `npm run readme-figure` -->';

@@ -56,7 +56,7 @@ export async function openSide(spec: BuildSpec, settings: PipelineSettings): Pro
   return buildKind(spec.path) === 'trace' ? new TraceSide(spec.path) : LiveSide.open(spec.path, spec.backend, settings);
 }
 
-const COMPONENT_KEYS = { text_encoder: 'textEncoder', unet: 'unet', vae_decoder: 'vaeDecoder' } as const;
+const COMPONENT_KEYS = { text_encoder: 'textEncoder', text_encoder_2: 'textEncoder2', unet: 'unet', vae_encoder: 'vaeEncoder', vae_decoder: 'vaeDecoder' } as const;
 
 export function buildInfo(side: Side, spec: BuildSpec, label: string): BuildInfo {
   if (side instanceof LiveSide) return liveBuildInfo(side.model.onnx, spec, label);

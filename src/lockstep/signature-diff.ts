@@ -5,7 +5,7 @@
  */
 import type { ComponentSignature, Finding, TensorSignature } from '../report/schema.ts';
 
-const COMPONENT_WORDS: Record<string, string> = { unet: 'U-Net', textEncoder: 'text encoder', vaeDecoder: 'VAE decoder' };
+const COMPONENT_WORDS: Record<string, string> = { unet: 'U-Net', textEncoder: 'text encoder', textEncoder2: 'second text encoder', vaeEncoder: 'VAE encoder', vaeDecoder: 'VAE decoder' };
 
 export function signatureFindings(
   reference: Record<string, ComponentSignature>,

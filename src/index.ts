@@ -19,7 +19,7 @@ export {
   type VariantRecord,
 } from './api/runs.ts';
 export type { GenerateResult } from './pipeline/generate.ts';
-export type { FinalResult } from './pipeline/text2img.ts';
+export type { FinalResult } from './pipeline/run.ts';
 export { DEFAULT_SETTINGS, type PipelineSettings } from './pipeline/settings.ts';
 export { DEFAULT_BACKEND, type BackendOptions, type GraphOptimizationLevel } from './models/backend.ts';
 

@@ -117,7 +117,7 @@ function exportVae(reader: TraceReader, writer: CallWriter): void {
   writer.add({ component: 'vae_decoder', role: 'vae' }, 'final', { latent_sample: latentSample }, { sample: { dims } });
 }
 
-/** latents / scaling_factor with the pipeline's float32 rounding (see pipeline/text2img.ts decode). */
+/** latents / scaling_factor with the pipeline's float32 rounding (see pipeline/run.ts decode). */
 function scaledLatents(reader: TraceReader): Tensor<'float32'> {
   const latents = needFloat(reader, FINAL.latents, 'the VAE decoder input');
   const recorded = reader.manifest.vaeScalingFactor;

@@ -33,6 +33,9 @@ function run(cmd: string, args: string[], cwd = project): SpawnSyncReturns<strin
   return r;
 }
 
+/** A command npm linked into the project's node_modules/.bin (what npx runs, without npm's own start-up each time). */
+const bin = (name: string) => join(project, 'node_modules/.bin', name);
+
 function ok(cmd: string, args: string[], cwd = project): string {
   const r = run(cmd, args, cwd);
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
@@ -144,20 +147,20 @@ describe('the packed package, installed into an empty project', () => {
     expect(names).toContain('api.test.ts');
   });
 
-  it('npx lockstep runs the compiled CLI: --version, forge tiny, generate', () => {
+  it('npx lockstep (and the bin npm linked) runs the compiled CLI: --version, forge tiny, generate', () => {
     expect(existsSync(join(project, 'node_modules/lockstep/src'))).toBe(false);
     expect(ok('npx', ['--offline', 'lockstep', '--version'])).toContain(pkg.version);
-    ok('npx', ['--offline', 'lockstep', 'forge', 'tiny', '--out', 'cli-model']);
+    ok(bin('lockstep'), ['forge', 'tiny', '--out', 'cli-model']);
     expect(existsSync(join(project, 'cli-model/unet/model.onnx'))).toBe(true);
     const gen = ['generate', '--model', 'cli-model', '--prompt', 'a red cube', '--seed', '3', '--steps', '2', '--height', '64', '--width', '64', '--out', 'cli.png', '--quiet'];
-    ok('npx', ['--offline', 'lockstep', ...gen]);
+    ok(bin('lockstep'), gen);
     expect(readFileSync(join(project, 'cli.png')).subarray(1, 4).toString()).toBe('PNG');
-    const bad = run('npx', ['--offline', 'lockstep', 'generate', '--model', 'no-such-folder', '--prompt', 'x', '--seed', '1', '--out', 'x.png']);
+    const bad = run(bin('lockstep'), ['generate', '--model', 'no-such-folder', '--prompt', 'x', '--seed', '1', '--out', 'x.png']);
     expect(bad.status).toBe(2);
   });
 
   it("tsc accepts README's and docs/api.md's examples and the type assertions against the shipped declarations; the examples run", () => {
-    const tsc = run('npx', ['--offline', 'tsc', '-p', '.']);
+    const tsc = run(bin('tsc'), ['-p', '.']);
     expect(tsc.stdout + tsc.stderr).toBe('');
     expect(tsc.status).toBe(0);
     const out = ok('node', ['build/example.js']);
@@ -172,7 +175,7 @@ describe('the packed package, installed into an empty project', () => {
   });
 
   it("vitest runs README's and docs/api.md's test files (describeSuite, toPassGates, toMatchReference) and a failing report fails the matcher", () => {
-    const r = run('npx', ['--offline', 'vitest', 'run', 'lockstep.test.ts', 'negative.test.ts', 'api.test.ts', '--reporter=json', '--outputFile=vitest.json']);
+    const r = run(bin('vitest'), ['run', 'lockstep.test.ts', 'negative.test.ts', 'api.test.ts', '--reporter=json', '--outputFile=vitest.json']);
     const result = JSON.parse(readFileSync(join(project, 'vitest.json'), 'utf8'));
     const tests = result.testResults.flatMap((f: { assertionResults: { fullName: string; status: string }[] }) => f.assertionResults);
     expect(tests.map((t: { fullName: string; status: string }) => `${t.status} ${t.fullName}`).sort(), r.stderr).toEqual([

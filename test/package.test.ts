@@ -15,10 +15,10 @@
  * lockstep's dependencies from a registry.
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, sep } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../src/testing/paths.ts';
 
 const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'));
@@ -127,7 +127,12 @@ beforeAll(() => {
     mkdirSync(dirname(join(project, name)), { recursive: true });
     writeFileSync(join(project, name), text);
   }
-}, 600_000);
+}, 900_000);
+
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** Each step runs real processes (npm, tsc, models); generous for a loaded machine (CI takes seconds). */
+const SLOW = 600_000;
 
 describe('the packed package, installed into an empty project', () => {
   it('ships the compiled code, its declarations and runtime assets, and none of the sources or tests', () => {
@@ -157,7 +162,7 @@ describe('the packed package, installed into an empty project', () => {
     expect(readFileSync(join(project, 'cli.png')).subarray(1, 4).toString()).toBe('PNG');
     const bad = run(bin('lockstep'), ['generate', '--model', 'no-such-folder', '--prompt', 'x', '--seed', '1', '--out', 'x.png']);
     expect(bad.status).toBe(2);
-  });
+  }, SLOW);
 
   it("tsc accepts README's and docs/api.md's examples and the type assertions against the shipped declarations; the examples run", () => {
     const tsc = run(bin('tsc'), ['-p', '.']);
@@ -172,7 +177,7 @@ describe('the packed package, installed into an empty project', () => {
     expect(api.status).toBe(0);
     expect(api.stdout.match(/^== /gm)?.length).toBe(Object.keys(docExamples()).filter((n) => n.startsWith('api/')).length);
     expect(api.stdout).toContain('true api-out/no-such-trace: trace folder not found');
-  });
+  }, SLOW);
 
   it("vitest runs README's and docs/api.md's test files (describeSuite, toPassGates, toMatchReference) and a failing report fails the matcher", () => {
     const r = run(bin('vitest'), ['run', 'lockstep.test.ts', 'negative.test.ts', 'api.test.ts', '--reporter=json', '--outputFile=vitest.json']);
@@ -186,5 +191,5 @@ describe('the packed package, installed into an empty project', () => {
       'passed toPassGates fails a report whose gate failed, naming it',
     ]);
     expect(r.status).toBe(0);
-  });
+  }, SLOW);
 });

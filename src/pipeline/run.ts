@@ -21,7 +21,6 @@ import { FINAL, LATENTS, stepName } from '../trace/names.ts';
 import { encodeConditioning } from './conditioning.ts';
 import type { Family } from './family.ts';
 import { applyGuidance } from './guidance.ts';
-import { checkTrainingRange } from './timestep-range.ts';
 import { type RgbImage, decodedToImage } from './image.ts';
 import { prepareImageLatents, preprocessImage, strengthBeginIndex, validateStrength } from './img2img.ts';
 import { DEFAULT_STRENGTH, type PipelineSettings, usesGuidance, validateSettings, withModelScheduler } from './settings.ts';

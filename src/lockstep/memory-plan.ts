@@ -11,9 +11,11 @@ import type { PipelineSettings } from '../pipeline/settings.ts';
 import { type BuildSpec, buildKind } from './builds.ts';
 
 /**
- * The estimate counts weights and one component call's activations; ORT's own
- * buffers, Node and the comparison's tensors come on top (measured: SD 1.5-shaped
- * peak RSS within 1.1× the estimate with the default memory options).
+ * Room on top of the estimate (weights and one component call's activations)
+ * for what it does not model: ORT's arena fragments, Node, the comparison's
+ * tensors. Measured on the SD 1.5-shaped preset at 512² with the default
+ * memory options: generate peaked at 0.94× its estimate, a compare of two live
+ * builds at 0.93× the sum of both (docs/benchmarks.md).
  */
 export const ESTIMATE_MARGIN = 1.15;
 

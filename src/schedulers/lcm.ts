@@ -10,10 +10,10 @@ import type { Tensor } from '../tensor/tensor.ts';
 import type { NoiseGenerator } from '../rng/types.ts';
 import type { GeneratorUse, Scheduler, SchedulerConfig } from './types.ts';
 import { makeAlphasCumprod } from './betas.ts';
-import { ConfigReader, PREDICTION_TYPES, type PredictionType, checkStepCount, readBetaConfig } from './config.ts';
+import { ConfigReader, PREDICTION_TYPES, type PredictionType, readBetaConfig } from './config.ts';
 import { BETA_OPTIONS, SPACINGS, THRESHOLDING_OPTIONS, type OptionTable, configure } from './options.ts';
 import { checkSameShape, f, mapElements, sqrtF } from './ops.ts';
-import { linspace } from './numpy-like.ts';
+import { consistencyTimesteps } from './consistency-timesteps.ts';
 import { StepIndex } from './step-index.ts';
 import { thresholdSample } from './thresholding.ts';
 import { addNoiseByAlpha } from './add-noise.ts';
@@ -78,13 +78,7 @@ export class LCMScheduler implements Scheduler {
   }
 
   setTimesteps(n: number): void {
-    checkStepCount(n, this.T, LCMScheduler.className);
-    if (n > this.originalSteps) {
-      throw new UsageError(`--steps (${n}) cannot exceed the LCM config's original_inference_steps (${this.originalSteps})`);
-    }
-    const k = Math.floor(this.T / this.originalSteps);
-    const origin = Array.from({ length: this.originalSteps }, (_, i) => (i + 1) * k - 1).reverse();
-    this.timesteps = linspace(0, origin.length, n, false).map((x) => origin[Math.floor(x)]);
+    this.timesteps = consistencyTimesteps(n, this.T, this.originalSteps, LCMScheduler.className, 'LCM');
     this.index.reset();
   }
 

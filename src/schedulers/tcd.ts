@@ -17,9 +17,9 @@ import type { NoiseGenerator } from '../rng/types.ts';
 import type { GeneratorUse, Scheduler, SchedulerConfig } from './types.ts';
 import { makeAlphasCumprod } from './betas.ts';
 import { ALL_PREDICTIONS, BETA_OPTIONS, SPACINGS, THRESHOLDING_OPTIONS, type OptionTable, configure } from './options.ts';
-import { ConfigReader, checkStepCount, readBetaConfig } from './config.ts';
+import { ConfigReader, readBetaConfig } from './config.ts';
 import { checkSameShape, f, mapElements, sqrtF } from './ops.ts';
-import { linspace } from './numpy-like.ts';
+import { consistencyTimesteps } from './consistency-timesteps.ts';
 import { type KPrediction, K_PREDICTIONS } from './k-common.ts';
 import { StepIndex } from './step-index.ts';
 import { addNoiseByAlpha } from './add-noise.ts';
@@ -81,13 +81,7 @@ export class TCDScheduler implements Scheduler {
   }
 
   setTimesteps(n: number): void {
-    checkStepCount(n, this.T, TCDScheduler.className);
-    if (n > this.originalSteps) {
-      throw new UsageError(`--steps (${n}) cannot exceed the TCD config's original_inference_steps (${this.originalSteps})`);
-    }
-    const k = Math.floor(this.T / this.originalSteps);
-    const origin = Array.from({ length: this.originalSteps }, (_, i) => (i + 1) * k - 1).reverse();
-    this.timesteps = linspace(0, origin.length, n, false).map((x) => origin[Math.floor(x)]);
+    this.timesteps = consistencyTimesteps(n, this.T, this.originalSteps, TCDScheduler.className, 'TCD');
     this.index.reset();
   }
 

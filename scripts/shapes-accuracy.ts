@@ -7,13 +7,12 @@
  */
 import { parseArgs } from 'node:util';
 import { SHAPES_MODEL_DIR } from '../src/models/builtin.ts';
-import { borderRegion, centreRegion, readShapesDataset, regionColors } from '../src/models/shapes-palette.ts';
+import { borderRegion, centreRegion, readShapesDataset, regionColors, shapesCaption } from '../src/models/shapes-palette.ts';
 import { generate } from '../src/pipeline/generate.ts';
 
 const { values } = parseArgs({ options: { model: { type: 'string', default: SHAPES_MODEL_DIR } } });
 const dataset = readShapesDataset();
 const colors = Object.keys(dataset.colors);
-const article = (w: string) => (/^[aeiou]/.test(w) ? 'an' : 'a');
 let n = 0;
 let shapeOk = 0;
 let bgOk = 0;
@@ -22,7 +21,7 @@ for (const [i, color] of colors.entries()) {
   for (const [j, background] of colors.entries()) {
     if (color === background) continue;
     const shape = dataset.shapes[(i + j) % dataset.shapes.length];
-    const prompt = `${article(color)} ${color} ${shape} on ${article(background)} ${background} background`;
+    const prompt = shapesCaption(color, shape, background);
     const { image } = await generate({
       model: values.model,
       settings: { prompt, negativePrompt: '', seed: n, noise: 'torch-cpu', steps: 20, scheduler: 'ddim', guidanceScale: 7.5, height: dataset.size, width: dataset.size },

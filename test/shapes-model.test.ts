@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { ensureTinyModel } from '../src/forge/cache.ts';
 import { SHAPES_MODEL_DIR } from '../src/models/builtin.ts';
-import { borderRegion, centreRegion, readShapesDataset, regionColors } from '../src/models/shapes-palette.ts';
+import { borderRegion, centreRegion, readShapesDataset, regionColors, shapesCaption } from '../src/models/shapes-palette.ts';
 import { generate } from '../src/pipeline/generate.ts';
 import type { PipelineSettings } from '../src/pipeline/settings.ts';
 
@@ -26,11 +26,9 @@ const CASES: Array<{ color: string; shape: string; background: string; seed: num
   { color: 'red', shape: 'triangle', background: 'green', seed: 8 },
 ];
 
-const article = (w: string) => (/^[aeiou]/.test(w) ? 'an' : 'a');
-
 function settings(c: (typeof CASES)[number]): PipelineSettings {
   return {
-    prompt: `${article(c.color)} ${c.color} ${c.shape} on ${article(c.background)} ${c.background} background`,
+    prompt: shapesCaption(c.color, c.shape, c.background),
     negativePrompt: '',
     seed: c.seed,
     noise: 'torch-cpu',

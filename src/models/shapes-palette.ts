@@ -17,6 +17,12 @@ export function readShapesDataset(): ShapesDataset {
   return JSON.parse(readFileSync(join(SHAPES_MODEL_DIR, '..', 'dataset.json'), 'utf8')) as ShapesDataset;
 }
 
+/** A caption in the training data's template: "a red circle on a blue background" ("an" before a vowel). */
+export function shapesCaption(color: string, shape: string, background: string): string {
+  const article = (w: string) => (/^[aeiou]/.test(w) ? 'an' : 'a');
+  return `${article(color)} ${color} ${shape} on ${article(background)} ${background} background`;
+}
+
 /** The palette colour nearest to an RGB pixel (Euclidean in RGB). */
 export function nearestColor(palette: ShapesDataset['colors'], r: number, g: number, b: number): string {
   let best = '';

@@ -15,8 +15,7 @@ import { DEFAULT_BACKEND } from '../src/models/backend.ts';
 import { SHAPES_MODEL_DIR } from '../src/models/builtin.ts';
 import { generate } from '../src/pipeline/generate.ts';
 import type { PipelineSettings } from '../src/pipeline/settings.ts';
-import type { MetricSet } from '../src/metrics/compare.ts';
-import type { ReportDocument } from '../src/report/schema.ts';
+import { extremes } from '../src/report/terminal.ts';
 
 const { values } = parseArgs({
   options: {
@@ -53,18 +52,6 @@ async function variantDir(kind: string): Promise<string> {
   return dir;
 }
 
-/** Worst value of a metric over the steps, and the step where it occurs. */
-function worst(report: ReportDocument, pick: (s: ReportDocument['steps'][number]) => MetricSet | null, metric: 'cosine' | 'relL2') {
-  let best = { value: metric === 'cosine' ? Infinity : -Infinity, step: -1 };
-  for (const s of report.steps) {
-    const m = pick(s);
-    if (!m) continue;
-    const v = m[metric];
-    if (metric === 'cosine' ? v < best.value : v > best.value) best = { value: v, step: s.index };
-  }
-  return best;
-}
-
 const fmt = (v: number, digits = 4) => (Number.isFinite(v) ? (Math.abs(v) < 1e-3 && v !== 0 ? v.toExponential(2) : v.toFixed(digits)) : String(v));
 
 const rows: string[] = [
@@ -83,8 +70,9 @@ for (const kind of values.variants.split(',')) {
         thresholds: defaultThresholds(),
         reportDir: join(out, `${kind}-${scheduler}-${steps}`),
       });
-      const tfCos = worst(report, (s) => s.teacherForced.noisePred, 'cosine');
-      const tfRel = worst(report, (s) => s.teacherForced.noisePred, 'relL2');
+      const tf = extremes(report, 'teacherForced');
+      const tfCos = tf?.cosine ?? { value: NaN, step: -1 };
+      const tfRel = tf?.relL2 ?? { value: NaN, step: -1 };
       const last = report.steps[report.steps.length - 1];
       const frLatents = last?.freeRunning.latents?.relL2 ?? NaN;
       const psnr = report.final?.image?.psnr ?? NaN;

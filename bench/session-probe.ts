@@ -23,7 +23,15 @@ export interface Probe {
 
 const GiB = 2 ** 30;
 const rss = () => process.memoryUsage().rss / GiB;
-const peak = () => (process.resourceUsage().maxRSS * 1024) / GiB;
+/**
+ * This process's own high-water mark (VmHWM). `resourceUsage().maxRSS` would not do: on Linux it
+ * keeps the parent's peak across fork + exec, so a small probe would report its launcher's RSS.
+ */
+const peak = () => Number(/VmHWM:\s*(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN) / 2 ** 20;
+const cpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 
 function feeds(session: ort.InferenceSession, p: Probe): Record<string, ort.Tensor> {
   const latent = p.size / 8;
@@ -59,17 +67,19 @@ async function main(p: Probe) {
   const createSeconds = (performance.now() - start) / 1000;
   const afterCreate = rss();
   const peakAfterCreate = peak();
-  const runs: { seconds: number; rss: number; peak: number }[] = [];
+  const createCpuSeconds = cpuSeconds();
+  const runs: { seconds: number; cpuSeconds: number; rss: number; peak: number }[] = [];
   for (let i = 0; i < p.runs; i++) {
     const f = feeds(session, p);
     start = performance.now();
+    const cpu = cpuSeconds();
     await session.run(f);
-    runs.push({ seconds: (performance.now() - start) / 1000, rss: rss(), peak: peak() });
+    runs.push({ seconds: (performance.now() - start) / 1000, cpuSeconds: cpuSeconds() - cpu, rss: rss(), peak: peak() });
   }
   start = performance.now();
   await session.release();
   const releaseSeconds = (performance.now() - start) / 1000;
-  return { before, createSeconds, afterCreate, peakAfterCreate, runs, releaseSeconds, afterRelease: rss(), peak: peak() };
+  return { before, createSeconds, createCpuSeconds, afterCreate, peakAfterCreate, runs, releaseSeconds, afterRelease: rss(), peak: peak() };
 }
 
 const probe = JSON.parse(process.argv[2]) as Probe;

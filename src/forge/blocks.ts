@@ -77,32 +77,47 @@ export interface TransformerSpec {
   heads: number;
   contextDim: number;
   norm: NormSpec;
+  /** BasicTransformerBlocks in sequence (default 1). */
+  layers?: number;
+  /** proj_in/proj_out as Linear on the tokens (use_linear_projection) instead of 1×1 convs. */
+  linearProjection?: boolean;
 }
 
 /**
- * Transformer2DModel with one BasicTransformerBlock (use_linear_projection=false):
- * GroupNorm → 1×1 proj_in → tokens → [LN→self-attn, LN→cross-attn on the text,
- * LN→GEGLU feed-forward], each residual → proj_out → plus the block's input.
+ * Transformer2DModel: GroupNorm → proj_in (1×1 conv then tokens, or tokens then
+ * Linear) → BasicTransformerBlocks [LN→self-attn, LN→cross-attn on the text,
+ * LN→GEGLU feed-forward, each residual] → proj_out (the mirror) → plus the
+ * block's input.
  */
 export function transformer2d(net: Net, name: string, x: string, context: string, spec: TransformerSpec): string {
   const g = net.g;
   const c = spec.channels;
   return g.scope(name, () => {
     const normed = groupNorm(net, 'norm', x, c, spec.norm.groups, 1e-6);
-    let h = toTokens(net, conv2d(net, 'proj_in', normed, c, c, { kernel: 1 }), c);
-    h = g.scope('transformer_blocks.0', () => {
-      const names = { q: 'to_q', k: 'to_k', v: 'to_v', out: 'to_out.0' };
-      const self = { dim: c, contextDim: c, heads: spec.heads, names, qkvBias: false };
-      const n1 = layerNorm(net, 'norm1', h, c, 1e-5);
-      let t = g.node('Add', [attention(net, 'attn1', n1, n1, self), h]);
-      const n2 = layerNorm(net, 'norm2', t, c, 1e-5);
-      t = g.node('Add', [attention(net, 'attn2', n2, context, { ...self, contextDim: spec.contextDim }), t]);
-      const n3 = layerNorm(net, 'norm3', t, c, 1e-5);
-      return g.node('Add', [geglu(net, 'ff', n3, c), t]);
-    });
-    const out = conv2d(net, 'proj_out', fromTokens(net, h, normed), c, c, { kernel: 1 });
+    let h = spec.linearProjection
+      ? linear(net, 'proj_in', toTokens(net, normed, c), c, c)
+      : toTokens(net, conv2d(net, 'proj_in', normed, c, c, { kernel: 1 }), c);
+    for (let k = 0; k < (spec.layers ?? 1); k++) {
+      h = g.scope(`transformer_blocks.${k}`, () => basicTransformerBlock(net, h, context, spec));
+    }
+    const out = spec.linearProjection
+      ? fromTokens(net, linear(net, 'proj_out', h, c, c), normed)
+      : conv2d(net, 'proj_out', fromTokens(net, h, normed), c, c, { kernel: 1 });
     return g.node('Add', [out, x]);
   });
+}
+
+function basicTransformerBlock(net: Net, h: string, context: string, spec: TransformerSpec): string {
+  const g = net.g;
+  const c = spec.channels;
+  const names = { q: 'to_q', k: 'to_k', v: 'to_v', out: 'to_out.0' };
+  const self = { dim: c, contextDim: c, heads: spec.heads, names, qkvBias: false };
+  const n1 = layerNorm(net, 'norm1', h, c, 1e-5);
+  let t = g.node('Add', [attention(net, 'attn1', n1, n1, self), h]);
+  const n2 = layerNorm(net, 'norm2', t, c, 1e-5);
+  t = g.node('Add', [attention(net, 'attn2', n2, context, { ...self, contextDim: spec.contextDim }), t]);
+  const n3 = layerNorm(net, 'norm3', t, c, 1e-5);
+  return g.node('Add', [geglu(net, 'ff', n3, c), t]);
 }
 
 /** diffusers' FeedForward with GEGLU: proj to 2·4C, split, hidden·gelu(gate), Linear back to C. */

@@ -13,6 +13,14 @@ export interface TextEncoderConfig {
   layerNormEps: number;
   bosTokenId: number;
   eosTokenId: number;
+  /** MLP activation: CLIP's `quick_gelu` (default) or exact `gelu` (OpenCLIP: SD 2.x, SDXL's second encoder). */
+  hiddenAct?: 'quick_gelu' | 'gelu';
+  /** Also output `hidden_states.0` … `hidden_states.N` (embeddings, then each layer), as optimum exports SDXL's encoders. */
+  outputHiddenStates?: boolean;
+  /** CLIPTextModelWithProjection (SDXL's text_encoder_2): `text_embeds` = bias-free projection of the pooled state to this width. */
+  projectionDim?: number;
+  /** Dtype of `input_ids`: optimum exports text_encoder with int32 (default), text_encoder_2 with int64. */
+  inputIdsDtype?: 'int32' | 'int64';
 }
 
 export interface UNetConfig {
@@ -22,8 +30,22 @@ export interface UNetConfig {
   /** Per down block: whether it has cross-attention transformers (CrossAttnDownBlock2D). */
   downBlockAttention: boolean[];
   layersPerBlock: number;
-  /** diffusers' `attention_head_dim`, which UNet2DConditionModel uses as the number of heads. */
-  attentionHeads: number;
+  /**
+   * diffusers' `attention_head_dim`, which UNet2DConditionModel uses as the number of heads:
+   * one for every block, or one per down block (the mid block takes the last, up blocks the reverse).
+   */
+  attentionHeads: number | number[];
+  /** Transformer2DModel's proj_in/proj_out as Linear on tokens instead of 1×1 convs (SD 2.x, SDXL). */
+  useLinearProjection?: boolean;
+  /** BasicTransformerBlocks per transformer: one count, or one per down block (mid: the last; up: reversed). Default 1. */
+  transformerLayersPerBlock?: number | number[];
+  /** LCM-distilled U-Nets: input `timestep_cond` [batch, this] through time_embedding.cond_proj. */
+  timeCondProjDim?: number;
+  /**
+   * SDXL's `addition_embed_type: text_time`: inputs `text_embeds` [batch, textEmbedsDim] and `time_ids` [batch, 6];
+   * time ids get sinusoidal features of `timeEmbedDim` each, concatenated with text_embeds into add_embedding.
+   */
+  textTime?: { textEmbedsDim: number; timeEmbedDim: number };
   crossAttentionDim: number;
   normGroups: number;
   normEps: number;

@@ -29,7 +29,7 @@ export function textEncoderJson(c: TextEncoderConfig): Record<string, unknown> {
     attention_dropout: 0.0,
     bos_token_id: c.bosTokenId,
     eos_token_id: c.eosTokenId,
-    hidden_act: 'quick_gelu',
+    hidden_act: c.hiddenAct ?? 'quick_gelu',
     hidden_size: c.hiddenSize,
     intermediate_size: c.intermediateSize,
     layer_norm_eps: c.layerNormEps,
@@ -38,13 +38,14 @@ export function textEncoderJson(c: TextEncoderConfig): Record<string, unknown> {
     num_attention_heads: c.heads,
     num_hidden_layers: c.layers,
     pad_token_id: c.eosTokenId,
-    projection_dim: c.hiddenSize,
+    projection_dim: c.projectionDim ?? c.hiddenSize,
     vocab_size: c.vocabSize,
   };
 }
 
 export function unetJson(c: UNetConfig): Record<string, unknown> {
-  return {
+  return sortedKeys({
+    ...familyKeys(c),
     _class_name: 'UNet2DConditionModel',
     _diffusers_version: DIFFUSERS_VERSION,
     act_fn: 'silu',
@@ -65,11 +66,27 @@ export function unetJson(c: UNetConfig): Record<string, unknown> {
     out_channels: c.outChannels,
     sample_size: c.sampleSize,
     time_embedding_type: 'positional',
-    transformer_layers_per_block: 1,
+    transformer_layers_per_block: c.transformerLayersPerBlock ?? 1,
     up_block_types: [...c.downBlockAttention].reverse().map((a) => (a ? 'CrossAttnUpBlock2D' : 'UpBlock2D')),
     upcast_attention: false,
-    use_linear_projection: false,
-  };
+    use_linear_projection: c.useLinearProjection ?? false,
+  });
+}
+
+/** LCM's time_cond_proj_dim and SDXL's text_time keys, only when the U-Net has them (diffusers defaults them to null). */
+function familyKeys(c: UNetConfig): Record<string, unknown> {
+  const keys: Record<string, unknown> = {};
+  if (c.timeCondProjDim !== undefined) keys.time_cond_proj_dim = c.timeCondProjDim;
+  if (c.textTime) {
+    keys.addition_embed_type = 'text_time';
+    keys.addition_time_embed_dim = c.textTime.timeEmbedDim;
+    keys.projection_class_embeddings_input_dim = c.textTime.textEmbedsDim + 6 * c.textTime.timeEmbedDim;
+  }
+  return keys;
+}
+
+function sortedKeys(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 export function vaeJson(c: VaeDecoderConfig): Record<string, unknown> {

@@ -1,15 +1,19 @@
 /**
- * A CLIP text encoder (transformers' CLIPTextModel): token + position
- * embeddings, pre-LayerNorm transformer layers with causal self-attention and
- * quick-GELU MLP, final LayerNorm; the pooled output is the hidden state at the
- * first end-of-text token of each row.
+ * A CLIP text encoder (transformers' CLIPTextModel, or CLIPTextModelWithProjection
+ * when `projectionDim` is set): token + position embeddings, pre-LayerNorm
+ * transformer layers with causal self-attention and a quick-GELU (or GELU) MLP,
+ * final LayerNorm; the pooled output is the hidden state at the first
+ * end-of-text token of each row.
  *
- * Signature as optimum exports it: `input_ids` int32 [batch_size, sequence_length]
- * → `last_hidden_state` float32 [batch_size, sequence_length, hidden],
- * `pooler_output` float32 [batch_size, hidden].
+ * Signature as optimum exports it: `input_ids` int32 (text_encoder_2: int64)
+ * [batch_size, sequence_length] → `last_hidden_state` float32 [batch_size,
+ * sequence_length, hidden], `pooler_output` float32 [batch_size, hidden]; with
+ * a projection, `text_embeds` [batch_size, projection] first and no pooler_output;
+ * with `outputHiddenStates`, then `hidden_states.0` (the embeddings) …
+ * `hidden_states.N` (each layer's output, before the final LayerNorm).
  */
 import { GraphBuilder, int, type ModelProto } from './graph.ts';
-import { attention, layerNorm, linear, quickGelu, type Net } from './nn.ts';
+import { attention, gelu, layerNorm, linear, quickGelu, type Net } from './nn.ts';
 import { uniformWeights } from './prng.ts';
 import type { TextEncoderConfig } from './config.ts';
 
@@ -18,19 +22,31 @@ const FLOAT32_MIN = -3.4028234663852886e38;
 export function buildTextEncoder(cfg: TextEncoderConfig, seed: number): ModelProto {
   const g = new GraphBuilder();
   const net: Net = { g, seed };
-  const ids = g.input('input_ids', 'int32', ['batch_size', 'sequence_length']);
+  const idsDtype = cfg.inputIdsDtype ?? 'int32';
+  const ids = g.input('input_ids', idsDtype, ['batch_size', 'sequence_length']);
+  const states: string[] = [];
   const { hidden, seqLen } = g.scope('text_model', () => {
     const embedded = g.scope('embeddings', () => embeddings(net, cfg, ids));
     const mask = g.scope('encoder', () => causalMask(g, cfg.maxPositions, embedded.seqLen));
     let h = embedded.hidden;
+    states.push(h);
     for (let i = 0; i < cfg.layers; i++) {
       h = g.scope('encoder', () => g.scope(`layers.${i}`, () => encoderLayer(net, cfg, h, mask)));
+      states.push(h);
     }
     return { hidden: layerNorm(net, 'final_layer_norm', h, cfg.hiddenSize, cfg.layerNormEps), seqLen: embedded.seqLen };
   });
-  const pooled = g.scope('text_model', () => poolAtEos(g, cfg, ids, hidden, seqLen));
-  g.output('last_hidden_state', 'float32', ['batch_size', 'sequence_length', cfg.hiddenSize], hidden);
-  g.output('pooler_output', 'float32', ['batch_size', cfg.hiddenSize], pooled);
+  const pooled = g.scope('text_model', () => poolAtEos(g, cfg, ids, idsDtype, hidden, seqLen));
+  const perToken = ['batch_size', 'sequence_length', cfg.hiddenSize];
+  if (cfg.projectionDim !== undefined) {
+    const projected = linear(net, 'text_projection', pooled, cfg.hiddenSize, cfg.projectionDim, false);
+    g.output('text_embeds', 'float32', ['batch_size', cfg.projectionDim], projected);
+    g.output('last_hidden_state', 'float32', perToken, hidden);
+  } else {
+    g.output('last_hidden_state', 'float32', perToken, hidden);
+    g.output('pooler_output', 'float32', ['batch_size', cfg.hiddenSize], pooled);
+  }
+  if (cfg.outputHiddenStates) states.forEach((s, i) => g.output(`hidden_states.${i}`, 'float32', perToken, s));
   return g.toModel();
 }
 
@@ -75,14 +91,16 @@ function encoderLayer(net: Net, cfg: TextEncoderConfig, x: string, mask: string)
   const normed2 = layerNorm(net, 'layer_norm2', h, cfg.hiddenSize, cfg.layerNormEps);
   const mlp = g.scope('mlp', () => {
     const up = linear(net, 'fc1', normed2, cfg.hiddenSize, cfg.intermediateSize);
-    return linear(net, 'fc2', quickGelu(net, 'activation_fn', up), cfg.intermediateSize, cfg.hiddenSize);
+    const act = cfg.hiddenAct === 'gelu' ? g.scope('activation_fn', () => gelu(net, up)) : quickGelu(net, 'activation_fn', up);
+    return linear(net, 'fc2', act, cfg.intermediateSize, cfg.hiddenSize);
   });
   return g.node('Add', [h, mlp]);
 }
 
 /** Row b's hidden state at the first position whose id is the end-of-text id. */
-function poolAtEos(g: GraphBuilder, cfg: TextEncoderConfig, ids: string, hidden: string, seqLen: string): string {
-  const isEos = g.node('Cast', [g.node('Equal', [ids, g.constant('int32', [], Int32Array.of(cfg.eosTokenId))])], { to: int(6) });
+function poolAtEos(g: GraphBuilder, cfg: TextEncoderConfig, ids: string, idsDtype: 'int32' | 'int64', hidden: string, seqLen: string): string {
+  const eos = idsDtype === 'int32' ? g.constant('int32', [], Int32Array.of(cfg.eosTokenId)) : g.constant('int64', [], BigInt64Array.of(BigInt(cfg.eosTokenId)));
+  const isEos = g.node('Cast', [g.node('Equal', [ids, eos])], { to: int(6) });
   const position = g.node('ArgMax', [isEos], { axis: int(-1), keepdims: int(0), select_last_index: int(0) });
   const batch = g.node('Gather', [g.node('Shape', [ids]), g.constInt64([0], [])], { axis: int(0) });
   const rows = g.node('Range', [g.constInt64([0], []), batch, g.constInt64([1], [])]);

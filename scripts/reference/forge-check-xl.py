@@ -1,0 +1,132 @@
+"""Architecture check of `lockstep forge tiny --preset lcm|sdxl`, made with real PyTorch + diffusers 0.27.2 /
+transformers 4.38 (never with lockstep):
+
+    node bin/lockstep.mjs forge tiny --preset sdxl --out /tmp/forged-sdxl
+    . /work/pyref/env.sh && nice $PY scripts/reference/forge-check-xl.py /tmp/forged-sdxl sdxl [OUT]
+                                                     # default OUT: test/reference/forge-xl/<preset>
+
+For each checked component of the forged folder it builds the stock module from the forged config.json
+(diffusers' UNet2DConditionModel, transformers' CLIPTextModel / CLIPTextModelWithProjection), loads every
+ONNX initializer into it by name (MatMul weights are stored transposed, GroupNorm scales as [C, 1, 1]; the
+load is strict both ways: every module parameter comes from the ONNX file and every initializer is used),
+runs one call and stores the input and the torch output as .npy (`in.NAME.npy`, `out.NAME.npy`), plus the
+sha256 of the model.onnx it checked. src/forge/forge-xl.test.ts runs the forged ONNX file in onnxruntime-node
+on the same input and requires every output within 1e-5 of max(1, max|torch|).
+
+Checked: sdxl unet (text_time: text_embeds, time_ids; linear projections; per-block heads and transformer
+layers), sdxl text_encoder (hidden states) and text_encoder_2 (gelu, projection, int64 ids), lcm unet
+(timestep_cond). The VAE encoder/decoder and the lcm text encoder are the sd presets' builders (checked there).
+"""
+import hashlib, json, os, sys
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+import torch
+
+from diffusers import UNet2DConditionModel
+from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+COMPONENTS = {"sdxl": ["unet", "text_encoder", "text_encoder_2"], "lcm": ["unet"]}
+
+
+def initializers(path):
+    """Initializers by name, as torch wants them: MatMul's [in, out] weights transposed, [C, 1, 1] norm scales flattened."""
+    model = onnx.load(path)
+    matmul_weights = {n.input[1] for n in model.graph.node if n.op_type == "MatMul"}
+    out = {}
+    for t in model.graph.initializer:
+        a = numpy_helper.to_array(t)
+        out[t.name] = a.T.copy() if t.name in matmul_weights else a
+    return out
+
+
+def load_strict(module, path):
+    weights = initializers(path)
+    state = module.state_dict()
+    params = dict(module.named_parameters())
+    missing = sorted(set(params) - set(weights))
+    unused = sorted(set(weights) - set(params))
+    if missing or unused:
+        raise SystemExit(f"{path}: architecture differs from {type(module).__name__}: "
+                         f"missing {missing[:8]} ({len(missing)}), not in the module {unused[:8]} ({len(unused)})")
+    for name, p in params.items():
+        a = weights[name]
+        if a.size != p.numel() or (a.shape != tuple(p.shape) and a.squeeze().shape != p.squeeze().shape):
+            raise SystemExit(f"{path}: {name} is {a.shape} in ONNX, {tuple(p.shape)} in {type(module).__name__}")
+        state[name] = torch.from_numpy(np.ascontiguousarray(a).reshape(tuple(p.shape)))
+    module.load_state_dict(state, strict=True)
+    return module.eval()
+
+
+def unet_case(folder, g):
+    config = json.load(open(os.path.join(folder, "unet", "config.json")))
+    unet = load_strict(UNet2DConditionModel.from_config(config), os.path.join(folder, "unet", "model.onnx"))
+    h = config["sample_size"]
+    inputs = {
+        "sample": torch.randn(2, 4, h, h, generator=g),
+        "timestep": torch.tensor([901], dtype=torch.int64),
+        "encoder_hidden_states": torch.randn(2, 77, config["cross_attention_dim"], generator=g),
+    }
+    kwargs = {}
+    if config.get("addition_embed_type") == "text_time":
+        pooled = config["projection_class_embeddings_input_dim"] - 6 * config["addition_time_embed_dim"]
+        inputs["text_embeds"] = torch.randn(2, pooled, generator=g)
+        # Two different rows, so a mixed-up reshape of the flattened time ids would show.
+        inputs["time_ids"] = torch.tensor([[128, 128, 0, 0, 128, 128], [96, 160, 16, 8, 128, 96]], dtype=torch.float32)
+        kwargs["added_cond_kwargs"] = {"text_embeds": inputs["text_embeds"], "time_ids": inputs["time_ids"]}
+    if config.get("time_cond_proj_dim") is not None:
+        inputs["timestep_cond"] = torch.randn(2, config["time_cond_proj_dim"], generator=g)
+        kwargs["timestep_cond"] = inputs["timestep_cond"]
+    with torch.no_grad():
+        out = unet(inputs["sample"], inputs["timestep"], inputs["encoder_hidden_states"], **kwargs).sample
+    return inputs, {"out_sample": out}
+
+
+def text_encoder_case(folder, name):
+    config = CLIPTextConfig.from_dict(json.load(open(os.path.join(folder, name, "config.json"))))
+    with_projection = name == "text_encoder_2"
+    cls = CLIPTextModelWithProjection if with_projection else CLIPTextModel
+    model = load_strict(cls(config), os.path.join(folder, name, "model.onnx"))
+    onnx_ids = onnx.load(os.path.join(folder, name, "model.onnx")).graph.input[0].type.tensor_type.elem_type
+    dtype = torch.int64 if onnx_ids == onnx.TensorProto.INT64 else torch.int32
+    pad = 0 if with_projection else config.eos_token_id  # OpenCLIP pads with "!" (id 0), CLIP with end-of-text
+    rows = [[config.bos_token_id, 320, 1125, 539, 550, 18376, config.eos_token_id],
+            [config.bos_token_id, 2368, 49000, config.eos_token_id]]
+    ids = torch.tensor([r + [pad] * (77 - len(r)) for r in rows], dtype=dtype)
+    with torch.no_grad():
+        out = model(input_ids=ids.to(torch.int64), output_hidden_states=True)
+    head = {"text_embeds": out.text_embeds} if with_projection else {"pooler_output": out.pooler_output}
+    outputs = {**head, "last_hidden_state": out.last_hidden_state}
+    outputs.update({f"hidden_states.{i}": s for i, s in enumerate(out.hidden_states)})
+    return {"input_ids": ids}, outputs
+
+
+def main():
+    folder, preset = sys.argv[1], sys.argv[2]
+    out_root = sys.argv[3] if len(sys.argv) > 3 else os.path.join(HERE, "..", "..", "test", "reference", "forge-xl", preset)
+    torch.manual_seed(0)
+    g = torch.Generator("cpu").manual_seed(2024)
+    checked = {}
+    for name in COMPONENTS[preset]:
+        inputs, outputs = unet_case(folder, g) if name == "unet" else text_encoder_case(folder, name)
+        dst = os.path.join(out_root, name)
+        os.makedirs(dst, exist_ok=True)
+        for n, t in inputs.items():
+            np.save(os.path.join(dst, f"in.{n}.npy"), t.numpy())
+        for n, t in outputs.items():
+            np.save(os.path.join(dst, f"out.{n}.npy"), t.numpy())
+        model_file = os.path.join(folder, name, "model.onnx")
+        checked[name] = hashlib.sha256(open(model_file, "rb").read()).hexdigest()
+        print(f"{preset}/{name}: {len(outputs)} outputs, max |out| {max(float(t.abs().max()) for t in outputs.values()):.3g}")
+    versions = {"torch": torch.__version__, "diffusers": __import__("diffusers").__version__,
+                "transformers": __import__("transformers").__version__}
+    with open(os.path.join(out_root, "checked.json"), "w") as f:
+        json.dump({"preset": preset, "forge": json.load(open(os.path.join(folder, "forge.json")))["forge_version"],
+                   "model_sha256": checked, "versions": versions}, f, indent=2, sort_keys=True)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -6,15 +6,16 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { type Tensor, int64, makeTensor } from '../tensor/tensor.ts';
-import { writeNpy } from '../tensor/npy.ts';
-import { COND, FINAL, TEXT, stepDir } from '../trace/names.ts';
+import { COND, FINAL, IMAGE, TEXT, stepDir } from '../trace/names.ts';
 import { UNET_EXTRA_INPUTS } from '../models/sd-model.ts';
-
-const COND_DIR = COND.timestepCond.split('/')[0];
 import { TraceReader } from '../trace/reader.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs.ts';
-import { ACCEPTED_OUTPUT_DTYPES, EXCHANGE_FORMAT, type ExchangeCall, type ExchangeComponent, type ExchangeManifest } from './format.ts';
+import { CallWriter, needFloat } from './call-writer.ts';
+import { exportTextEncoder } from './export-text.ts';
+import { ACCEPTED_OUTPUT_DTYPES, EXCHANGE_FORMAT, type ExchangeComponent, type ExchangeManifest } from './format.ts';
 import { exchangeReadme } from './readme.ts';
+
+const COND_DIR = COND.timestepCond.split('/')[0];
 
 export interface ExportOptions {
   trace: string;
@@ -34,7 +35,8 @@ export function exportInputs(opts: ExportOptions): ExchangeManifest {
   const guided = reader.has(TEXT.uncondIds) || guidanceScale > 1;
   for (const component of opts.components) {
     if (component === 'unet') exportUnet(reader, writer);
-    if (component === 'text_encoder') exportTextEncoder(reader, writer, guided);
+    if (component === 'text_encoder' || component === 'text_encoder_2') exportTextEncoder(reader, writer, guided, component);
+    if (component === 'vae_encoder') exportVaeEncoder(reader, writer);
     if (component === 'vae_decoder') exportVae(reader, writer);
   }
   const manifest: ExchangeManifest = {
@@ -48,27 +50,12 @@ export function exportInputs(opts: ExportOptions): ExchangeManifest {
     schedulerConfig: reader.manifest.schedulerConfig,
     acceptedOutputDtypes: [...ACCEPTED_OUTPUT_DTYPES],
     calls: writer.calls,
+    ...(Object.keys(writer.context).length > 0 ? { context: writer.context } : {}),
+    ...(writer.zeroNegative ? { zeroNegative: true } : {}),
   };
   writeJsonAtomic(join(out, 'manifest.json'), manifest);
   writeFileAtomic(join(out, 'README.md'), exchangeReadme(manifest));
   return manifest;
-}
-
-class CallWriter {
-  readonly calls: ExchangeCall[] = [];
-  constructor(private readonly root: string) {}
-
-  add(call: Omit<ExchangeCall, 'inputs' | 'outputs'>, dir: string, inputs: Record<string, Tensor>, outputs: Record<string, { dims: number[] }>): void {
-    const files: ExchangeCall['inputs'] = {};
-    for (const [name, t] of Object.entries(inputs)) {
-      const file = `${dir}/${name}.npy`;
-      writeNpy(join(this.root, file), t);
-      files[name] = { file, dtype: t.dtype, shape: [...t.dims] };
-    }
-    const answers: ExchangeCall['outputs'] = {};
-    for (const [name, o] of Object.entries(outputs)) answers[name] = { file: `${dir}/${name}.npy`, dtype: 'float32', shape: o.dims };
-    this.calls.push({ ...call, inputs: files, outputs: answers });
-  }
 }
 
 function exportUnet(reader: TraceReader, writer: CallWriter): void {
@@ -93,19 +80,19 @@ function exportUnet(reader: TraceReader, writer: CallWriter): void {
   }
 }
 
-function exportTextEncoder(reader: TraceReader, writer: CallWriter, guided: boolean): void {
-  const hidden = reader.get(TEXT.promptEmbeds)?.dims.at(-1);
-  if (hidden === undefined) throw new UsageError(`${reader.dir}: trace has no ${TEXT.promptEmbeds}.npy, needed for the text encoder's output shape`);
-  const prompts = guided ? (['uncond', 'cond'] as const) : (['cond'] as const);
-  for (const prompt of prompts) {
-    const ids = need(reader, prompt === 'cond' ? TEXT.condIds : TEXT.uncondIds, 'the text encoder input input_ids');
-    writer.add(
-      { component: 'text_encoder', role: `text ${prompt}`, prompt },
-      `text/${prompt}`,
-      { input_ids: ids },
-      { last_hidden_state: { dims: [ids.dims[0], ids.dims[1], hidden] } },
-    );
+/**
+ * Image-to-image: the preprocessed image → the encoder's output, in the convention the reference
+ * recorded (latent_parameters = mean and log-variance; else an in-graph latent_sample).
+ */
+function exportVaeEncoder(reader: TraceReader, writer: CallWriter): void {
+  if (!reader.has(IMAGE.input)) {
+    throw new UsageError(`${join(reader.dir, `${IMAGE.input}.npy`)}: missing; the VAE encoder runs only in image-to-image, and its input is the preprocessed image this file records`);
   }
+  const sample = needFloat(reader, IMAGE.input, 'the VAE encoder input sample');
+  const recorded = reader.get(IMAGE.latentParameters) ? 'latent_parameters' : reader.get(IMAGE.latentSample) ? 'latent_sample' : null;
+  if (!recorded) throw new UsageError(`${reader.dir}: trace has neither ${IMAGE.latentParameters}.npy nor ${IMAGE.latentSample}.npy, needed for the VAE encoder's output shape`);
+  const dims = [...reader.get(recorded === 'latent_parameters' ? IMAGE.latentParameters : IMAGE.latentSample)!.dims];
+  writer.add({ component: 'vae_encoder', role: 'image' }, 'image', { sample }, { [recorded]: { dims } });
 }
 
 function exportVae(reader: TraceReader, writer: CallWriter): void {
@@ -123,17 +110,4 @@ function scaledLatents(reader: TraceReader): Tensor<'float32'> {
   const recorded = reader.manifest.vaeScalingFactor;
   const s = Math.fround(typeof recorded === 'number' ? recorded : DEFAULT_VAE_SCALING_FACTOR);
   return makeTensor('float32', latents.dims, Float32Array.from(latents.data, (x) => x / s));
-}
-
-function need(reader: TraceReader, name: string, what: string): Tensor {
-  const t = reader.get(name);
-  if (!t) throw new UsageError(`${join(reader.dir, `${name}.npy`)}: missing; it is ${what}`);
-  return t;
-}
-
-/** Float inputs go out as float32, as the pipeline feeds them. */
-function needFloat(reader: TraceReader, name: string, what: string): Tensor<'float32'> {
-  const t = need(reader, name, what);
-  if (t.dtype !== 'float32') throw new UsageError(`${join(reader.dir, `${name}.npy`)}: expected float32 (${what}), the trace holds ${t.dtype}`);
-  return t as Tensor<'float32'>;
 }

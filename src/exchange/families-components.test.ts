@@ -1,0 +1,211 @@
+/**
+ * export-inputs / import-outputs for the families' other component calls: SDXL's
+ * two text encoders (penultimate hidden states, pooled text_embeds) and the
+ * image-to-image VAE encoder. The exported calls are answered with the
+ * diffusers-built ONNX components in onnxruntime-node, as a port would answer
+ * them; the imported trace must hold diffusers' own tensors (within 1e-5) and
+ * `compare` must judge it — passing as is, failing on a perturbed answer.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_BACKEND } from '../models/backend.ts';
+import { OnnxComponent } from '../models/component.ts';
+import { readNpy, writeNpy } from '../tensor/npy.ts';
+import { type Tensor, float32, toFloat32 } from '../tensor/tensor.ts';
+import { runCli as cli } from '../testing/cli.ts';
+import { FAMILIES_REFERENCE } from '../testing/paths.ts';
+import { relativeError } from '../testing/relative-error.ts';
+import { type ExchangeManifest, readExchangeManifest } from './format.ts';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'lockstep-family-components-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const traceOf = (family: string, name: string) => join(FAMILIES_REFERENCE, family, 'traces', name);
+const modelOf = (family: string) => join(FAMILIES_REFERENCE, family, 'model');
+const ref = (trace: string, name: string) => toFloat32(readNpy(join(trace, `${name}.npy`)));
+
+async function exportCalls(trace: string, components: string, name: string): Promise<{ inputs: string; manifest: ExchangeManifest }> {
+  const inputs = join(dir, `in-${name}`);
+  const r = await cli(['export-inputs', '--trace', trace, '--out', inputs, '--component', components]);
+  expect(r.code, r.stderr).toBe(0);
+  return { inputs, manifest: readExchangeManifest(join(inputs, 'manifest.json')) };
+}
+
+/** The penultimate of optimum's hidden_states.0 … hidden_states.N. */
+function penultimate(out: Record<string, Tensor>): Tensor {
+  const last = Math.max(...Object.keys(out).flatMap((k) => /^hidden_states\.(\d+)$/.exec(k)?.[1] ?? []).map(Number));
+  return out[`hidden_states.${last - 1}`];
+}
+
+/** Answers every call of the exchange with the family's ONNX components, as a port would. */
+async function answerWithOnnx(family: string, inputs: string, manifest: ExchangeManifest, outputs: string): Promise<void> {
+  for (const component of manifest.components) {
+    const onnx = await OnnxComponent.open(component, join(modelOf(family), component, 'model.onnx'), DEFAULT_BACKEND);
+    try {
+      for (const call of manifest.calls.filter((c) => c.component === component)) {
+        const feeds = Object.fromEntries(Object.entries(call.inputs).map(([n, f]) => [n, readNpy(join(inputs, f.file))]));
+        const out = await onnx.run(feeds);
+        const answers: Record<string, Tensor> = { penultimate_hidden_state: component.startsWith('text') ? penultimate(out) : out.latent_parameters };
+        for (const [name, spec] of Object.entries(call.outputs)) writeNpy(join(outputs, spec.file), toFloat32(answers[name] ?? out[name]));
+      }
+    } finally {
+      await onnx.release();
+    }
+  }
+}
+
+async function importAndCompare(reference: string, inputs: string, outputs: string, name: string) {
+  const trace = join(dir, `tf-${name}`);
+  const imported = await cli(['import-outputs', '--inputs', inputs, '--outputs', outputs, '--out', trace]);
+  expect(imported.code, imported.stderr).toBe(0);
+  const report = join(dir, `rep-${name}`);
+  const compared = await cli(['compare', '--reference', reference, '--candidate', trace, '--report', report, '--quiet']);
+  const doc = JSON.parse(readFileSync(join(report, 'report.json'), 'utf8'));
+  const failed: string[] = doc.gates.filter((g: { passed: boolean }) => !g.passed).map((g: { id: string }) => g.id);
+  return { trace, code: compared.code, doc, failed };
+}
+
+function perturb(file: string): void {
+  const t = toFloat32(readNpy(file));
+  writeNpy(file, float32(t.dims, t.data.map((x, i) => (i % 5 === 0 ? x + 0.25 : x))));
+}
+
+describe.each([
+  ['euler_s4_negative', ['text uncond', 'text cond', 'text_2 uncond', 'text_2 cond']],
+  ['euler_s4_no_negative', ['text cond', 'text_2 cond']],
+] as const)('SDXL text encoders through the exchange (%s)', (name, roles) => {
+  const reference = traceOf('sdxl', name);
+
+  it('exports each prompt for both encoders; their ONNX answers import as diffusers\' prompt_embeds and text_embeds, and compare passes', async () => {
+    const { inputs, manifest } = await exportCalls(reference, 'text_encoder,text_encoder_2', `sdxl-${name}`);
+    expect(manifest.format).toBe('lockstep.exchange/1.1');
+    expect(manifest.calls.map((c) => c.role)).toEqual(roles);
+    // An empty negative prompt is zeros in diffusers (force_zeros_for_empty_prompt): nothing to answer.
+    expect(manifest.zeroNegative ?? false).toBe(name === 'euler_s4_no_negative');
+    const second = manifest.calls.find((c) => c.role === 'text_2 cond')!;
+    expect(second.inputs.input_ids).toEqual({ file: 'text_2/cond/input_ids.npy', dtype: 'int64', shape: [1, 77] });
+    expect(second.outputs).toEqual({
+      penultimate_hidden_state: { file: 'text_2/cond/penultimate_hidden_state.npy', dtype: 'float32', shape: [1, 77, -1] },
+      text_embeds: { file: 'text_2/cond/text_embeds.npy', dtype: 'float32', shape: [1, 32] },
+    });
+    const outputs = join(dir, `out-sdxl-${name}`);
+    await answerWithOnnx('sdxl', inputs, manifest, outputs);
+    const { trace, code, doc, failed } = await importAndCompare(reference, inputs, outputs, `sdxl-${name}`);
+    expect(relativeError(ref(reference, 'text/prompt_embeds'), ref(trace, 'text/prompt_embeds'))).toBeLessThanOrEqual(1e-5);
+    expect(relativeError(ref(reference, 'cond/text_embeds'), ref(trace, 'cond/text_embeds'))).toBeLessThanOrEqual(1e-5);
+    expect(JSON.parse(readFileSync(join(trace, 'manifest.json'), 'utf8')).exchange.textEncoderWidths).toEqual({ text_encoder: 32, text_encoder_2: 32 });
+    expect(failed).toEqual([]);
+    expect(code).toBe(0);
+    expect(doc.components.textEncoder.relL2).toBeLessThan(1e-5);
+  });
+
+  it('a perturbed text_encoder_2 answer fails compare on the text encoder side', async () => {
+    const { inputs, manifest } = await exportCalls(reference, 'text_encoder_2', `sdxl-bad-${name}`);
+    // Only the second encoder answered: the first encoder's part of prompt_embeds is the reference's own.
+    expect(manifest.context?.prompt_embeds.file).toBe('text/prompt_embeds.npy');
+    const outputs = join(dir, `out-sdxl-bad-${name}`);
+    await answerWithOnnx('sdxl', inputs, manifest, outputs);
+    perturb(join(outputs, 'text_2/cond/penultimate_hidden_state.npy'));
+    const { trace, code, failed } = await importAndCompare(reference, inputs, outputs, `sdxl-bad-${name}`);
+    const embeds = ref(trace, 'text/prompt_embeds');
+    const expected = ref(reference, 'text/prompt_embeds');
+    // The first encoder's 32 features of every row are untouched: only text_encoder_2's part differs.
+    const firstPart = (t: Tensor<'float32'>) => float32([t.data.length / 64, 32], Array.from({ length: t.data.length / 2 }, (_, i) => t.data[Math.floor(i / 32) * 64 + (i % 32)]));
+    expect(relativeError(firstPart(expected), firstPart(embeds))).toBe(0);
+    expect(code).toBe(1);
+    expect(failed.some((id) => id.startsWith('components.textEncoder'))).toBe(true);
+  });
+});
+
+describe.each([
+  ['sd', 'img2img_ddim_strength0.6'],
+  ['sdxl', 'img2img_euler_strength0.8'],
+] as const)('the image-to-image VAE encoder through the exchange (%s %s)', (family, name) => {
+  const reference = traceOf(family, name);
+
+  it('exports the preprocessed image; the ONNX encoder\'s answer imports as diffusers\' latent_parameters', async () => {
+    const { inputs, manifest } = await exportCalls(reference, 'vae_encoder', `vae-${family}`);
+    expect(manifest.calls).toEqual([
+      {
+        component: 'vae_encoder',
+        role: 'image',
+        inputs: { sample: { file: 'image/sample.npy', dtype: 'float32', shape: [1, 3, 64, 64] } },
+        outputs: { latent_parameters: { file: 'image/latent_parameters.npy', dtype: 'float32', shape: [1, 8, 8, 8] } },
+      },
+    ]);
+    const outputs = join(dir, `out-vae-${family}`);
+    await answerWithOnnx(family, inputs, manifest, outputs);
+    const trace = join(dir, `tf-vae-${family}`);
+    expect((await cli(['import-outputs', '--inputs', inputs, '--outputs', outputs, '--out', trace])).code).toBe(0);
+    expect(relativeError(ref(reference, 'image/latent_parameters'), ref(trace, 'image/latent_parameters'))).toBeLessThanOrEqual(1e-5);
+    expect(relativeError(ref(reference, 'image/input'), ref(trace, 'image/input'))).toBe(0);
+  });
+});
+
+describe('bad family exchanges: one line naming the file, exit 2', () => {
+  const sdxl = traceOf('sdxl', 'euler_s4_negative');
+  let inputs: string;
+  let manifest: ExchangeManifest;
+  beforeAll(async () => {
+    ({ inputs, manifest } = await exportCalls(sdxl, 'text_encoder,text_encoder_2', 'sdxl-errors'));
+  });
+
+  async function importWith(name: string, spoil: (outputs: string) => void) {
+    const outputs = join(dir, `out-err-${name}`);
+    await answerWithOnnx('sdxl', inputs, manifest, outputs);
+    spoil(outputs);
+    const out = join(dir, `tf-err-${name}`);
+    const r = await cli(['import-outputs', '--inputs', inputs, '--outputs', outputs, '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    return r.stderr;
+  }
+
+  it('a missing pooled text_embeds', async () => {
+    const err = await importWith('missing', (o) => rmSync(join(o, 'text_2/uncond/text_embeds.npy')));
+    expect(err).toMatch(/text_2\/uncond\/text_embeds\.npy: missing; expected the text_encoder_2 text_embeds, float32\[1,32\], answering text_2 uncond/);
+  });
+
+  it('hidden-state widths that do not add up to prompt_embeds', async () => {
+    const err = await importWith('width', (o) => {
+      writeNpy(join(o, 'text_2/uncond/penultimate_hidden_state.npy'), float32([1, 77, 40]));
+      writeNpy(join(o, 'text_2/cond/penultimate_hidden_state.npy'), float32([1, 77, 40]));
+    });
+    expect(err).toMatch(/text_2\/uncond\/penultimate_hidden_state\.npy: 40 features, and .*text\/uncond\/penultimate_hidden_state\.npy 32; .* must add up to 64/);
+  });
+
+  it('an encoder answering two widths', async () => {
+    const err = await importWith('two-widths', (o) => writeNpy(join(o, 'text/cond/penultimate_hidden_state.npy'), float32([1, 77, 16])));
+    expect(err).toMatch(/text\/cond\/penultimate_hidden_state\.npy: 16 features, but .*text\/uncond\/penultimate_hidden_state\.npy has 32; one encoder answers one width/);
+  });
+
+  it('a wrong dtype and a wrong shape', async () => {
+    let err = await importWith('dtype', (o) => writeNpy(join(o, 'text_2/cond/text_embeds.npy'), { dtype: 'int32', dims: [1, 32], data: new Int32Array(32) }));
+    expect(err).toMatch(/text_2\/cond\/text_embeds\.npy: holds int32\[1,32\]; expected the text_encoder_2 text_embeds, float32\[1,32\]/);
+    err = await importWith('shape', (o) => writeNpy(join(o, 'text/cond/penultimate_hidden_state.npy'), float32([77, 32])));
+    expect(err).toMatch(/text\/cond\/penultimate_hidden_state\.npy: holds float32\[77,32\]; expected the text_encoder penultimate_hidden_state, float32\[1,77,any\]/);
+  });
+
+  it('a VAE encoder answer of the wrong shape', async () => {
+    const { inputs: vaeInputs } = await exportCalls(traceOf('sd', 'img2img_ddim_strength0.8'), 'vae_encoder', 'vae-err');
+    const outputs = join(dir, 'out-err-vae');
+    writeNpy(join(outputs, 'image/latent_parameters.npy'), float32([1, 4, 8, 8]));
+    const r = await cli(['import-outputs', '--inputs', vaeInputs, '--outputs', outputs, '--out', join(dir, 'tf-err-vae')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/image\/latent_parameters\.npy: holds float32\[1,4,8,8\]; expected the vae_encoder latent_parameters, float32\[1,8,8,8\], answering image/);
+  });
+
+  it('components the trace cannot export', async () => {
+    let r = await cli(['export-inputs', '--trace', traceOf('sd', 'ddim_s4'), '--out', join(dir, 'x-te2'), '--component', 'text_encoder_2']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/ddim_s4: text_encoder_2 is SDXL's second text encoder; this trace is not SDXL's/);
+    r = await cli(['export-inputs', '--trace', traceOf('sd', 'ddim_s4'), '--out', join(dir, 'x-vae'), '--component', 'vae_encoder']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/ddim_s4\/image\/input\.npy: missing; the VAE encoder runs only in image-to-image/);
+  });
+});

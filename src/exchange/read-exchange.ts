@@ -1,0 +1,51 @@
+/** Reading an exchange back: the exported inputs and context (re-checked) and the runtime's answers. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from '../errors.ts';
+import { readNpy } from '../tensor/npy.ts';
+import { type Tensor, sameDims, shapeString, toFloat32 } from '../tensor/tensor.ts';
+import { containedFile } from '../util/safe-paths.ts';
+import { ACCEPTED_OUTPUT_DTYPES, type ExchangeCall, type ExchangeFile, type ExchangeManifest, fitsShape, specShape } from './format.ts';
+
+/** Each expected output of one call, checked against the manifest. */
+export function readAnswers(call: ExchangeCall, outputsDir: string): Record<string, Tensor<'float32'>> {
+  return Object.fromEntries(Object.entries(call.outputs).map(([name, spec]) => [name, readAnswer(call, name, spec, outputsDir)]));
+}
+
+/**
+ * One exported input, re-read from the inputs folder: it must still be inside it and hold what the
+ * manifest says, since it goes into the trace as the reference's own input.
+ */
+export function readInput(call: ExchangeCall, name: string, inputsDir: string): Tensor {
+  const spec = call.inputs[name];
+  if (!spec) throw new UsageError(`${join(inputsDir, 'manifest.json')}: ${call.role} has no input '${name}'`);
+  return readExported(spec, inputsDir, `${call.role} input ${name}`);
+}
+
+/** A reference tensor export-inputs wrote for import-outputs (manifest `context`). */
+export function readContext(m: ExchangeManifest, name: string, inputsDir: string): Tensor<'float32'> {
+  const spec = m.context?.[name];
+  if (!spec) throw new UsageError(`${join(inputsDir, 'manifest.json')}: no context '${name}', which these answers need (re-run lockstep export-inputs)`);
+  return toFloat32(readExported(spec, inputsDir, `context ${name}`));
+}
+
+function readExported(spec: ExchangeFile, inputsDir: string, what: string): Tensor {
+  const file = containedFile(inputsDir, spec.file, `${join(inputsDir, 'manifest.json')} (${what})`);
+  const t = readNpy(file);
+  if (t.dtype !== spec.dtype || !sameDims(t.dims, spec.shape)) {
+    throw new UsageError(`${file}: holds ${t.dtype}${shapeString(t.dims)}; the manifest says ${spec.dtype}${shapeString(spec.shape)} (${what}); was it changed after export-inputs?`);
+  }
+  return t;
+}
+
+function readAnswer(call: ExchangeCall, name: string, spec: ExchangeFile, outputsDir: string): Tensor<'float32'> {
+  const expected = `${call.component} ${name}, float32${specShape(spec.shape)}, answering ${call.role}`;
+  const file = containedFile(outputsDir, spec.file, `the exchange manifest (${call.role} output ${name})`, { optional: true });
+  if (!existsSync(file)) throw new UsageError(`${file}: missing; expected the ${expected}`);
+  const t = readNpy(file);
+  if (!(ACCEPTED_OUTPUT_DTYPES as readonly string[]).includes(t.dtype)) {
+    throw new UsageError(`${file}: holds ${t.dtype}${shapeString(t.dims)}; expected the ${expected} (float16/float64 also accepted)`);
+  }
+  if (!fitsShape(t.dims, spec.shape)) throw new UsageError(`${file}: holds ${t.dtype}${shapeString(t.dims)}; expected the ${expected}`);
+  return toFloat32(t);
+}

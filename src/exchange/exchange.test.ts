@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -140,6 +140,21 @@ describe('import-outputs refuses bad answers, naming the file (exit 2)', () => {
     const r = await cli(['import-outputs', '--inputs', inputs, '--outputs', outputs, '--out', join(dir, 'x3')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/steps\/000\/out_sample\.npy: holds int32/);
+  });
+
+  it('a manifest written by exchange format 1.0 still imports', async () => {
+    const old = join(dir, 'in-1.0');
+    cpSync(inputs, old, { recursive: true });
+    const manifest = JSON.parse(readFileSync(join(old, 'manifest.json'), 'utf8'));
+    writeFileSync(join(old, 'manifest.json'), JSON.stringify({ ...manifest, format: 'lockstep.exchange/1' }));
+    const outputs = join(dir, 'out-1.0');
+    answerWithReference(old, outputs);
+    const r = await cli(['import-outputs', '--inputs', old, '--outputs', outputs, '--out', join(dir, 'tf-1.0')]);
+    expect(r.code, r.stderr).toBe(0);
+    writeFileSync(join(old, 'manifest.json'), JSON.stringify({ ...manifest, format: 'lockstep.exchange/2' }));
+    const newer = await cli(['import-outputs', '--inputs', old, '--outputs', outputs, '--out', join(dir, 'tf-2')]);
+    expect(newer.code).toBe(2);
+    expect(newer.stderr).toMatch(/in-1\.0\/manifest\.json: not a lockstep export-inputs manifest .*at 'format': expected "lockstep\.exchange\/1\.1" \(or an older lockstep\.exchange\/1\.x\)/);
   });
 
   it('an inputs folder that is not an export', async () => {

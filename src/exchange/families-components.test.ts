@@ -93,6 +93,7 @@ describe.each([
       penultimate_hidden_state: { file: 'text_2/cond/penultimate_hidden_state.npy', dtype: 'float32', shape: [1, 77, -1] },
       text_embeds: { file: 'text_2/cond/text_embeds.npy', dtype: 'float32', shape: [1, 32] },
     });
+    expect(readFileSync(join(inputs, 'README.md'), 'utf8')).toContain('the two encoders\' sizes must add up to 64');
     const outputs = join(dir, `out-sdxl-${name}`);
     await answerWithOnnx('sdxl', inputs, manifest, outputs);
     const { trace, code, doc, failed } = await importAndCompare(reference, inputs, outputs, `sdxl-${name}`);

@@ -67,7 +67,9 @@ function traceMeta(m: ExchangeManifest, inputsDir: string, outputsDir: string, t
     schedulerConfig: m.schedulerConfig,
     timesteps: m.timesteps,
     reference: m.reference,
-    exchange: { inputs: inputsDir, outputs: outputsDir, components: m.components, ...(text.widths ? { textEncoderWidths: text.widths } : {}) },
+    exchange: { inputs: inputsDir, outputs: outputsDir, components: m.components },
+    // SDXL: where prompt_embeds split between the two encoders, which only the answers say (trace 1.1).
+    ...(text.widths ? { textEncoderWidths: [text.widths.text_encoder, text.widths.text_encoder_2] } : {}),
     // Without U-Net answers there are no step folders: the trace records part of a run.
     complete: m.components.includes('unet'),
   };

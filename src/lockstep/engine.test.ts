@@ -164,4 +164,16 @@ describe('runLockstep', () => {
     expect(asCandidate.steps[3].teacherForced.noisePred).toBeNull();
     expect(asCandidate.findings.some((f) => /recorded free-running trace/.test(f.message))).toBe(true);
   });
+
+  it('a trace with fractional timesteps (LMS Karras) matches its live build: no timestep note, the scheduler timesteps in the report', async () => {
+    const settings = { ...SETTINGS, scheduler: 'LMS Karras', steps: 3 };
+    const out = tmp('frac');
+    await generate({ model, settings, imageOut: join(out, 'image.png'), traceDir: join(out, 'trace') });
+    const scheduled = new TraceReader(join(out, 'trace')).timesteps();
+    expect(scheduled.some((t) => !Number.isInteger(t))).toBe(true);
+    const r = await runLockstep({ reference: build(join(out, 'trace')), candidate: build(model), settings, thresholds: defaultThresholds(), reportDir: tmp('frac-report') });
+    expect(r.verdict).toBe('pass');
+    expect(r.steps.map((s) => s.timestep)).toEqual(scheduled);
+    expect(r.findings.filter((f) => /timestep/.test(f.message))).toEqual([]);
+  });
 });

@@ -210,9 +210,11 @@ export class TraceSide implements Side {
 
   async step(index: number): Promise<StepTensors> {
     const get = (n: Parameters<TraceReader['step']>[1]) => f32(this.reader.step(index, n));
-    const recorded = this.reader.step(index, 'timestep');
+    // The scheduler's timestep, as a live side reports it: the fed tensor can hold less (an int64
+    // U-Net gets 411 for Euler's 411.415), and feeding either value casts to the same U-Net input.
+    const scheduled = this.timesteps()[index];
     return {
-      timestep: recorded ? Number(recorded.data[0]) : this.timesteps()[index],
+      timestep: Number.isNaN(scheduled) || scheduled === undefined ? Number(this.reader.step(index, 'timestep')?.data[0]) : scheduled,
       latentModelInput: get('latent_model_input'),
       noisePredUncond: get('noise_pred_uncond') ?? null,
       noisePredText: get('noise_pred_text'),

@@ -16,6 +16,7 @@ import { DEFAULT_SETTINGS, type PipelineSettings } from '../src/pipeline/setting
 import { loadSuite } from '../src/suite/load.ts';
 import { writeSuiteOutputs } from '../src/suite/outputs.ts';
 import { runSuite } from '../src/suite/run.ts';
+import { peakRssBytes } from './peak-rss.ts';
 import { writeBenchSuite } from './suite-file.ts';
 
 export interface RunJob {
@@ -24,6 +25,8 @@ export interface RunJob {
   steps: number;
   /** Image height and width in pixels. */
   size: number;
+  /** Settings that differ from the bench's defaults (a family's guidance, scheduler, image-to-image input). */
+  settings?: Partial<PipelineSettings>;
 }
 /** Two builds of the same weights that are not the same build: a hard-linked copy of the model folder as candidate. */
 export interface CompareJob extends RunJob {
@@ -39,13 +42,14 @@ export interface SuiteJob {
 }
 export type Job = RunJob | CompareJob | SuiteJob | { kind: 'load'; model: string } | { kind: 'forge'; preset: string; out: string; seed: number };
 
-const settings = (job: { steps: number; size: number }): PipelineSettings => ({
+const settings = (job: { steps: number; size: number; settings?: Partial<PipelineSettings> }): PipelineSettings => ({
   ...DEFAULT_SETTINGS,
   prompt: 'a photograph of an astronaut riding a horse',
   seed: 42,
   steps: job.steps,
   height: job.size,
   width: job.size,
+  ...job.settings,
 });
 
 async function runGenerate(job: RunJob, tmp: string) {
@@ -116,5 +120,4 @@ async function main(job: Job): Promise<Record<string, unknown>> {
 
 const job = JSON.parse(process.argv[2]) as Job;
 const result = await main(job);
-// maxRSS is in KiB on Linux.
-process.stdout.write(`${JSON.stringify({ ...result, peakRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`);
+process.stdout.write(`${JSON.stringify({ ...result, peakRssBytes: peakRssBytes() })}\n`);

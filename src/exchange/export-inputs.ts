@@ -32,7 +32,7 @@ export function exportInputs(opts: ExportOptions): ExchangeManifest {
   mkdirSync(out, { recursive: true });
   const writer = new CallWriter(out);
   const guidanceScale = reader.manifest.pipeline.guidanceScale ?? 1;
-  const guided = reader.has(TEXT.uncondIds) || guidanceScale > 1;
+  const guided = recordedGuidance(reader, guidanceScale);
   for (const component of opts.components) {
     if (component === 'unet') exportUnet(reader, writer);
     if (component === 'text_encoder' || component === 'text_encoder_2') exportTextEncoder(reader, writer, guided, component);
@@ -56,6 +56,19 @@ export function exportInputs(opts: ExportOptions): ExchangeManifest {
   writeJsonAtomic(join(out, 'manifest.json'), manifest);
   writeFileAtomic(join(out, 'README.md'), exchangeReadme(manifest));
   return manifest;
+}
+
+/**
+ * Whether the reference ran classifier-free guidance, from what it recorded: negative ids, or a
+ * [uncond; cond] batch of prompt embeddings (SDXL's zero negative has no ids). LCM's guidance is an
+ * embedding (timestep_cond), not a second batch, whatever its scale.
+ */
+function recordedGuidance(reader: TraceReader, guidanceScale: number): boolean {
+  if (reader.has(TEXT.uncondIds)) return true;
+  const embeds = reader.get(TEXT.promptEmbeds);
+  if (embeds) return embeds.dims[0] === 2;
+  if (reader.has(COND.timestepCond) || reader.manifest.pipeline.family === 'lcm') return false;
+  return guidanceScale > 1;
 }
 
 function exportUnet(reader: TraceReader, writer: CallWriter): void {

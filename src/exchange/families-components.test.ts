@@ -148,6 +148,24 @@ describe.each([
   });
 });
 
+describe('LCM through the exchange (no classifier-free batch: guidance is timestep_cond)', () => {
+  it('exports one prompt and unbatched U-Net calls; the ONNX answers import and compare passes teacher-forced', async () => {
+    const reference = traceOf('lcm', 'lcm_s2_g8.5');
+    const { inputs, manifest } = await exportCalls(reference, 'unet,text_encoder', 'lcm');
+    expect(manifest.guided).toBe(false);
+    expect(manifest.calls.map((c) => c.role)).toEqual(['step 0', 'step 1', 'text cond']);
+    expect(manifest.calls[0].outputs.out_sample.shape).toEqual([1, 4, 8, 8]);
+    const outputs = join(dir, 'out-lcm');
+    await answerWithOnnx('lcm', inputs, manifest, outputs);
+    const { code, doc, failed } = await importAndCompare(reference, inputs, outputs, 'lcm');
+    expect(failed).toEqual([]);
+    expect(code).toBe(0);
+    expect(doc.steps).toHaveLength(2);
+    for (const s of doc.steps) expect(s.teacherForced.noisePred.relL2, `step ${s.index}`).toBeLessThan(1e-5);
+    expect(doc.components.textEncoder.relL2).toBeLessThan(1e-5);
+  });
+});
+
 describe('bad family exchanges: one line naming the file, exit 2', () => {
   const sdxl = traceOf('sdxl', 'euler_s4_negative');
   let inputs: string;

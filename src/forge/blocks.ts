@@ -38,8 +38,18 @@ export function resnet(
   });
 }
 
-export function downsample(net: Net, name: string, x: string, channels: number): string {
-  return net.g.scope(name, () => conv2d(net, 'conv', x, channels, channels, { stride: 2 }));
+/**
+ * Downsample2D: a stride-2 3×3 conv. `padding: 'asymmetric'` is the VAE encoder's (downsample_padding=0):
+ * F.pad(x, (0, 1, 0, 1)) — one zero row below and one column right — then the conv without padding.
+ */
+export function downsample(net: Net, name: string, x: string, channels: number, padding: 'symmetric' | 'asymmetric' = 'symmetric'): string {
+  const g = net.g;
+  return g.scope(name, () => {
+    if (padding === 'symmetric') return conv2d(net, 'conv', x, channels, channels, { stride: 2 });
+    const pads = g.constInt64([0, 0, 0, 0, 0, 0, 1, 1]);
+    const padded = g.node('Pad', [x, pads, g.constFloat([0], [])], { mode: str('constant') });
+    return conv2d(net, 'conv', padded, channels, channels, { stride: 2, pad: 0 });
+  });
 }
 
 /** Nearest-neighbour ×2 as torch exports F.interpolate(scale_factor=2), then a 3×3 conv. */

@@ -6,7 +6,8 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CACHE_DIR } from '../testing/paths.ts';
-import { forgeTiny } from './tiny.ts';
+import { PRESETS, TINY } from './config.ts';
+import { forgePipeline } from './tiny.ts';
 import { FORGE_VERSION } from './version.ts';
 
 export const MODELS_CACHE_DIR = join(CACHE_DIR, 'models');
@@ -18,14 +19,21 @@ let counter = 0;
  * `cacheDir` is for tests; everything else uses `.cache/models`.
  */
 export async function ensureTinyModel(seed = 0, cacheDir = MODELS_CACHE_DIR): Promise<string> {
-  const dir = join(cacheDir, `tiny-seed${seed}-v${FORGE_VERSION}`);
+  return ensureForgedModel(TINY.preset, seed, cacheDir);
+}
+
+/** The folder of `preset` (a name in PRESETS) forged with `seed`: `<cache>/<preset>-seed<N>-v<forge version>`. */
+export async function ensureForgedModel(preset: string, seed = 0, cacheDir = MODELS_CACHE_DIR): Promise<string> {
+  const config = Object.hasOwn(PRESETS, preset) ? PRESETS[preset] : undefined;
+  if (!config) throw new Error(`forge cache: unknown preset "${preset}" (expected one of ${Object.keys(PRESETS).join(', ')})`);
+  const dir = join(cacheDir, `${preset}-seed${seed}-v${FORGE_VERSION}`);
   // forge.json is written last, so its presence means a complete folder (and the rename is atomic anyway).
   if (existsSync(join(dir, 'forge.json'))) return dir;
   mkdirSync(cacheDir, { recursive: true });
   const tmp = `${dir}.tmp-${process.pid}-${counter++}`;
   rmSync(tmp, { recursive: true, force: true });
   try {
-    forgeTiny({ outDir: tmp, seed });
+    forgePipeline({ outDir: tmp, seed, config });
     renameSync(tmp, dir);
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });

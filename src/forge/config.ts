@@ -1,6 +1,11 @@
 /**
  * Hyper-parameters of a forged pipeline. A preset is just a different value of
- * these types given to the same builders (`TINY`, `SD15`; `PRESETS` by name).
+ * these types given to the same builders (`TINY`, `SD`, `SD2`, `SD15`; `PRESETS` by name).
+ *
+ * Fields marked optional are what a family changes relative to SD 1.x; absent
+ * means SD 1.x's choice. They are optional (not defaulted into every preset) so
+ * that the `tiny` and `sd15` presets, which predate them, keep forging the same
+ * bytes, forge.json included.
  */
 
 export interface TextEncoderConfig {
@@ -66,14 +71,39 @@ export interface VaeDecoderConfig {
   sampleSize: number;
 }
 
+/** What the folder's non-ONNX files say: which diffusers pipeline it is and the conventions it follows. */
+export interface PipelineConventions {
+  /** model_index.json `_class_name`, which lockstep's family detection reads. */
+  pipelineClass: string;
+  /** The scheduler config shipped with the folder: `assets/<name>/scheduler_config.json`. */
+  schedulerAsset: string;
+  /** The tokenizer's pad token: CLIP's `<|endoftext|>` (SD 1.x) or OpenCLIP's `!` (SD 2.x). */
+  padToken: string;
+}
+
+/** SD 1.5's: StableDiffusionPipeline, its PNDM scheduler config, CLIP's tokenizer. */
+export const SD1_CONVENTIONS: PipelineConventions = {
+  pipelineClass: 'StableDiffusionPipeline',
+  schedulerAsset: 'sd15',
+  padToken: '<|endoftext|>',
+};
+
 export interface PipelineConfig {
   /** Preset name, recorded in forge.json. */
   preset: string;
+  /** Absent: SD1_CONVENTIONS. */
+  conventions?: PipelineConventions;
   textEncoder: TextEncoderConfig;
   unet: UNetConfig;
   vae: VaeDecoderConfig;
+  /** Also forge the VAE encoder (vae_encoder/, for image-to-image) from the same AutoencoderKL config. Absent: false. */
+  vaeEncoder?: boolean;
   /** Store weights in side files (needed once a component passes 2 GB). */
   externalData: boolean;
+}
+
+export function conventionsOf(config: PipelineConfig): PipelineConventions {
+  return config.conventions ?? SD1_CONVENTIONS;
 }
 
 /** The shapes of /work/shared/reference/tiny-sd, so forged and reference models are interchangeable. */
@@ -135,5 +165,40 @@ export const SD15: PipelineConfig = {
   externalData: true,
 };
 
+/**
+ * `sd`: SD 1.x — the tiny pipeline plus its VAE encoder, with a DDIM scheduler config (SD 1.5's betas;
+ * lockstep's PNDM has no add_noise, which image-to-image needs). Same seed → the same text encoder, U-Net
+ * and VAE decoder bytes as `tiny` (weights are keyed by parameter name): `tiny` is `sd` without vae_encoder/
+ * and with SD 1.5's PNDM config, kept because its folder has exactly the layout of the reference tiny-sd.
+ */
+export const SD: PipelineConfig = {
+  ...TINY,
+  preset: 'sd',
+  conventions: { ...SD1_CONVENTIONS, schedulerAsset: 'sd' },
+  vaeEncoder: true,
+};
+
+/**
+ * `sd2`: SD 2.x's conventions at tiny size — OpenCLIP text encoder (gelu, pad token "!"), U-Net with linear
+ * projections and per-block head counts (SD 2.1: attention_head_dim [5, 10, 20, 20], 64 wide each; here 16
+ * wide), cross-attention in all but the last down block, v-prediction DDIM scheduler config, VAE encoder.
+ */
+export const SD2: PipelineConfig = {
+  preset: 'sd2',
+  conventions: { pipelineClass: 'StableDiffusionPipeline', schedulerAsset: 'sd2', padToken: '!' },
+  textEncoder: { ...TINY.textEncoder, hiddenAct: 'gelu' },
+  unet: {
+    ...TINY.unet,
+    blockOutChannels: [32, 64, 64],
+    downBlockAttention: [true, true, false],
+    attentionHeads: [2, 4, 4],
+    layersPerBlock: 1,
+    useLinearProjection: true,
+  },
+  vae: TINY.vae,
+  vaeEncoder: true,
+  externalData: false,
+};
+
 /** Presets by the name `lockstep forge tiny --preset` takes. */
-export const PRESETS: Readonly<Record<string, PipelineConfig>> = { tiny: TINY, sd15: SD15 };
+export const PRESETS: Readonly<Record<string, PipelineConfig>> = { tiny: TINY, sd: SD, sd2: SD2, sd15: SD15 };

@@ -4,19 +4,20 @@
  * used. Keys are written in a fixed order (sorted, like diffusers) so the bytes
  * are reproducible.
  */
-import type { TextEncoderConfig, UNetConfig, VaeDecoderConfig } from './config.ts';
+import type { PipelineConventions, TextEncoderConfig, UNetConfig, VaeDecoderConfig } from './config.ts';
 
 const DIFFUSERS_VERSION = '0.27.2';
 
-export function modelIndexJson(): Record<string, unknown> {
+/** `schedulerClass` is the `_class_name` of the scheduler config the folder ships. */
+export function modelIndexJson(conventions: PipelineConventions, schedulerClass: string): Record<string, unknown> {
   return {
-    _class_name: 'StableDiffusionPipeline',
+    _class_name: conventions.pipelineClass,
     _diffusers_version: DIFFUSERS_VERSION,
     feature_extractor: [null, null],
     image_encoder: [null, null],
     requires_safety_checker: false,
     safety_checker: [null, null],
-    scheduler: ['diffusers', 'PNDMScheduler'],
+    scheduler: ['diffusers', schedulerClass],
     text_encoder: ['transformers', 'CLIPTextModel'],
     tokenizer: ['transformers', 'CLIPTokenizer'],
     unet: ['diffusers', 'UNet2DConditionModel'],

@@ -37,12 +37,14 @@ const SCALE_BOUND = 0.1;
 export interface ConvOptions {
   kernel?: number;
   stride?: number;
+  /** Zero padding on every side; default kernel/2 ("same" for odd kernels). */
+  pad?: number;
 }
 
 export function conv2d(net: Net, name: string, x: string, inC: number, outC: number, options: ConvOptions = {}): string {
   const k = options.kernel ?? 3;
   const stride = options.stride ?? 1;
-  const pad = Math.floor(k / 2);
+  const pad = options.pad ?? Math.floor(k / 2);
   return net.g.scope(name, () => {
     const w = param(net, 'weight', [outC, inC, k, k], fanInBound(inC * k * k));
     const b = param(net, 'bias', [outC], BIAS_BOUND);

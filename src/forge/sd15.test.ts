@@ -76,7 +76,7 @@ function vaeDecoderParams(v: VaeDecoderConfig): number {
 
 describe('the sd15 preset', () => {
   it('has SD 1.5 shapes and stores weights as external data', () => {
-    expect(PRESETS).toEqual({ tiny: TINY, sd15: SD15 });
+    expect([PRESETS.tiny, PRESETS.sd15]).toEqual([TINY, SD15]);
     expect(SD15.unet.blockOutChannels).toEqual([320, 640, 1280, 1280]);
     expect(SD15.unet.downBlockAttention).toEqual([true, true, true, false]);
     expect([SD15.unet.layersPerBlock, SD15.unet.attentionHeads, SD15.unet.crossAttentionDim, SD15.unet.sampleSize]).toEqual([2, 8, 768, 64]);

@@ -2,7 +2,7 @@
  * Forges a whole Stable Diffusion 1.x pipeline folder from a seed, in the layout
  * optimum exports (and /work/shared/reference/tiny-sd uses):
  *
- *   model_index.json  scheduler/  tokenizer/  text_encoder/  unet/  vae_decoder/  forge.json
+ *   model_index.json  scheduler/  tokenizer/  text_encoder/  unet/  vae_decoder/  [vae_encoder/]  forge.json
  *
  * The bytes depend only on (config, seed, FORGE_VERSION): no timestamps, fixed
  * key order. `forge.json` records the provenance and every file's sha256.
@@ -12,16 +12,17 @@ import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync } f
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../util/fs.ts';
-import { TINY, type PipelineConfig } from './config.ts';
+import { conventionsOf, TINY, type PipelineConfig } from './config.ts';
 import { jsonText, modelIndexJson, textEncoderJson, unetJson, vaeJson } from './configs-json.ts';
 import { encodeModel, type ModelProto, withWeightSink } from './graph.ts';
 import { ExternalDataWriter, saveModel } from './onnx-io.ts';
 import { buildTextEncoder } from './text-encoder.ts';
 import { buildUNet } from './unet.ts';
 import { buildVaeDecoder } from './vae-decoder.ts';
+import { buildVaeEncoder } from './vae-encoder.ts';
 import { FORGE_VERSION } from './version.ts';
 
-/** Assets committed with the repository (CLIP vocabulary, SD 1.5 scheduler config). */
+/** Assets committed with the repository (CLIP vocabulary, one scheduler config per family). */
 export const ASSETS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../assets');
 
 export interface ForgeOptions {
@@ -47,11 +48,11 @@ export function forgePipeline(options: ForgeOptions & { config: PipelineConfig }
   mkdirSync(outDir, { recursive: true });
   const put = (rel: string, text: string | Uint8Array) => writeFileAtomic(join(outDir, rel), text);
 
-  put('model_index.json', jsonText(modelIndexJson()));
-  put('scheduler/scheduler_config.json', readFileSync(join(ASSETS_DIR, 'sd15', 'scheduler_config.json')));
-  for (const name of readdirSync(join(ASSETS_DIR, 'clip-vocab')).sort()) {
-    put(`tokenizer/${name}`, readFileSync(join(ASSETS_DIR, 'clip-vocab', name)));
-  }
+  const conventions = conventionsOf(config);
+  const scheduler = readFileSync(join(ASSETS_DIR, conventions.schedulerAsset, 'scheduler_config.json'));
+  put('model_index.json', jsonText(modelIndexJson(conventions, JSON.parse(scheduler.toString('utf8'))._class_name)));
+  put('scheduler/scheduler_config.json', scheduler);
+  writeTokenizer(put, 'tokenizer', conventions.padToken);
   // One component at a time, so only one component's weights are alive at once.
   const component = (folder: string, configJson: unknown, build: () => ModelProto) => {
     put(`${folder}/config.json`, jsonText(configJson));
@@ -64,10 +65,28 @@ export function forgePipeline(options: ForgeOptions & { config: PipelineConfig }
   component('text_encoder', textEncoderJson(config.textEncoder), () => buildTextEncoder(config.textEncoder, seed));
   component('unet', unetJson(config.unet), () => buildUNet(config.unet, seed));
   component('vae_decoder', vaeJson(config.vae), () => buildVaeDecoder(config.vae, seed));
+  // diffusers saves one AutoencoderKL config; optimum copies it into both VAE folders.
+  if (config.vaeEncoder) component('vae_encoder', vaeJson(config.vae), () => buildVaeEncoder(config.vae, seed));
 
   const files = hashTree(outDir);
   put('forge.json', jsonText({ forge_version: FORGE_VERSION, preset: config.preset, seed, config, files }));
   return { outDir, files };
+}
+
+type Put = (rel: string, text: string | Uint8Array) => void;
+
+/**
+ * The CLIP BPE files. With CLIP's own pad token they are the committed files as they are; another pad token
+ * (OpenCLIP's "!") is stated in tokenizer_config.json and special_tokens_map.json, as transformers saves it.
+ */
+function writeTokenizer(put: Put, folder: string, padToken: string): void {
+  const source = join(ASSETS_DIR, 'clip-vocab');
+  for (const name of readdirSync(source).sort()) {
+    const bytes = readFileSync(join(source, name));
+    const restated = name === 'tokenizer_config.json' || name === 'special_tokens_map.json';
+    const json = restated ? (JSON.parse(bytes.toString('utf8')) as Record<string, unknown>) : null;
+    put(`${folder}/${name}`, json && json.pad_token !== padToken ? jsonText({ ...json, pad_token: padToken }) : bytes);
+  }
 }
 
 /**

@@ -41,7 +41,7 @@ export const variantSchema = z.strictObject({
 
 export const buildSchema = z
   .strictObject({
-    model: text('a model folder path, "builtin:shapes" (trained), "builtin:tiny" or "builtin:tiny?seed=N" (random weights)').min(1).optional(),
+    model: text('a model folder path, "builtin:shapes" (trained), "builtin:tiny", "builtin:tiny?seed=N" or "builtin:tiny?preset=sd2&seed=N" (random weights; presets tiny, sd, sd2, … as `lockstep forge tiny --preset`)').min(1).optional(),
     trace: text('a trace folder path').min(1).optional(),
     golden: z.boolean({ error: 'expected true or false' }).optional(),
     variant: variantSchema.optional(),

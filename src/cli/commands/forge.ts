@@ -13,14 +13,19 @@ export function forgeCommand(program: Command): Command {
   return program.command('forge').description('build Stable Diffusion pipelines as ONNX from seeded weights, and variants of them');
 }
 
-/** `lockstep forge tiny --out DIR [--seed N] [--preset tiny|sd15]`. */
+/** `lockstep forge tiny --out DIR [--seed N] [--preset tiny|sd|sd2|…|sd15]`. */
 export function registerForge(program: Command): void {
   forgeCommand(program)
     .command('tiny')
-    .description('forge the tiny SD 1.x pipeline (shapes of the reference tiny-sd, seeded weights) into a folder, byte-for-byte reproducibly')
+    .description('forge a tiny pipeline of a diffusers family (seeded weights, optimum ONNX layout) into a folder, byte-for-byte reproducibly')
     .requiredOption('--out <dir>', 'output folder (created; files in it are overwritten)')
     .option('--seed <n>', 'weight seed, a non-negative integer', '0')
-    .option('--preset <name>', `hyper-parameters: ${Object.keys(PRESETS).join(', ')} (sd15: SD 1.5's real shapes, ~4.1 GB, external data)`, 'tiny')
+    .option(
+      '--preset <name>',
+      `hyper-parameters: ${Object.keys(PRESETS).join(', ')} (tiny: SD 1.x, the reference tiny-sd's shapes; sd: tiny + VAE encoder, ` +
+        `DDIM config; sd2: SD 2.x conventions (OpenCLIP, linear projections, v-prediction) + VAE encoder; sd15: SD 1.5's real shapes, ~4.1 GB, external data)`,
+      'tiny',
+    )
     .action((opts: { out: string; seed: string; preset: string }) => {
       const seed = parseSeed(opts.seed);
       const config = parsePreset(opts.preset);

@@ -1,0 +1,115 @@
+"""Architecture check of `lockstep forge tiny --preset sd|sd2`, made with real PyTorch + diffusers 0.27.2 /
+transformers 4.38 (never with lockstep):
+
+    node bin/lockstep.mjs forge tiny --preset sd2 --out /tmp/forged-sd2
+    . /work/pyref/env.sh && nice $PY scripts/reference/forge-check.py /tmp/forged-sd2 sd2 [OUT]
+                                                     # default OUT: test/reference/forge-sd/<preset>
+
+For each checked component of the forged folder it builds the stock module from the forged config.json
+(diffusers' AutoencoderKL — its `encoder` + `quant_conv` for vae_encoder, `post_quant_conv` + `decoder` for
+vae_decoder —, UNet2DConditionModel, transformers' CLIPTextModel), loads every ONNX initializer into it by
+name with forge-check-xl.py's strict loader (every module parameter from the ONNX file, every initializer
+used; MatMul weights transposed, [C, 1, 1] norm scales flattened), runs one call and stores the input and
+the torch output as .npy (`in.NAME.npy`, `out.NAME.npy`), plus the sha256 of each model.onnx it checked.
+src/forge/forge-sd.test.ts builds the same components and requires every output within 1e-5 of
+max(1, max|torch|) in onnxruntime-node.
+
+Checked: sd (= tiny + vae_encoder) text_encoder, unet, vae_encoder, vae_decoder; sd2 text_encoder (gelu) and
+unet (linear projections, per-block heads). sd2's VAE files are byte for byte sd's (same config, same seed).
+"""
+import hashlib, importlib.util, json, os, sys
+
+import numpy as np
+import torch
+
+from diffusers import AutoencoderKL
+from transformers import CLIPTextConfig, CLIPTextModel
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+_spec = importlib.util.spec_from_file_location("forge_check_xl", os.path.join(HERE, "forge-check-xl.py"))
+xl = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(xl)
+
+COMPONENTS = {"sd": ["text_encoder", "unet", "vae_encoder", "vae_decoder"], "sd2": ["text_encoder", "unet"]}
+IMAGE = 64  # the VAE checks' image side (latents 8×8): small files, every level still downsamples
+
+
+class VaeEncoder(torch.nn.Module):
+    """What optimum exports as vae_encoder: AutoencoderKL.encode's moments, `quant_conv(encoder(x))`."""
+
+    def __init__(self, vae):
+        super().__init__()
+        self.encoder, self.quant_conv = vae.encoder, vae.quant_conv
+
+    def forward(self, sample):
+        return self.quant_conv(self.encoder(sample))
+
+
+class VaeDecoder(torch.nn.Module):
+    """What optimum exports as vae_decoder: AutoencoderKL.decode, `decoder(post_quant_conv(z))`."""
+
+    def __init__(self, vae):
+        super().__init__()
+        self.post_quant_conv, self.decoder = vae.post_quant_conv, vae.decoder
+
+    def forward(self, latent_sample):
+        return self.decoder(self.post_quant_conv(latent_sample))
+
+
+def vae_case(folder, name, g):
+    vae = AutoencoderKL.from_config(json.load(open(os.path.join(folder, name, "config.json"))))
+    wrapper = VaeEncoder(vae) if name == "vae_encoder" else VaeDecoder(vae)
+    module = xl.load_strict(wrapper, os.path.join(folder, name, "model.onnx"))
+    factor = 2 ** (len(vae.config.block_out_channels) - 1)
+    if name == "vae_encoder":
+        # An image in [-1, 1] as VaeImageProcessor gives; two rows so a batch mix-up would show.
+        inputs = {"sample": torch.rand(2, 3, IMAGE, IMAGE, generator=g) * 2 - 1}
+    else:
+        inputs = {"latent_sample": torch.randn(1, vae.config.latent_channels, IMAGE // factor, IMAGE // factor, generator=g)}
+    with torch.no_grad():
+        out = module(*inputs.values())
+    return inputs, {"latent_parameters" if name == "vae_encoder" else "sample": out}
+
+
+def text_encoder_case(folder, name):
+    config = CLIPTextConfig.from_dict(json.load(open(os.path.join(folder, name, "config.json"))))
+    model = xl.load_strict(CLIPTextModel(config), os.path.join(folder, name, "model.onnx"))
+    pad = 0 if config.hidden_act == "gelu" else config.eos_token_id  # OpenCLIP pads with "!" (id 0), CLIP with end-of-text
+    rows = [[config.bos_token_id, 320, 1125, 539, 550, 18376, config.eos_token_id], [config.bos_token_id, 2368, 49000, config.eos_token_id]]
+    ids = torch.tensor([r + [pad] * (77 - len(r)) for r in rows], dtype=torch.int32)
+    with torch.no_grad():
+        out = model(input_ids=ids.to(torch.int64))
+    return {"input_ids": ids}, {"last_hidden_state": out.last_hidden_state, "pooler_output": out.pooler_output}
+
+
+def main():
+    folder, preset = sys.argv[1], sys.argv[2]
+    out_root = sys.argv[3] if len(sys.argv) > 3 else os.path.join(HERE, "..", "..", "test", "reference", "forge-sd", preset)
+    torch.manual_seed(0)
+    g = torch.Generator("cpu").manual_seed(2025)
+    checked = {}
+    for name in COMPONENTS[preset]:
+        if name == "unet":
+            inputs, outputs = xl.unet_case(folder, g)
+        elif name == "text_encoder":
+            inputs, outputs = text_encoder_case(folder, name)
+        else:
+            inputs, outputs = vae_case(folder, name, g)
+        dst = os.path.join(out_root, name)
+        os.makedirs(dst, exist_ok=True)
+        for n, t in inputs.items():
+            np.save(os.path.join(dst, f"in.{n}.npy"), t.numpy())
+        for n, t in outputs.items():
+            np.save(os.path.join(dst, f"out.{n}.npy"), t.numpy())
+        checked[name] = hashlib.sha256(open(os.path.join(folder, name, "model.onnx"), "rb").read()).hexdigest()
+        print(f"{preset}/{name}: {len(outputs)} outputs, max |out| {max(float(t.abs().max()) for t in outputs.values()):.3g}")
+    versions = {"torch": torch.__version__, "diffusers": __import__("diffusers").__version__,
+                "transformers": __import__("transformers").__version__}
+    with open(os.path.join(out_root, "checked.json"), "w") as f:
+        json.dump({"preset": preset, "forge": json.load(open(os.path.join(folder, "forge.json")))["forge_version"],
+                   "model_sha256": checked, "versions": versions}, f, indent=2, sort_keys=True)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+/**
+ * The sd and sd2 presets' builders against PyTorch itself: scripts/reference/forge-check.py loaded the
+ * forged ONNX initializers by name into diffusers' AutoencoderKL (encoder + quant_conv, post_quant_conv +
+ * decoder), UNet2DConditionModel and transformers' CLIPTextModel built from the forged config.json (strict
+ * both ways) and stored one call's input and output; the forged graphs must give the same within 1e-5 of
+ * max(1, max|torch|). Signatures are checked against the committed diffusers-made exports (names, dtypes,
+ * ranks, order).
+ */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { readNpy } from '../tensor/npy.ts';
+import type { Tensor } from '../tensor/tensor.ts';
+import { FAMILIES_REFERENCE, REPO_ROOT } from '../testing/paths.ts';
+import { relativeError } from '../testing/relative-error.ts';
+import { SD, SD2 } from './config.ts';
+import { encodeModel, type ModelProto } from './graph.ts';
+import { buildTextEncoder } from './text-encoder.ts';
+import { buildUNet } from './unet.ts';
+import { buildVaeDecoder } from './vae-decoder.ts';
+import { buildVaeEncoder } from './vae-encoder.ts';
+
+const TORCH_CHECKS = join(REPO_ROOT, 'test', 'reference', 'forge-sd');
+const SEED = 0;
+const BUILDS: Record<string, Record<string, () => ModelProto>> = {
+  sd: {
+    text_encoder: () => buildTextEncoder(SD.textEncoder, SEED),
+    unet: () => buildUNet(SD.unet, SEED),
+    vae_encoder: () => buildVaeEncoder(SD.vae, SEED),
+    vae_decoder: () => buildVaeDecoder(SD.vae, SEED),
+  },
+  sd2: {
+    text_encoder: () => buildTextEncoder(SD2.textEncoder, SEED),
+    unet: () => buildUNet(SD2.unet, SEED),
+  },
+};
+const CASES = Object.entries(BUILDS).flatMap(([preset, parts]) => Object.keys(parts).map((c) => [preset, c] as const));
+
+const session = (model: ModelProto) =>
+  ort.InferenceSession.create(encodeModel(model), { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1 });
+const toOrt = (t: Tensor) => new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, t.dims as number[]);
+
+type Meta = { name: string; type?: string; shape?: unknown[] };
+const signature = (s: ort.InferenceSession) => {
+  const entries = (metas: readonly unknown[]) => (metas as Meta[]).map(({ name, type, shape }) => ({ name, type, rank: shape?.length }));
+  return { inputs: entries(s.inputMetadata), outputs: entries(s.outputMetadata) };
+};
+
+describe.each(CASES)('forged %s %s against PyTorch', (preset, component) => {
+  it('every output within 1e-5 of the stock torch module holding the forged weights', async () => {
+    const dir = join(TORCH_CHECKS, preset, component);
+    const s = await session(BUILDS[preset][component]());
+    try {
+      const feeds: Record<string, ort.Tensor> = {};
+      for (const f of readdirSync(dir).filter((n) => n.startsWith('in.'))) feeds[f.slice(3, -4)] = toOrt(readNpy(join(dir, f)));
+      expect(Object.keys(feeds).sort()).toEqual([...s.inputNames].sort());
+      const out = await s.run(feeds);
+      const expected = readdirSync(dir).filter((n) => n.startsWith('out.')).map((f) => f.slice(4, -4));
+      expect(expected.sort()).toEqual([...s.outputNames].sort());
+      for (const name of expected) {
+        const actual = out[name];
+        const torch = readNpy(join(dir, `out.${name}.npy`));
+        expect(actual.dims, name).toEqual(torch.dims);
+        const err = relativeError(torch, { dtype: 'float32', dims: [...actual.dims], data: actual.data as Float32Array } as Tensor);
+        expect(err, `${name} (regenerate with scripts/reference/forge-check.py if the forge changed on purpose)`).toBeLessThanOrEqual(1e-5);
+      }
+    } finally {
+      await s.release();
+    }
+  });
+
+  it("has the diffusers-made export's signature: input/output names, dtypes, ranks, order", async () => {
+    const ours = await session(BUILDS[preset][component]());
+    const theirs = await ort.InferenceSession.create(join(FAMILIES_REFERENCE, preset, 'model', component, 'model.onnx'));
+    expect(signature(ours)).toEqual(signature(theirs));
+    await Promise.all([ours.release(), theirs.release()]);
+  });
+});

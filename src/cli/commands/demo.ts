@@ -4,7 +4,7 @@ import { EXIT_PASS, EXIT_REGRESSION } from '../../errors.ts';
 import { defaultThresholds } from '../../gates/index.ts';
 import { runLockstep } from '../../lockstep/engine.ts';
 import { DEFAULT_BACKEND } from '../../models/backend.ts';
-import { SHAPES_MODEL_DIR } from '../../models/builtin.ts';
+import { BUILTIN_HELP, isBuiltin, resolveBuiltin } from '../../models/builtin.ts';
 import { generate } from '../../pipeline/generate.ts';
 import type { PipelineSettings } from '../../pipeline/settings.ts';
 import { setExitCode } from '../exit.ts';
@@ -18,10 +18,12 @@ const DEMO_SETTINGS: PipelineSettings = {
   steps: 20,
   scheduler: 'ddim',
   guidanceScale: 7.5,
-  // The shapes model was trained on 64x64 images.
+  // The shapes model was trained on 64x64 images (the forged ones draw nothing at any size).
   height: 64,
   width: 64,
 };
+
+const DEMO_MODEL = 'builtin:shapes';
 
 /** The README's first command: generate with the built-in trained model and a trace, check the model against it. */
 export function registerDemo(program: Command): void {
@@ -29,11 +31,12 @@ export function registerDemo(program: Command): void {
     .command('demo')
     .description('generate an image and a trace with the built-in shapes model, and compare the live model against that trace')
     .option('--out <dir>', 'where the demo writes', 'reports/demo')
-    .action(async (opts: { out: string }, cmd: Command) => {
+    .option('--model <name>', `the model: ${BUILTIN_HELP}, or a model folder`, DEMO_MODEL)
+    .action(async (opts: { out: string; model: string }, cmd: Command) => {
       const out = resolve(opts.out);
       const say = (s: string) => process.stdout.write(`${s}\n`);
-      const model = SHAPES_MODEL_DIR;
-      say(`model:  ${model} (builtin:shapes, a small SD 1.x model trained on synthetic shapes)`);
+      const model = isBuiltin(opts.model) ? await resolveBuiltin(opts.model, '--model') : resolve(opts.model);
+      say(`model:  ${model} (${describe(opts.model)})`);
       say(`prompt: "${DEMO_SETTINGS.prompt}"`);
       const gen = createProgress('generate');
       const result = await generate({
@@ -60,4 +63,9 @@ export function registerDemo(program: Command): void {
       say(`next:   npx lockstep compare --reference ${join(out, 'trace')} --candidate <your model folder> --report reports/mine`);
       setExitCode(cmd, report.verdict === 'pass' ? EXIT_PASS : EXIT_REGRESSION);
     });
+}
+
+function describe(model: string): string {
+  if (model === DEMO_MODEL) return 'builtin:shapes, a small SD 1.x model trained on synthetic shapes';
+  return isBuiltin(model) ? `${model}, random weights forged by lockstep forge tiny` : 'your model folder';
 }

@@ -10,7 +10,9 @@ For each checked component of the forged folder it builds the stock module from 
 vae_decoder —, UNet2DConditionModel, transformers' CLIPTextModel), loads every ONNX initializer into it by
 name with forge-check-xl.py's strict loader (every module parameter from the ONNX file, every initializer
 used; MatMul weights transposed, [C, 1, 1] norm scales flattened), runs one call and stores the input and
-the torch output as .npy (`in.NAME.npy`, `out.NAME.npy`), plus the sha256 of each model.onnx it checked.
+the torch output as .npy (`in.NAME.npy`, `out.NAME.npy`), plus the sha256 of each model.onnx it checked;
+and the ids transformers' CLIPTokenizer, loaded from the forged tokenizer/, gives some prompts
+(tokenizer/cases.json: the pad convention, and OpenCLIP's "!" split out of the text as a special token).
 src/forge/forge-sd.test.ts builds the same components and requires every output within 1e-5 of
 max(1, max|torch|) in onnxruntime-node.
 
@@ -23,14 +25,14 @@ import numpy as np
 import torch
 
 from diffusers import AutoencoderKL
-from transformers import CLIPTextConfig, CLIPTextModel
+from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 _spec = importlib.util.spec_from_file_location("forge_check_xl", os.path.join(HERE, "forge-check-xl.py"))
 xl = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(xl)
 
-COMPONENTS = {"sd": ["text_encoder", "unet", "vae_encoder", "vae_decoder"], "sd2": ["text_encoder", "unet"]}
+COMPONENTS = {"sd": ["tokenizer", "text_encoder", "unet", "vae_encoder", "vae_decoder"], "sd2": ["tokenizer", "text_encoder", "unet"]}
 IMAGE = 64  # the VAE checks' image side (latents 8×8): small files, every level still downsamples
 
 
@@ -82,6 +84,18 @@ def text_encoder_case(folder, name):
     return {"input_ids": ids}, {"last_hidden_state": out.last_hidden_state, "pooler_output": out.pooler_output}
 
 
+# "!" is OpenCLIP's pad token: transformers splits it out of the text as a special token (id 0, no "</w>").
+PROMPTS = ["a photo of an astronaut riding a horse on mars!", "wow!! hello!world, <|endoftext|> and <|ENDOFTEXT|>!?", "",
+           "Ünïcode café — 東京! fine", "..<|endoftext|>x <|startoftext|>!"]
+
+
+def tokenizer_cases(folder):
+    """The folder's tokenizer as diffusers' pipelines call it (padding to 77): the pad convention is in these ids."""
+    tok = CLIPTokenizer.from_pretrained(os.path.join(folder, "tokenizer"))
+    return [{"prompt": p, "ids": tok(p, padding="max_length", max_length=tok.model_max_length, truncation=True).input_ids}
+            for p in PROMPTS]
+
+
 def main():
     folder, preset = sys.argv[1], sys.argv[2]
     out_root = sys.argv[3] if len(sys.argv) > 3 else os.path.join(HERE, "..", "..", "test", "reference", "forge-sd", preset)
@@ -89,6 +103,14 @@ def main():
     g = torch.Generator("cpu").manual_seed(2025)
     checked = {}
     for name in COMPONENTS[preset]:
+        if name == "tokenizer":
+            cases = tokenizer_cases(folder)
+            os.makedirs(os.path.join(out_root, name), exist_ok=True)
+            with open(os.path.join(out_root, name, "cases.json"), "w", encoding="utf-8") as f:
+                json.dump(cases, f, ensure_ascii=False)
+                f.write("\n")
+            print(f"{preset}/tokenizer: {[c['ids'][:14] for c in cases[:2]]} ...")
+            continue
         if name == "unet":
             inputs, outputs = xl.unet_case(folder, g)
         elif name == "text_encoder":

@@ -4,9 +4,9 @@
  * decoder), UNet2DConditionModel and transformers' CLIPTextModel built from the forged config.json (strict
  * both ways) and stored one call's input and output; the forged graphs must give the same within 1e-5 of
  * max(1, max|torch|). Signatures are checked against the committed diffusers-made exports (names, dtypes,
- * ranks, order).
+ * ranks, order). And the forged tokenizer/ gives the ids transformers' CLIPTokenizer gives (the pad convention).
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +14,8 @@ import { readNpy } from '../tensor/npy.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { FAMILIES_REFERENCE, REPO_ROOT } from '../testing/paths.ts';
 import { relativeError } from '../testing/relative-error.ts';
+import { loadClipTokenizer } from '../tokenizer/index.ts';
+import { ensureForgedModel } from './cache.ts';
 import { SD, SD2 } from './config.ts';
 import { encodeModel, type ModelProto } from './graph.ts';
 import { buildTextEncoder } from './text-encoder.ts';
@@ -76,4 +78,13 @@ describe.each(CASES)('forged %s %s against PyTorch', (preset, component) => {
     expect(signature(ours)).toEqual(signature(theirs));
     await Promise.all([ours.release(), theirs.release()]);
   });
+});
+
+describe.each(['sd', 'sd2'])("the forged %s tokenizer/ against transformers' CLIPTokenizer", (preset) => {
+  it('the same 77 ids for every stored prompt (sd2: OpenCLIP\'s pad "!" is cut out of the text as id 0)', async () => {
+    const tokenizer = loadClipTokenizer(join(await ensureForgedModel(preset, SEED), 'tokenizer'));
+    const cases = JSON.parse(readFileSync(join(TORCH_CHECKS, preset, 'tokenizer', 'cases.json'), 'utf8')) as { prompt: string; ids: number[] }[];
+    expect(cases.length).toBeGreaterThanOrEqual(4);
+    for (const c of cases) expect(tokenizer.encode(c.prompt).ids, c.prompt).toEqual(c.ids);
+  }, 60_000);
 });

@@ -116,13 +116,15 @@ describe('tokenizer folder errors and settings', () => {
     const dir = folder({
       'vocab.json': tinyVocab,
       'merges.txt': tinyMerges,
-      'tokenizer_config.json': JSON.stringify({ model_max_length: 5, bos_token: 'ignored', unk_token: 'a</w>', pad_token: 'b' }),
+      'tokenizer_config.json': JSON.stringify({ model_max_length: 5, bos_token: 'ignored', unk_token: 'a</w>', pad_token: 'b</w>' }),
       'special_tokens_map.json': JSON.stringify({ bos_token: { content: '<s>', lstrip: false }, eos_token: '</s>' }),
     });
     const tok = loadClipTokenizer(dir);
-    expect(tok.encode('ab').ids).toEqual([5, 4, 6, 2, 2]); // merged 'ab</w>', padded with 'b'
-    expect(tok.encode('ab b')).toEqual({ ids: [5, 4, 3, 6, 2], truncated: false, tokenCount: 2 });
+    expect(tok.encode('ab').ids).toEqual([5, 4, 6, 3, 3]); // merged 'ab</w>', padded with 'b</w>'
+    expect(tok.encode('ab b')).toEqual({ ids: [5, 4, 3, 6, 3], truncated: false, tokenCount: 2 });
     // 'zz' → symbols 'z', 'z</w>', both unknown → unk 'a</w>' each; 4 tokens, 3 kept.
     expect(tok.encode('ab b zz')).toEqual({ ids: [5, 4, 3, 1, 6], truncated: true, tokenCount: 4 });
+    // A special token in the text is cut out before BPE, as transformers' added tokens are: 'a', '</s>', 'b'.
+    expect(tok.encode('a</s>b').ids).toEqual([5, 1, 6, 3, 6]);
   });
 });

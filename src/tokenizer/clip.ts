@@ -26,6 +26,9 @@ export class ClipTokenizer {
   private readonly unkId: number;
   private readonly vocab: ReadonlyMap<string, number>;
   private readonly bpe: Bpe;
+  /** Splits the raw text around the special tokens (a capture group keeps them). */
+  private readonly specialSplit: RegExp;
+  private readonly specials: ReadonlySet<string>;
 
   constructor(files: ClipTokenizerFiles, vocabFile = 'vocab.json') {
     const { vocab, ranks, special } = files;
@@ -41,11 +44,19 @@ export class ClipTokenizer {
     this.unkId = idOf('unk');
     this.maxLength = special.maxLength;
     this.bpe = new Bpe(ranks, [special.bos, special.eos]);
+    // transformers registers bos, eos, unk and pad as added tokens and cuts them out of the raw text
+    // before cleanup and BPE, each one symbol without `</w>`: with OpenCLIP's pad token (SD 2.x) a "!" in a
+    // prompt is the pad id 0, not "!</w>".
+    this.specials = new Set([special.bos, special.eos, special.unk, special.pad]);
+    const alternatives = [...this.specials].sort((a, b) => b.length - a.length).map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    this.specialSplit = new RegExp(`(${alternatives.join('|')})`, 'u');
   }
 
-  /** The BPE symbols of a prompt (e.g. `astronaut</w>`), no bos/eos, not truncated. */
+  /** The BPE symbols of a prompt (e.g. `astronaut</w>`; special tokens as they are), no bos/eos, not truncated. */
   tokenize(prompt: string): string[] {
-    return preTokenize(cleanText(prompt)).flatMap((word) => this.bpe.encode(byteEncode(word)));
+    return prompt
+      .split(this.specialSplit)
+      .flatMap((part) => (this.specials.has(part) ? [part] : preTokenize(cleanText(part)).flatMap((word) => this.bpe.encode(byteEncode(word)))));
   }
 
   /** Token ids, unknown symbols mapped to unk; no bos/eos, not truncated. */

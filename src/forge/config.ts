@@ -1,6 +1,6 @@
 /**
  * Hyper-parameters of a forged pipeline. A preset is just a different value of
- * these types given to the same builders (`TINY`, `SD`, `SD2`, `SD15`; `PRESETS` by name).
+ * these types given to the same builders (`TINY`, `SD`, `SD2`, `LCM`, `SDXL`, `SD15`; `PRESETS` by name).
  *
  * Fields marked optional are what a family changes relative to SD 1.x; absent
  * means SD 1.x's choice. They are optional (not defaulted into every preset) so
@@ -98,6 +98,8 @@ export interface PipelineConfig {
   vae: VaeDecoderConfig;
   /** Also forge the VAE encoder (vae_encoder/, for image-to-image) from the same AutoencoderKL config. Absent: false. */
   vaeEncoder?: boolean;
+  /** SDXL: a second text encoder (text_encoder_2/, with `projectionDim`) and tokenizer_2/ with OpenCLIP's pad "!". Absent: none. */
+  textEncoder2?: TextEncoderConfig;
   /** Store weights in side files (needed once a component passes 2 GB). */
   externalData: boolean;
 }
@@ -200,5 +202,73 @@ export const SD2: PipelineConfig = {
   externalData: false,
 };
 
+/*
+ * `lcm` and `sdxl`: TINY's sizes with each family's extra inputs, shaped like the real models
+ * (LCM_Dreamshaper_v7: an SD 1.5 U-Net with `time_cond_proj_dim`; SDXL base: CLIP-L + OpenCLIP-bigG
+ * with projection, a text_time U-Net with linear projections, no attention at the first level, more
+ * transformer layers deeper). Widths differ wherever two sizes could be confused (a transposed
+ * weight must not fit). scripts/reference/forge-check-xl.py checks them against diffusers/transformers.
+ */
+
+/** LCM: SD 1.x-shaped; the guidance-scale embedding (64 wide) enters through time_embedding.cond_proj. */
+const LCM_UNET: UNetConfig = { ...TINY.unet, timeCondProjDim: 64 };
+
+/** SDXL's text_encoder (CLIP ViT-L: quick_gelu, int32 ids), with every hidden state as an output. */
+const SDXL_TEXT_ENCODER: TextEncoderConfig = {
+  ...TINY.textEncoder,
+  hiddenSize: 16,
+  heads: 2,
+  layers: 3,
+  outputHiddenStates: true,
+};
+
+/** SDXL's text_encoder_2 (OpenCLIP bigG: gelu, int64 ids, projected pooled output `text_embeds`). */
+const SDXL_TEXT_ENCODER_2: TextEncoderConfig = {
+  ...TINY.textEncoder,
+  hiddenSize: 32,
+  intermediateSize: 64,
+  heads: 4,
+  layers: 3,
+  hiddenAct: 'gelu',
+  projectionDim: 40,
+  inputIdsDtype: 'int64',
+  outputHiddenStates: true,
+};
+
+/** SDXL's U-Net: text = both encoders' hidden states side by side (16 + 32), pooled = text_encoder_2's projection. */
+const SDXL_UNET: UNetConfig = {
+  ...TINY.unet,
+  blockOutChannels: [32, 64],
+  downBlockAttention: [false, true],
+  attentionHeads: [2, 4],
+  transformerLayersPerBlock: [1, 2],
+  useLinearProjection: true,
+  crossAttentionDim: SDXL_TEXT_ENCODER.hiddenSize + SDXL_TEXT_ENCODER_2.hiddenSize,
+  textTime: { textEmbedsDim: SDXL_TEXT_ENCODER_2.projectionDim!, timeEmbedDim: 8 },
+};
+
+/** `lcm`: the `sd` preset (VAE encoder included) with the LCM U-Net and LCM_Dreamshaper_v7's LCMScheduler config. */
+export const LCM: PipelineConfig = {
+  ...SD,
+  preset: 'lcm',
+  conventions: { ...SD1_CONVENTIONS, pipelineClass: 'LatentConsistencyModelPipeline', schedulerAsset: 'lcm' },
+  unet: LCM_UNET,
+};
+
+/**
+ * `sdxl`: two text encoders (tokenizer_2 pads with "!"), the text_time U-Net, VAE scaling factor 0.13025,
+ * SDXL base's EulerDiscreteScheduler config, force_zeros_for_empty_prompt, VAE encoder.
+ */
+export const SDXL: PipelineConfig = {
+  preset: 'sdxl',
+  conventions: { ...SD1_CONVENTIONS, pipelineClass: 'StableDiffusionXLPipeline', schedulerAsset: 'sdxl' },
+  textEncoder: SDXL_TEXT_ENCODER,
+  textEncoder2: SDXL_TEXT_ENCODER_2,
+  unet: SDXL_UNET,
+  vae: { ...TINY.vae, scalingFactor: 0.13025 },
+  vaeEncoder: true,
+  externalData: false,
+};
+
 /** Presets by the name `lockstep forge tiny --preset` takes. */
-export const PRESETS: Readonly<Record<string, PipelineConfig>> = { tiny: TINY, sd: SD, sd2: SD2, sd15: SD15 };
+export const PRESETS: Readonly<Record<string, PipelineConfig>> = { tiny: TINY, sd: SD, sd2: SD2, lcm: LCM, sdxl: SDXL, sd15: SD15 };

@@ -8,21 +8,35 @@ import type { PipelineConventions, TextEncoderConfig, UNetConfig, VaeDecoderConf
 
 const DIFFUSERS_VERSION = '0.27.2';
 
-/** `schedulerClass` is the `_class_name` of the scheduler config the folder ships. */
-export function modelIndexJson(conventions: PipelineConventions, schedulerClass: string): Record<string, unknown> {
-  return {
+/**
+ * `schedulerClass` is the `_class_name` of the scheduler config the folder ships. With a second text
+ * encoder the index is StableDiffusionXLPipeline's: text_encoder_2/tokenizer_2, force_zeros_for_empty_prompt,
+ * no safety checker.
+ */
+export function modelIndexJson(conventions: PipelineConventions, schedulerClass: string, textEncoder2 = false): Record<string, unknown> {
+  const common = {
     _class_name: conventions.pipelineClass,
     _diffusers_version: DIFFUSERS_VERSION,
     feature_extractor: [null, null],
     image_encoder: [null, null],
-    requires_safety_checker: false,
-    safety_checker: [null, null],
+  };
+  const components = {
     scheduler: ['diffusers', schedulerClass],
     text_encoder: ['transformers', 'CLIPTextModel'],
     tokenizer: ['transformers', 'CLIPTokenizer'],
     unet: ['diffusers', 'UNet2DConditionModel'],
     vae: ['diffusers', 'AutoencoderKL'],
   };
+  if (textEncoder2) {
+    return sortedKeys({
+      ...common,
+      ...components,
+      force_zeros_for_empty_prompt: true,
+      text_encoder_2: ['transformers', 'CLIPTextModelWithProjection'],
+      tokenizer_2: ['transformers', 'CLIPTokenizer'],
+    });
+  }
+  return { ...common, requires_safety_checker: false, safety_checker: [null, null], ...components };
 }
 
 export function textEncoderJson(c: TextEncoderConfig): Record<string, unknown> {

@@ -3,7 +3,8 @@
  * loaded the forged ONNX initializers by name into diffusers' UNet2DConditionModel and
  * transformers' CLIPTextModel / CLIPTextModelWithProjection built from the forged
  * config.json (strict both ways) and stored one call's input and output; the forged
- * graphs must give the same within 1e-5 of max(1, max|torch|). Signatures are checked
+ * graphs must give the same within 1e-5 of max(1, max|torch|) (this also pins the forged
+ * weights: a changed forge fails here until the script is rerun). Signatures are checked
  * against the committed diffusers-made exports (names, dtypes, order).
  */
 import { readdirSync } from 'node:fs';
@@ -14,25 +15,18 @@ import { readNpy } from '../tensor/npy.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { FAMILIES_REFERENCE, REPO_ROOT } from '../testing/paths.ts';
 import { relativeError } from '../testing/relative-error.ts';
-import { encodeModel, type ModelProto } from './graph.ts';
-import { LCM_UNET, SDXL_TEXT_ENCODER, SDXL_TEXT_ENCODER_2, SDXL_UNET } from './presets-xl.ts';
-import { buildTextEncoder } from './text-encoder.ts';
-import { buildUNet } from './unet.ts';
+import { ensureForgedModel } from './cache.ts';
 
 const TORCH_CHECKS = join(REPO_ROOT, 'test', 'reference', 'forge-xl');
-const SEED = 0;
-const BUILDS: Record<string, Record<string, () => ModelProto>> = {
-  sdxl: {
-    unet: () => buildUNet(SDXL_UNET, SEED),
-    text_encoder: () => buildTextEncoder(SDXL_TEXT_ENCODER, SEED),
-    text_encoder_2: () => buildTextEncoder(SDXL_TEXT_ENCODER_2, SEED),
-  },
-  lcm: { unet: () => buildUNet(LCM_UNET, SEED) },
-};
-const CASES = Object.entries(BUILDS).flatMap(([preset, parts]) => Object.keys(parts).map((c) => [preset, c] as const));
+/** What the script checked: each preset's components whose builders are this family's own. */
+const CHECKED: Record<string, string[]> = { sdxl: ['unet', 'text_encoder', 'text_encoder_2'], lcm: ['unet'] };
+const CASES = Object.entries(CHECKED).flatMap(([preset, parts]) => parts.map((c) => [preset, c] as const));
 
-const session = (model: ModelProto) =>
-  ort.InferenceSession.create(encodeModel(model), { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1 });
+/** The forged folder of `preset` at seed 0, as `lockstep forge tiny --preset P` writes it. */
+async function session(preset: string, component: string): Promise<ort.InferenceSession> {
+  const dir = await ensureForgedModel(preset, 0);
+  return ort.InferenceSession.create(join(dir, component, 'model.onnx'), { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1 });
+}
 const toOrt = (t: Tensor) => new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, t.dims as number[]);
 
 type Meta = { name: string; type?: string; shape?: unknown[] };
@@ -46,9 +40,9 @@ const signature = (s: ort.InferenceSession) => {
 };
 
 describe.each(CASES)('forged %s %s against PyTorch', (preset, component) => {
-  it('every output within 1e-5 of the stock torch module holding the forged weights', async () => {
+  it('every output within 1e-5 of the stock torch module holding the forged weights', { timeout: 60_000 }, async () => {
     const dir = join(TORCH_CHECKS, preset, component);
-    const s = await session(BUILDS[preset][component]());
+    const s = await session(preset, component);
     try {
       const feeds: Record<string, ort.Tensor> = {};
       for (const f of readdirSync(dir).filter((n) => n.startsWith('in.'))) feeds[f.slice(3, -4)] = toOrt(readNpy(join(dir, f)));
@@ -69,7 +63,7 @@ describe.each(CASES)('forged %s %s against PyTorch', (preset, component) => {
   });
 
   it("has the diffusers-made export's signature: input/output names, dtypes, ranks, order", async () => {
-    const ours = await session(BUILDS[preset][component]());
+    const ours = await session(preset, component);
     const theirs = await ort.InferenceSession.create(join(FAMILIES_REFERENCE, preset, 'model', component, 'model.onnx'));
     expect(signature(ours)).toEqual(signature(theirs));
     await Promise.all([ours.release(), theirs.release()]);

@@ -15,6 +15,16 @@ import { uniformWeights } from './prng.ts';
 export interface Net {
   readonly g: GraphBuilder;
   readonly seed: number;
+  /**
+   * Prefixed to each parameter's name when keying its weight stream, so two components whose
+   * parameters share names (SDXL's two text encoders) get unrelated weights. Absent: no prefix.
+   */
+  readonly streamPrefix?: string;
+}
+
+/** The key of a parameter's weight stream: its dotted name, after the component's stream prefix if any. */
+export function weightKey(net: Net, local: string): string {
+  return (net.streamPrefix ?? '') + net.g.paramName(local);
 }
 
 /**
@@ -24,7 +34,7 @@ export interface Net {
  */
 function param(net: Net, local: string, dims: readonly number[], halfWidth: number, center = 0): string {
   const count = dims.reduce((a, b) => a * b, 1);
-  const data = uniformWeights(net.seed, net.g.paramName(local), count, halfWidth, center);
+  const data = uniformWeights(net.seed, weightKey(net, local), count, halfWidth, center);
   return net.g.param(local, dims, data);
 }
 

@@ -13,15 +13,16 @@
  * `hidden_states.N` (each layer's output, before the final LayerNorm).
  */
 import { GraphBuilder, int, type ModelProto } from './graph.ts';
-import { attention, gelu, layerNorm, linear, quickGelu, type Net } from './nn.ts';
+import { attention, gelu, layerNorm, linear, quickGelu, type Net, weightKey } from './nn.ts';
 import { uniformWeights } from './prng.ts';
 import type { TextEncoderConfig } from './config.ts';
 
 const FLOAT32_MIN = -3.4028234663852886e38;
 
-export function buildTextEncoder(cfg: TextEncoderConfig, seed: number): ModelProto {
+/** `streamPrefix` keys the weights apart from another encoder's in the same folder (SDXL's `text_encoder_2/`). */
+export function buildTextEncoder(cfg: TextEncoderConfig, seed: number, streamPrefix?: string): ModelProto {
   const g = new GraphBuilder();
-  const net: Net = { g, seed };
+  const net: Net = streamPrefix === undefined ? { g, seed } : { g, seed, streamPrefix: `${streamPrefix}/` };
   const idsDtype = cfg.inputIdsDtype ?? 'int32';
   const ids = g.input('input_ids', idsDtype, ['batch_size', 'sequence_length']);
   const states: string[] = [];
@@ -55,10 +56,10 @@ function embeddings(net: Net, cfg: TextEncoderConfig, ids: string): { hidden: st
   const g = net.g;
   // CLIP initializes embeddings with small values; 0.5 keeps rows distinct after the first LayerNorm.
   const tokenW = g.scope('token_embedding', () =>
-    g.param('weight', [cfg.vocabSize, cfg.hiddenSize], uniformWeights(net.seed, g.paramName('weight'), cfg.vocabSize * cfg.hiddenSize, 0.5)),
+    g.param('weight', [cfg.vocabSize, cfg.hiddenSize], uniformWeights(net.seed, weightKey(net, 'weight'), cfg.vocabSize * cfg.hiddenSize, 0.5)),
   );
   const positionW = g.scope('position_embedding', () =>
-    g.param('weight', [cfg.maxPositions, cfg.hiddenSize], uniformWeights(net.seed, g.paramName('weight'), cfg.maxPositions * cfg.hiddenSize, 0.5)),
+    g.param('weight', [cfg.maxPositions, cfg.hiddenSize], uniformWeights(net.seed, weightKey(net, 'weight'), cfg.maxPositions * cfg.hiddenSize, 0.5)),
   );
   const tokens = g.scope('token_embedding', () => g.node('Gather', [tokenW, ids], { axis: int(0) }));
   const seqLen = g.node('Slice', [g.node('Shape', [ids]), g.constInt64([1]), g.constInt64([2]), g.constInt64([0])]);

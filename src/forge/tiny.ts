@@ -50,9 +50,10 @@ export function forgePipeline(options: ForgeOptions & { config: PipelineConfig }
 
   const conventions = conventionsOf(config);
   const scheduler = readFileSync(join(ASSETS_DIR, conventions.schedulerAsset, 'scheduler_config.json'));
-  put('model_index.json', jsonText(modelIndexJson(conventions, JSON.parse(scheduler.toString('utf8'))._class_name)));
+  put('model_index.json', jsonText(modelIndexJson(conventions, JSON.parse(scheduler.toString('utf8'))._class_name, config.textEncoder2 !== undefined)));
   put('scheduler/scheduler_config.json', scheduler);
   writeTokenizer(put, 'tokenizer', conventions.padToken);
+  if (config.textEncoder2) writeTokenizer(put, 'tokenizer_2', OPENCLIP_PAD);
   // One component at a time, so only one component's weights are alive at once.
   const component = (folder: string, configJson: unknown, build: () => ModelProto) => {
     put(`${folder}/config.json`, jsonText(configJson));
@@ -63,6 +64,8 @@ export function forgePipeline(options: ForgeOptions & { config: PipelineConfig }
     else saveModel(model, path);
   };
   component('text_encoder', textEncoderJson(config.textEncoder), () => buildTextEncoder(config.textEncoder, seed));
+  const textEncoder2 = config.textEncoder2;
+  if (textEncoder2) component('text_encoder_2', textEncoderJson(textEncoder2), () => buildTextEncoder(textEncoder2, seed, 'text_encoder_2'));
   component('unet', unetJson(config.unet), () => buildUNet(config.unet, seed));
   component('vae_decoder', vaeJson(config.vae), () => buildVaeDecoder(config.vae, seed));
   // diffusers saves one AutoencoderKL config; optimum copies it into both VAE folders.
@@ -74,6 +77,9 @@ export function forgePipeline(options: ForgeOptions & { config: PipelineConfig }
 }
 
 type Put = (rel: string, text: string | Uint8Array) => void;
+
+/** SDXL's tokenizer_2 (OpenCLIP bigG's) pads with "!". */
+const OPENCLIP_PAD = '!';
 
 /**
  * The CLIP BPE files. With CLIP's own pad token they are the committed files as they are; another pad token

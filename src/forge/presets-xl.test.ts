@@ -1,0 +1,140 @@
+/**
+ * `lockstep forge tiny --preset lcm|sdxl`: deterministic folders that lockstep
+ * detects as their family and runs end to end — generate (LCM 1/2/4 steps; SDXL
+ * with and without a negative prompt, and image-to-image), a self-compare that
+ * passes, and `forge variant` on every component including text_encoder_2 and
+ * vae_encoder. (That the graphs compute what diffusers computes is forge-xl.test.ts.)
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultThresholds } from '../gates/index.ts';
+import { runLockstep } from '../lockstep/engine.ts';
+import { DEFAULT_BACKEND } from '../models/backend.ts';
+import { readModelLayout } from '../models/layout.ts';
+import { detectFamily } from '../pipeline/family.ts';
+import { generate } from '../pipeline/generate.ts';
+import { encodePng } from '../pipeline/image.ts';
+import { DEFAULT_SETTINGS, type PipelineSettings } from '../pipeline/settings.ts';
+import { toFloat64 } from '../tensor/tensor.ts';
+import { COND, TEXT, stepName } from '../trace/names.ts';
+import { TraceReader } from '../trace/reader.ts';
+import { ensureForgedModel } from './cache.ts';
+import { loadModel } from './onnx-io.ts';
+import { hashTree, forgePipeline } from './tiny.ts';
+import { PRESETS } from './config.ts';
+import { forgeVariant } from './variants/forge-variant.ts';
+
+let scratch: string;
+const models: Record<string, string> = {};
+beforeAll(async () => {
+  scratch = mkdtempSync(join(tmpdir(), 'lockstep-forge-xl-'));
+  for (const preset of ['lcm', 'sdxl']) models[preset] = await ensureForgedModel(preset, 0);
+}, 120_000);
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+const settings = (over: Partial<PipelineSettings>): PipelineSettings => ({ ...DEFAULT_SETTINGS, prompt: 'a red cube on a table', seed: 7, ...over });
+async function run(preset: string, over: Partial<PipelineSettings>, name: string) {
+  const traceDir = join(scratch, name);
+  await generate({ model: models[preset], settings: settings(over), imageOut: join(scratch, `${name}.png`), traceDir });
+  return new TraceReader(traceDir);
+}
+const maxAbs = (t: Parameters<typeof toFloat64>[0]) => toFloat64(t).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+
+describe.each(['lcm', 'sdxl'])('forge tiny --preset %s', (preset) => {
+  it('is deterministic: the same seed gives the same bytes, another seed other weights', () => {
+    const again = forgePipeline({ outDir: join(scratch, `${preset}-again`), seed: 0, config: PRESETS[preset] });
+    expect(again.files).toEqual(hashTree(models[preset]));
+    const other = forgePipeline({ outDir: join(scratch, `${preset}-seed1`), seed: 1, config: PRESETS[preset] });
+    expect(other.files['unet/model.onnx']).not.toBe(again.files['unet/model.onnx']);
+    expect(other.files['unet/config.json']).toBe(again.files['unet/config.json']);
+  });
+
+  it('is detected as its family, with a VAE encoder', () => {
+    const layout = readModelLayout(models[preset]);
+    const unetInputs = loadModel(layout.onnx.unet).graph!.input!.map((i) => i.name!);
+    expect(detectFamily({ layout, unetInputs }).name).toBe(preset);
+    // Without the model index, from the components and the U-Net's inputs alone.
+    expect(detectFamily({ layout: { ...layout, modelIndex: {} }, unetInputs }).name).toBe(preset);
+    expect(layout.onnx.vae_encoder).toBeDefined();
+  });
+
+  it('a self-compare (the model against itself) passes', async () => {
+    const report = await runLockstep({
+      reference: { path: models[preset], backend: DEFAULT_BACKEND },
+      candidate: { path: models[preset], backend: DEFAULT_BACKEND },
+      settings: settings({ steps: 2 }),
+      thresholds: defaultThresholds(),
+      reportDir: join(scratch, `${preset}-self`),
+    });
+    expect(report.verdict).toBe('pass');
+    for (const step of report.steps) expect(step.teacherForced.noisePred!.relL2).toBe(0);
+  });
+});
+
+describe('preset lcm', () => {
+  it.each([1, 2, 4])('generate runs %i step(s) as LatentConsistencyModelPipeline: no unconditional batch, timestep_cond fed', async (steps) => {
+    const trace = await run('lcm', { steps, guidanceScale: 8.5 }, `lcm-${steps}`);
+    expect(trace.timesteps()).toHaveLength(steps);
+    expect(trace.has(TEXT.uncondIds)).toBe(false);
+    const cond = trace.require(COND.timestepCond);
+    expect(cond.dims).toEqual([1, 64]);
+    const last = trace.require(stepName(steps - 1, 'denoised'));
+    expect(toFloat64(last).every(Number.isFinite)).toBe(true);
+    expect(existsSync(join(scratch, `lcm-${steps}.png`))).toBe(true);
+  });
+});
+
+describe('preset sdxl', () => {
+  it('model_index.json: StableDiffusionXLPipeline with both encoders and force_zeros_for_empty_prompt; VAE scaling 0.13025; tokenizer_2 pads with "!"', () => {
+    const index = JSON.parse(readFileSync(join(models.sdxl, 'model_index.json'), 'utf8'));
+    expect(index._class_name).toBe('StableDiffusionXLPipeline');
+    expect(index.force_zeros_for_empty_prompt).toBe(true);
+    expect(index.text_encoder_2).toEqual(['transformers', 'CLIPTextModelWithProjection']);
+    expect(index.tokenizer_2).toEqual(['transformers', 'CLIPTokenizer']);
+    expect(readModelLayout(models.sdxl).vaeScalingFactor).toBe(0.13025);
+    expect(JSON.parse(readFileSync(join(models.sdxl, 'tokenizer_2', 'special_tokens_map.json'), 'utf8')).pad_token).toBe('!');
+  });
+
+  it('generate without a negative prompt: zero unconditional embeddings; with one: both encoders encode it', async () => {
+    const plain = await run('sdxl', { steps: 2 }, 'sdxl-plain');
+    const negative = await run('sdxl', { steps: 2, negativePrompt: 'blurry' }, 'sdxl-negative');
+    const embeds = plain.require(TEXT.promptEmbeds);
+    expect(embeds.dims).toEqual([2, 77, 48]);
+    const half = embeds.data.length / 2;
+    expect(maxAbs({ ...embeds, dims: [half], data: embeds.data.subarray(0, half) } as typeof embeds)).toBe(0);
+    expect(maxAbs({ ...embeds, dims: [half], data: embeds.data.subarray(half) } as typeof embeds)).toBeGreaterThan(0);
+    expect(plain.has(TEXT.uncondIds2)).toBe(false);
+    expect(negative.has(TEXT.uncondIds2)).toBe(true);
+    expect(plain.require(COND.textEmbeds).dims).toEqual([2, 40]);
+    expect(Array.from(toFloat64(plain.require(COND.timeIds)))).toEqual([128, 128, 0, 0, 128, 128, 128, 128, 0, 0, 128, 128]);
+    const ids2 = Array.from(negative.require(TEXT.condIds2).data as BigInt64Array, Number);
+    expect(ids2[ids2.length - 1]).toBe(0); // "!" is id 0 in CLIP's vocabulary
+    expect(toFloat64(negative.require(stepName(1, 'latents')))).not.toEqual(toFloat64(plain.require(stepName(1, 'latents'))));
+  });
+
+  it('image-to-image runs through the forged VAE encoder', async () => {
+    const data = new Uint8Array(128 * 128 * 3).map((_, i) => (i * 37) % 251);
+    const image = join(scratch, 'input.png');
+    await import('node:fs/promises').then((fs) => encodePng({ width: 128, height: 128, data }).then((png) => fs.writeFile(image, png)));
+    const trace = await run('sdxl', { steps: 4, image, strength: 0.6 }, 'sdxl-img2img');
+    expect(trace.require('image/latent_parameters').dims).toEqual([1, 8, 16, 16]);
+    expect(trace.timesteps()).toHaveLength(2); // int(4 · 0.6) steps of the schedule run
+  });
+});
+
+describe.each([
+  ['sdxl', 'fp16'],
+  ['lcm', 'int8-dynamic'],
+] as const)('forge variant of preset %s: %s', (preset, kind) => {
+  it('transforms every component it has (text_encoder_2 and vae_encoder included) and the variant still runs', async () => {
+    const out = join(scratch, `${preset}-${kind}`);
+    const record = await forgeVariant({ from: models[preset], kind, out });
+    const expected = ['text_encoder', 'unet', 'vae_decoder', 'vae_encoder', ...(preset === 'sdxl' ? ['text_encoder_2'] : [])];
+    expect(Object.keys(record.components).sort()).toEqual(expected.sort());
+    const traceDir = join(scratch, `${preset}-${kind}-trace`);
+    await generate({ model: out, settings: settings({ steps: 2 }), traceDir });
+    expect(toFloat64(new TraceReader(traceDir).require('final/latents')).every(Number.isFinite)).toBe(true);
+  });
+});

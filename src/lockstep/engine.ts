@@ -16,7 +16,7 @@ import type { PipelineSettings } from '../pipeline/settings.ts';
 import { type Finding, type FreeRunningRecord, type MemoryRecord, type ReportDocument, type TeacherForcedRecord, type Thresholds, newReport } from '../report/schema.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { ComponentName, OrtClock, OrtClockReading } from '../models/component.ts';
-import { writeReport } from '../report/write.ts';
+import { type HtmlPolicy, writeReport } from '../report/write.ts';
 import { writeNpy } from '../tensor/npy.ts';
 import { writeFileAtomic } from '../util/fs.ts';
 import { LOCKSTEP_VERSION, ORT_VERSION } from '../version.ts';
@@ -55,6 +55,8 @@ export interface LockstepOptions {
   onNotice?: (message: string) => void;
   /** Bytes of memory available for the 'auto' decision (tests); default: what the system says. */
   availableMemory?: number;
+  /** Which final reports get a report.html (default 'all'); report.json and report.md are always written. */
+  html?: HtmlPolicy;
 }
 
 export class Interrupted extends Error {
@@ -80,7 +82,8 @@ async function runLocked(opts: LockstepOptions): Promise<ReportDocument> {
   let judged: ReportDocument | null = null;
   let referenceOrt = { seconds: 0, sessionSeconds: 0 };
   // The working document is filled in place; each save writes a judged copy.
-  const save = async (html: boolean) => {
+  // Per-step saves skip report.html (cheap); the final one follows opts.html.
+  const save = async (final: boolean) => {
     if (!report) return;
     const ort = ortTimeOf(sides);
     report.timing = {
@@ -88,7 +91,7 @@ async function runLocked(opts: LockstepOptions): Promise<ReportDocument> {
       ortSeconds: ort.seconds + referenceOrt.seconds,
       ortSessionSeconds: ort.sessionSeconds + referenceOrt.sessionSeconds,
     };
-    judged = await writeReport(opts.reportDir, report, { html });
+    judged = await writeReport(opts.reportDir, report, { html: final ? (opts.html ?? 'all') : false });
   };
   try {
     const plan = planMemory(opts.reference, opts.candidate, opts.settings, opts.sequential ?? 'auto', opts.availableMemory);

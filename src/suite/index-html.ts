@@ -6,12 +6,13 @@
  * own images/*.png, linked relatively like the reports.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fmtCosine, fmtDb } from '../report/format.ts';
 import { esc } from '../report/html.ts';
 import { PAGE_CSS } from '../report/html-style.ts';
 import { formatNumber } from '../gates/evaluate.ts';
 import { extremes } from '../report/terminal.ts';
+import { reportPage } from '../report/write.ts';
 import type { Mode, ReportDocument } from '../report/schema.ts';
 import type { CaseResult } from './run.ts';
 
@@ -56,7 +57,7 @@ function row(r: CaseResult): string {
   const failing = [...new Set(rep.gates.filter((g) => !g.passed).map((g) => `${g.scope}.${g.tensor}`))];
   const note = failing.length ? `<div class="note">failing: ${esc(failing.slice(0, 3).join(', '))}${failing.length > 3 ? ` +${failing.length - 3} more` : ''}</div>` : '';
   const div = rep.firstDivergentStep === null ? 'no divergence' : `diverges at step ${rep.firstDivergentStep}`;
-  return `<tr><th><a href="${esc(name)}/report.html">${esc(r.name)}</a>${note}</th><td><span class="pill ${rep.verdict}">${rep.verdict.toUpperCase()}</span><span class="sub">${div}</span></td><td class="num">${worst(rep, 'teacherForced')}</td><td class="num">${worst(rep, 'freeRunning')}</td><td class="num">${rep.final.image ? fmtDb(rep.final.image.psnr) : '—'}</td><td>${thumbs(r, name)}</td></tr>`;
+  return `<tr><th><a href="${esc(name)}/${pageOf(r)}">${esc(r.name)}</a>${note}</th><td><span class="pill ${rep.verdict}">${rep.verdict.toUpperCase()}</span><span class="sub">${div}</span></td><td class="num">${worst(rep, 'teacherForced')}</td><td class="num">${worst(rep, 'freeRunning')}</td><td class="num">${rep.final.image ? fmtDb(rep.final.image.psnr) : '—'}</td><td>${thumbs(r, name)}</td></tr>`;
 }
 
 function worst(r: ReportDocument, mode: Mode): string {
@@ -68,5 +69,10 @@ function worst(r: ReportDocument, mode: Mode): string {
 function thumbs(r: CaseResult, name: string): string {
   const sides = ['reference', 'candidate'].filter((s) => existsSync(join(r.reportDir, 'images', `${s}.png`)));
   if (sides.length < 2) return '<span class="muted">no images</span>';
-  return `<a class="thumbs" href="${esc(name)}/report.html">${sides.map((s) => `<img src="${esc(name)}/images/${s}.png" alt="${s}" title="${s}">`).join('')}</a>`;
+  return `<a class="thumbs" href="${esc(name)}/${pageOf(r)}">${sides.map((s) => `<img src="${esc(name)}/images/${s}.png" alt="${s}" title="${s}">`).join('')}</a>`;
+}
+
+/** The case's report.html, or its report.md when the run wrote no HTML for it (`--html failing|none`). */
+function pageOf(r: CaseResult): string {
+  return basename(reportPage(r.reportDir));
 }

@@ -11,6 +11,7 @@ import { freshGolden } from '../golden/golden.ts';
 import { runLockstep } from '../lockstep/engine.ts';
 import type { BuildSpec } from '../lockstep/builds.ts';
 import type { ReportDocument } from '../report/schema.ts';
+import type { HtmlPolicy } from '../report/write.ts';
 import { planMemory } from '../lockstep/memory-plan.ts';
 import { loadedModels } from '../pipeline/loaded-models.ts';
 import { backendOf, resolveBuild } from './builds.ts';
@@ -35,6 +36,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   onCase?: (c: SuiteCase, phase: 'start' | 'done', result?: CaseResult) => void;
   onStep?: (done: number, total: number) => void;
+  /** Which cases get a report.html (default 'all'). */
+  html?: HtmlPolicy;
 }
 
 export async function runSuite(suite: Suite, opts: RunOptions): Promise<CaseResult[]> {
@@ -104,6 +107,7 @@ async function runCase(
       allowPartialReference: suite.allowPartialReference,
       signal: opts.signal,
       onStep: opts.onStep,
+      html: opts.html,
     });
     return done(report, null);
   } catch (err) {

@@ -1,5 +1,5 @@
 /** Suite files: errors name the file and the key (exit 2), gates map onto thresholds, shards split cases. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -112,5 +112,41 @@ cases:
     expect(results[0].report!.builds.reference.backend).toMatchObject({ memPattern: true, prepacking: true });
     expect(results[0].report!.builds.candidate.backend).toMatchObject({ memPattern: false, prepacking: false });
     expect(loadedModels.size).toBe(0);
+  });
+});
+
+describe('suite --html', () => {
+  const suiteOf = (name: string, candidate: string) =>
+    suiteFile(`${name}.yaml`, `name: ${name}\nreference: { model: "builtin:tiny" }\ncandidate: { model: "${candidate}" }\ndefaults: { steps: 1, height: 64, width: 64, prompt: a cube }\ncases:\n  - { name: a, seed: 1 }\n`);
+  const exists = (...p: string[]) => existsSync(join(...p));
+
+  it('failing: a passing case keeps report.json/md only (an earlier report.html is removed), a failing one gets report.html; index.html and the summary link each page', async () => {
+    const reports = join(dir, 'html-policy');
+    const pass = suiteOf('selfcheck', 'builtin:tiny');
+    expect((await runCli(['run', pass, '--reports', reports, '--quiet'])).code).toBe(0);
+    expect(exists(reports, 'selfcheck', 'a', 'report.html')).toBe(true);
+
+    const summary = join(dir, 'summary.md');
+    const again = await runCli(['run', pass, '--reports', reports, '--html', 'failing', '--summary', summary]);
+    expect(again.code).toBe(0);
+    expect(exists(reports, 'selfcheck', 'a', 'report.html')).toBe(false);
+    expect(exists(reports, 'selfcheck', 'a', 'report.md')).toBe(true);
+    expect(readFileSync(join(reports, 'selfcheck', 'index.html'), 'utf8')).toContain('href="a/report.md"');
+    expect(readFileSync(summary, 'utf8')).toContain('a/report.md');
+    expect(again.stderr).toContain(join('a', 'report.md'));
+
+    const fail = suiteOf('seeds', 'builtin:tiny?seed=1');
+    expect((await runCli(['run', fail, '--reports', reports, '--html', 'failing', '--quiet'])).code).toBe(1);
+    expect(exists(reports, 'seeds', 'a', 'report.html')).toBe(true);
+    expect(readFileSync(join(reports, 'seeds', 'index.html'), 'utf8')).toContain('href="a/report.html"');
+
+    expect((await runCli(['run', fail, '--reports', reports, '--html', 'none', '--quiet'])).code).toBe(1);
+    expect(exists(reports, 'seeds', 'a', 'report.html')).toBe(false);
+  });
+
+  it('an unknown --html value is refused naming the flag and the choices, exit 2', async () => {
+    const r = await runCli(['run', suiteOf('bad-html', 'builtin:tiny'), '--html', 'some']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--html.*some.*all, failing, none/s);
   });
 });

@@ -1,4 +1,6 @@
 /** The Markdown summary for $GITHUB_STEP_SUMMARY: one row per case, then each failure in one line. */
+import { basename } from 'node:path';
+import { reportPage } from '../report/write.ts';
 import { shownPath } from '../util/path.ts';
 import { describeFailure, gateFamilies } from './families.ts';
 import type { CaseResult } from './run.ts';
@@ -21,7 +23,7 @@ export function renderSummary(suiteName: string, results: readonly CaseResult[],
 }
 
 function row(r: CaseResult): string {
-  const report = `\`${shownPath(r.reportDir)}/report.html\``;
+  const report = `\`${shownPath(r.reportDir)}/${basename(reportPage(r.reportDir))}\``;
   if (r.error || !r.report) return `| ${r.name} | ${r.stale ? '⚠️ stale golden' : '⚠️ could not run'} | | | ${report} |`;
   const failing = gateFamilies(r.report.gates).filter((f) => f.failures.length);
   const verdict = r.report.verdict === 'pass' ? '✅ pass' : '❌ fail';

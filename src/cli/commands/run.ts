@@ -1,11 +1,12 @@
 /** `lockstep run SUITE`: every case (or a shard) through the lockstep engine; reports, JUnit, summary. */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { UsageError } from '../../errors.ts';
 import { loadSuite } from '../../suite/load.ts';
 import { writeSuiteOutputs } from '../../suite/outputs.ts';
 import { type CaseResult, runSuite, suiteExitCode } from '../../suite/run.ts';
 import { parseShard, selectCases } from '../../suite/select.ts';
 import { terminalSummary } from '../../report/terminal.ts';
+import { HTML_POLICIES, type HtmlPolicy, reportPage } from '../../report/write.ts';
 import { setExitCode } from '../exit.ts';
 
 export interface SuiteRunFlags {
@@ -16,6 +17,7 @@ export interface SuiteRunFlags {
   reports: string;
   goldenDir: string;
   quiet?: boolean;
+  html: HtmlPolicy;
 }
 
 export function addSuiteRunFlags(cmd: Command): Command {
@@ -26,7 +28,12 @@ export function addSuiteRunFlags(cmd: Command): Command {
     .option('--summary <file>', 'write a Markdown summary (also appended to $GITHUB_STEP_SUMMARY when set)')
     .option('--reports <dir>', 'report folders go to <dir>/<suite>/<case>/', 'reports')
     .option('--golden-dir <dir>', 'where goldens live (<dir>/<suite>/<case>/)', 'golden')
-    .option('--quiet', 'no per-case progress lines');
+    .option('--quiet', 'no per-case progress lines')
+    .addOption(
+      new Option('--html <which>', "which cases get a report.html (charts, heatmaps): all, failing (the others keep report.md and report.json; `lockstep report DIR` renders one later) or none")
+        .choices(HTML_POLICIES)
+        .default('all'),
+    );
 }
 
 /** Shared by `run` and `golden check`; returns the exit code. */
@@ -42,6 +49,7 @@ export async function runSuiteCommand(file: string, flags: SuiteRunFlags, golden
       reportsDir: flags.reports,
       golden,
       goldenDir: flags.goldenDir,
+      html: flags.html,
       signal: controller.signal,
       onCase: (c, phase, r) => {
         if (!flags.quiet && phase === 'done' && r) process.stderr.write(`${suite.name}/${c.name}: ${caseLine(r)}\n`);
@@ -59,7 +67,7 @@ export async function runSuiteCommand(file: string, flags: SuiteRunFlags, golden
 function caseLine(r: CaseResult): string {
   if (r.error || !r.report) return `COULD NOT RUN: ${r.error}`;
   const warnings = r.report.findings.filter((f) => f.component === 'pipeline').map((f) => `warning: ${f.message}\n`);
-  return `\n${[...warnings, terminalSummary(r.report, `${r.reportDir}/report.html`)].join('').replace(/^/gm, '  ').trimEnd()}`;
+  return `\n${[...warnings, terminalSummary(r.report, reportPage(r.reportDir))].join('').replace(/^/gm, '  ').trimEnd()}`;
 }
 
 export function registerRun(program: Command): void {

@@ -24,7 +24,7 @@ export { DEFAULT_SETTINGS, type PipelineSettings } from './pipeline/settings.ts'
 export { DEFAULT_BACKEND, type BackendOptions, type GraphOptimizationLevel } from './models/backend.ts';
 
 // Models to test with.
-export { forgeTiny, type ForgeOptions, type ForgeResult } from './forge/tiny.ts';
+export { forgeTiny, type ForgeOptions, type ForgeResult, type TinyForgeOptions } from './forge/tiny.ts';
 
 // Traces and tensors.
 export { readTrace, TraceReader } from './trace/reader.ts';

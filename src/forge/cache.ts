@@ -6,8 +6,8 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CACHE_DIR } from '../testing/paths.ts';
-import { PRESETS, TINY } from './config.ts';
-import { forgePipeline } from './tiny.ts';
+import { TINY } from './config.ts';
+import { forgePipeline, presetConfig } from './tiny.ts';
 import { FORGE_VERSION } from './version.ts';
 
 export const MODELS_CACHE_DIR = join(CACHE_DIR, 'models');
@@ -24,8 +24,7 @@ export async function ensureTinyModel(seed = 0, cacheDir = MODELS_CACHE_DIR): Pr
 
 /** The folder of `preset` (a name in PRESETS) forged with `seed`: `<cache>/<preset>-seed<N>-v<forge version>`. */
 export async function ensureForgedModel(preset: string, seed = 0, cacheDir = MODELS_CACHE_DIR): Promise<string> {
-  const config = Object.hasOwn(PRESETS, preset) ? PRESETS[preset] : undefined;
-  if (!config) throw new Error(`forge cache: unknown preset "${preset}" (expected one of ${Object.keys(PRESETS).join(', ')})`);
+  const config = presetConfig(preset, 'forge cache: preset');
   const dir = join(cacheDir, `${preset}-seed${seed}-v${FORGE_VERSION}`);
   // forge.json is written last, so its presence means a complete folder (and the rename is atomic anyway).
   if (existsSync(join(dir, 'forge.json'))) return dir;

@@ -3,7 +3,7 @@
  * runnable by `generate` (image-to-image through the forged VAE encoder) and by a self-`compare`.
  * (That their graphs compute what diffusers' modules compute is forge-check.test.ts.)
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +17,8 @@ import { DEFAULT_SETTINGS, type PipelineSettings } from '../pipeline/settings.ts
 import { TraceReader } from '../trace/reader.ts';
 import { ensureForgedModel, ensureTinyModel } from './cache.ts';
 import { SD2 } from './config.ts';
-import { forgePipeline, hashTree } from './tiny.ts';
+import { UsageError } from '../errors.ts';
+import { forgeTiny, hashTree } from './tiny.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lockstep-forge-families-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -120,7 +121,7 @@ describe('presets sd and sd2', () => {
 
 describe('preset determinism', () => {
   it('sd2: the same seed forges identical bytes; another seed other weights in every ONNX file', () => {
-    const forge = (seed: number, name: string) => forgePipeline({ outDir: join(tmp, name), seed, config: SD2 }).outDir;
+    const forge = (seed: number, name: string) => forgeTiny({ outDir: join(tmp, name), seed, preset: 'sd2' }).outDir;
     const [a, b, c] = [forge(7, 'a'), forge(7, 'b'), forge(8, 'c')];
     const [ha, hb, hc] = [hashTree(a), hashTree(b), hashTree(c)];
     expect(hb).toEqual(ha);
@@ -129,4 +130,11 @@ describe('preset determinism', () => {
     expect(onnx).toEqual(['text_encoder/model.onnx', 'unet/model.onnx', 'vae_decoder/model.onnx', 'vae_encoder/model.onnx']);
     for (const f of onnx) expect(hc[f], f).not.toBe(ha[f]);
   }, 60_000);
+
+  it('an unknown preset is a UsageError naming the option and listing the presets, nothing written', () => {
+    const outDir = join(tmp, 'unknown');
+    expect(() => forgeTiny({ outDir, seed: 0, preset: 'sd3' })).toThrow(UsageError);
+    expect(() => forgeTiny({ outDir, seed: 0, preset: 'sd3' })).toThrow(/^preset: expected one of tiny, sd, sd2, .*got "sd3"$/);
+    expect(existsSync(outDir)).toBe(false);
+  });
 });

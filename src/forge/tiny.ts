@@ -12,7 +12,8 @@ import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync } f
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../util/fs.ts';
-import { conventionsOf, TINY, type PipelineConfig } from './config.ts';
+import { UsageError } from '../errors.ts';
+import { conventionsOf, PRESETS, TINY, type PipelineConfig } from './config.ts';
 import { jsonText, modelIndexJson, textEncoderJson, unetJson, vaeJson } from './configs-json.ts';
 import { encodeModel, type ModelProto, withWeightSink } from './graph.ts';
 import { ExternalDataWriter, saveModel } from './onnx-io.ts';
@@ -36,9 +37,22 @@ export interface ForgeResult {
   files: Record<string, string>;
 }
 
-/** The tiny pipeline: the reference tiny-sd's shapes with seeded weights. */
-export function forgeTiny(options: ForgeOptions): ForgeResult {
-  return forgePipeline({ ...options, config: TINY });
+export interface TinyForgeOptions extends ForgeOptions {
+  /** A name in PRESETS (`tiny`, `sd`, `sd2`, …); default `tiny`, the reference tiny-sd's shapes. */
+  preset?: string;
+}
+
+/** A tiny pipeline of a family with seeded weights: `lockstep forge tiny [--preset P]`. */
+export function forgeTiny(options: TinyForgeOptions): ForgeResult {
+  const { preset = TINY.preset, ...rest } = options;
+  return forgePipeline({ ...rest, config: presetConfig(preset, 'preset') });
+}
+
+/** The config of a preset by name; `where` names the flag or option in the error. */
+export function presetConfig(name: string, where: string): PipelineConfig {
+  const config = Object.hasOwn(PRESETS, name) ? PRESETS[name] : undefined;
+  if (!config) throw new UsageError(`${where}: expected one of ${Object.keys(PRESETS).join(', ')}, got "${name}"`);
+  return config;
 }
 
 /** Any preset: the same builders, different hyper-parameters. */

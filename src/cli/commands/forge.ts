@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.ts';
 import { PRESETS } from '../../forge/config.ts';
-import { forgePipeline } from '../../forge/tiny.ts';
+import { forgePipeline, presetConfig } from '../../forge/tiny.ts';
 
 /**
  * The `forge` command group. Returned so that other subcommands (`forge variant`)
@@ -28,17 +28,12 @@ export function registerForge(program: Command): void {
     )
     .action((opts: { out: string; seed: string; preset: string }) => {
       const seed = parseSeed(opts.seed);
-      const config = parsePreset(opts.preset);
+      const config = presetConfig(opts.preset, '--preset');
       const result = forgePipeline({ outDir: opts.out, seed, config });
       process.stdout.write(`forged ${config.preset} pipeline (seed ${seed}, ${Object.keys(result.files).length} files) in ${result.outDir}\n`);
     });
 }
 
-function parsePreset(name: string) {
-  const config = Object.hasOwn(PRESETS, name) ? PRESETS[name] : undefined;
-  if (!config) throw new UsageError(`--preset: expected one of ${Object.keys(PRESETS).join(', ')}, got "${name}"`);
-  return config;
-}
 
 function parseSeed(text: string): number {
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) {

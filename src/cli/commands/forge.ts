@@ -23,7 +23,8 @@ export function registerForge(program: Command): void {
     .option(
       '--preset <name>',
       `hyper-parameters: ${Object.keys(PRESETS).join(', ')} (tiny: SD 1.x, the reference tiny-sd's shapes; sd: tiny + VAE encoder, ` +
-        `DDIM config; sd2: SD 2.x conventions (OpenCLIP, linear projections, v-prediction) + VAE encoder; sd15: SD 1.5's real shapes, ~4.1 GB, external data)`,
+        `DDIM config; sd2: SD 2.x conventions (OpenCLIP, linear projections, v-prediction) + VAE encoder; lcm: sd with a timestep_cond U-Net, ` +
+        `LCM scheduler config; sdxl: two text encoders, text_time U-Net, SDXL conventions + VAE encoder; sd15: SD 1.5's real shapes, ~4.1 GB, external data)`,
       'tiny',
     )
     .action((opts: { out: string; seed: string; preset: string }) => {

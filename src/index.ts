@@ -54,10 +54,12 @@ export { applyGates, defaultThresholds } from './gates/index.ts';
 export { readReport, writeReport } from './report/write.ts';
 export { parseReport } from './report/read-schema.ts';
 export {
+  COMPONENT_CHECKS,
   REPORT_SCHEMA,
   stringifyReport,
   type BackendSettings,
   type BuildInfo,
+  type ComponentCheck,
   type ComponentChecks,
   type Finding,
   type FinalRecord,

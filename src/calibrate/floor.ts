@@ -3,7 +3,7 @@
  * harmless change, the worst value of each metric per tensor slot (over all
  * steps), plus the per-step worst for the record.
  */
-import type { MetricSet, ReportDocument } from '../report/schema.ts';
+import { COMPONENT_CHECKS, type MetricSet, type ReportDocument } from '../report/schema.ts';
 
 /** The metrics calibration sets bounds for. */
 export interface FloorValues {
@@ -40,8 +40,7 @@ export function floorFromReport(report: ReportDocument): FloorMeasurement {
     perStep.push({ step: s.index, tensors: here });
     mergeFloors(floors, here);
   }
-  addMetric(floors, 'components.textEncoder', report.components.textEncoder);
-  addMetric(floors, 'components.vaeDecoder', report.components.vaeDecoder);
+  for (const c of COMPONENT_CHECKS) addMetric(floors, `components.${c}`, report.components[c]);
   addMetric(floors, 'final.latents', report.final.latents);
   addMetric(floors, 'final.decoded', report.final.decoded);
   return { floors, perStep };

@@ -33,7 +33,13 @@ export function defaultThresholds(): Thresholds {
       guidanceDelta: { ...FR_DELTA },
       latents: { ...FR_LATENT },
     },
-    components: { textEncoder: { ...COMPONENT }, vaeDecoder: { ...COMPONENT } },
+    components: {
+      textEncoder: { ...COMPONENT },
+      textEncoder2: { ...COMPONENT },
+      pooledEmbeds: { ...COMPONENT },
+      vaeEncoder: { ...COMPONENT },
+      vaeDecoder: { ...COMPONENT },
+    },
     final: {
       latents: { ...FR_LATENT },
       decoded: { ...FR_LATENT },

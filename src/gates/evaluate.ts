@@ -12,6 +12,7 @@ import type {
   StepRecord,
   Thresholds,
 } from '../report/schema.ts';
+import { COMPONENT_LABELS, type ComponentCheck, UPSTREAM_CHECKS } from '../report/schema.ts';
 import { SCOPE_TENSORS, getBound, metricsFor, opFor, type ThresholdScope } from './slots.ts';
 import { nonFiniteFindings } from './nonfinite.ts';
 
@@ -67,7 +68,7 @@ export function applyGates(report: ReportDocument, thresholds: Thresholds = repo
 
 /** Everything gated, in execution order. */
 function subjectsOf(r: ReportDocument): Subject[] {
-  const out: Subject[] = [{ scope: 'components', tensor: 'textEncoder', measured: r.components.textEncoder }];
+  const out: Subject[] = UPSTREAM_CHECKS.map((tensor) => ({ scope: 'components', tensor, measured: r.components[tensor] }));
   for (const step of r.steps) {
     for (const tensor of SCOPE_TENSORS.teacherForced) {
       out.push({ scope: 'teacherForced', tensor, measured: step.teacherForced[tensor as keyof StepRecord['teacherForced']], step });
@@ -150,22 +151,35 @@ export function formatNumber(x: number): string {
   return a !== 0 && (a < 1e-3 || a >= 1e6) ? x.toExponential(3) : String(Number(x.toPrecision(6)));
 }
 
+/**
+ * Where the candidate first departs, in execution order: a check made before the U-Net's steps (text
+ * encoders, pooled embeddings, VAE encoder: `component` names it), else the first step with a failing
+ * gate (`component` "unet" when the U-Net is off on the reference's own inputs there). `step` is
+ * always the first failing step, when one fails.
+ */
 function firstDivergence(r: ReportDocument, gates: GateResult[]): Finding | null {
+  const upstream = UPSTREAM_CHECKS.map((c) => gates.find((g) => !g.passed && g.scope === 'component' && g.tensor === c)).find((g) => g !== undefined);
   const failing = gates.filter((g) => g.step !== undefined && !g.passed);
-  if (failing.length === 0) return null;
-  const step = Math.min(...failing.map((g) => g.step!));
+  if (failing.length === 0 && !upstream) return null;
+  const step = failing.length ? Math.min(...failing.map((g) => g.step!)) : undefined;
   const atStep = failing.filter((g) => g.step === step);
   // Teacher-forced failures localise the fault to this step, so name one first.
   const lead = atStep.find((g) => g.scope === 'teacherForced') ?? atStep[0];
   const timestep = r.steps.find((s) => s.index === step)?.timestep;
   const more = atStep.length > 1 ? ` (+${atStep.length - 1} more failing at this step)` : '';
+  const stepPart = lead ? `step ${step} (timestep ${timestep}): ${describeGate(lead)}${more}` : '';
+  const component = upstream?.tensor ?? (lead?.scope === 'teacherForced' ? 'unet' : undefined);
+  const message = upstream
+    ? `First divergence in the ${COMPONENT_LABELS[upstream.tensor as ComponentCheck]}, before the U-Net's steps (on the reference's inputs): ${describeGate(upstream)}; ${lead ? `the steps first fail at ${stepPart}` : 'no step gate fails'}`
+    : `First divergence at ${stepPart}`;
   return {
     kind: 'first-divergence',
     severity: 'error',
     source: 'gates',
-    step,
-    tensor: `${lead.scope}.${lead.tensor}`,
-    message: `First divergence at step ${step} (timestep ${timestep}): ${describeGate(lead)}${more}`,
+    ...(step !== undefined ? { step } : {}),
+    tensor: upstream ? `components.${upstream.tensor}` : `${lead.scope}.${lead.tensor}`,
+    ...(component ? { component } : {}),
+    message,
   };
 }
 

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../errors.ts';
-import { syntheticReport } from '../report/testing/fixture.ts';
+import { renderMarkdown } from '../report/markdown.ts';
+import { terminalSummary } from '../report/terminal.ts';
+import { metricsFor, syntheticReport } from '../report/testing/fixture.ts';
 import { applyGates, applyOverrides, defaultThresholds, evaluateGates, loadThresholdsFile, parseOverride } from './index.ts';
 
 describe('evaluateGates', () => {
@@ -28,6 +30,42 @@ describe('evaluateGates', () => {
     expect(f.message).toMatch(/^First divergence at step 6 \(timestep \d+\): teacher-forced noisePred cosine = 0\.99875 \(needs >= 0\.9999\)/);
     expect(ev.gates.find((g) => g.id === 'step[6].teacherForced.noisePred.relL2')).toMatchObject({ actual: 0.05, threshold: 1e-3, passed: false });
     expect(ev.gates.filter((g) => !g.passed && g.step! < 6)).toEqual([]);
+  });
+
+  it('a failing check made before the steps (SDXL text_encoder_2, pooled embeddings, VAE encoder) is where the divergence starts', () => {
+    const r = syntheticReport({ divergeAt: 3 });
+    r.components.pooledEmbeds = metricsFor(5e-7, 2 * 32);
+    r.components.textEncoder2 = metricsFor(2e-2, 2 * 77 * 32);
+    r.components.vaeEncoder = metricsFor(3e-2, 8 * 8 * 8);
+    const ev = evaluateGates(r, r.thresholds);
+    const f = ev.findings.find((x) => x.kind === 'first-divergence')!;
+    // Execution order: the text encoders before the VAE encoder, both before step 0.
+    expect(f).toMatchObject({ component: 'textEncoder2', tensor: 'components.textEncoder2', step: 3 });
+    expect(f.message).toMatch(/^First divergence in the text encoder 2, before the U-Net's steps \(on the reference's inputs\): component textEncoder2 cosine = .*; the steps first fail at step 3 \(timestep \d+\): teacher-forced noisePred/);
+    expect(ev.firstDivergentStep).toBe(3);
+    expect(ev.gates.find((g) => g.id === 'components.pooledEmbeds.relL2')?.passed).toBe(true);
+    expect(ev.gates.find((g) => g.id === 'components.vaeEncoder.relL2')?.passed).toBe(false);
+    const terminal = terminalSummary(applyGates(r));
+    expect(terminal).toContain('first divergence in textEncoder2 (before step 0), first failing step 3');
+    expect(terminal).toContain('also the text encoder 2 alone is off');
+    const md = renderMarkdown(applyGates(r));
+    expect(md).toContain('- first divergence: in the text encoder 2, before');
+    expect(md).toMatch(/\| text encoder 2 \| \*\*0\.99980000\*\* \| \*\*0\.02\*\* \| .* \| \*\*FAIL\*\* \|/);
+    expect(md).toMatch(/\| pooled text embeddings \| .* \| pass \|/);
+    expect(md).toMatch(/\| VAE encoder \| .* \| \*\*FAIL\*\* \|/);
+  });
+
+  it('a failing VAE encoder with every step passing is still located, with no step', () => {
+    const r = syntheticReport();
+    r.components.vaeEncoder = metricsFor(3e-3, 8 * 8 * 8);
+    const ev = evaluateGates(r, r.thresholds);
+    expect(ev.verdict).toBe('fail');
+    expect(ev.firstDivergentStep).toBeNull();
+    const f = ev.findings.find((x) => x.kind === 'first-divergence')!;
+    expect(f).toMatchObject({ component: 'vaeEncoder', tensor: 'components.vaeEncoder' });
+    expect(f.step).toBeUndefined();
+    expect(f.message).toContain('no step gate fails');
+    expect(terminalSummary(applyGates(r))).toMatch(/diagnosis: the VAE encoder alone is off \(on the reference's inputs\): cos 0\.9999955\d*, relL2 0\.003/);
   });
 
   it('reports the first NaN on the candidate at the step it appeared, and fails its gate', () => {

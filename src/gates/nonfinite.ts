@@ -5,7 +5,7 @@
  * with NaN/Inf is an error too: it fails the `reference.nonFinite` gate, and
  * this finding says where the reference broke.
  */
-import type { Finding, MetricSet, ReportDocument } from '../report/schema.ts';
+import { type Finding, type MetricSet, type ReportDocument, UPSTREAM_CHECKS } from '../report/schema.ts';
 import { SCOPE_TENSORS } from './slots.ts';
 
 type Side = 'reference' | 'candidate';
@@ -34,7 +34,7 @@ function count(m: MetricSet | null, side: Side): number {
 
 /** Free-running before teacher-forced within a step: the candidate's own trajectory runs first. */
 function executionOrder(r: ReportDocument): Located[] {
-  const out: Located[] = [{ tensor: 'components.textEncoder', component: 'textEncoder', metrics: r.components.textEncoder }];
+  const out: Located[] = UPSTREAM_CHECKS.map((c) => ({ tensor: `components.${c}`, component: c, metrics: r.components[c] }));
   for (const s of r.steps) {
     for (const t of SCOPE_TENSORS.freeRunning) {
       out.push({ tensor: `freeRunning.${t}`, step: s.index, timestep: s.timestep, metrics: s.freeRunning[t as keyof typeof s.freeRunning] });

@@ -3,6 +3,7 @@
  * be set for, and which way each metric must point to pass.
  */
 import {
+  COMPONENT_CHECKS,
   FREE_RUNNING_TENSORS,
   IMAGE_METRICS,
   TEACHER_FORCED_TENSORS,
@@ -29,7 +30,7 @@ export function opFor(metric: string): GateOp {
 
 /** Tensor names per scope, in execution order. */
 export const SCOPE_TENSORS: Record<ThresholdScope, readonly string[]> = {
-  components: ['textEncoder', 'vaeDecoder'],
+  components: COMPONENT_CHECKS,
   teacherForced: TEACHER_FORCED_TENSORS,
   freeRunning: FREE_RUNNING_TENSORS,
   final: ['latents', 'decoded', 'image'],

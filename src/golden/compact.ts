@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { readNpy, writeNpy } from '../tensor/npy.ts';
 import { type Tensor, float32ToHalfBits, halfBitsToFloat32 } from '../tensor/tensor.ts';
-import { FINAL, STEP_TENSORS, TEXT, stepName } from '../trace/names.ts';
+import { COND, FINAL, IMAGE, STEP_TENSORS, TEXT, stepName } from '../trace/names.ts';
 
 export type Storage = 'float32' | 'float16';
 
@@ -24,9 +24,21 @@ export interface CompactResult {
   storageError: StorageError | null;
 }
 
-/** Tensor names (without .npy) a golden keeps; initial/scaled latents are not gated. */
+/**
+ * Tensor names (without .npy) a golden keeps: what teacher-forcing feeds (ids, embeddings, the
+ * extra U-Net inputs), what the component checks compare (SDXL's second ids; image-to-image's
+ * preprocessed image and VAE encoder output) and every gated tensor; initial/scaled latents are not gated.
+ */
 function keptNames(stepCount: number): string[] {
-  const names: string[] = [TEXT.condIds, TEXT.uncondIds, TEXT.promptEmbeds, FINAL.latents, FINAL.decoded];
+  const names: string[] = [
+    ...Object.values(TEXT),
+    ...Object.values(COND),
+    IMAGE.input,
+    IMAGE.latentParameters,
+    IMAGE.latentSample,
+    FINAL.latents,
+    FINAL.decoded,
+  ];
   for (let i = 0; i < stepCount; i++) for (const t of STEP_TENSORS) names.push(stepName(i, t));
   return names;
 }
@@ -43,10 +55,11 @@ export function compactTrace(from: string, to: string, stepCount: number, storag
     writeNpy(join(to, `${name}.npy`), t);
     files[`${name}.npy`] = { dtype: t.dtype, shape: [...t.dims] };
   }
-  const png = join(from, FINAL.image);
-  if (existsSync(png)) {
-    mkdirSync(dirname(join(to, FINAL.image)), { recursive: true });
-    copyFileSync(png, join(to, FINAL.image));
+  // The final image, and an image-to-image run's input image (the manifest's pipeline.image names it).
+  for (const file of [FINAL.image, IMAGE.inputPng]) {
+    if (!existsSync(join(from, file))) continue;
+    mkdirSync(dirname(join(to, file)), { recursive: true });
+    copyFileSync(join(from, file), join(to, file));
   }
   return { files, storageError: storage === 'float16' ? err : null };
 }

@@ -3,7 +3,8 @@
  * from the same seed and compares them in two modes at once —
  * teacher-forced (the candidate U-Net fed the reference's inputs: one step's
  * error) and free-running (each build on its own trajectory: accumulated
- * drift) — plus text-encoder and VAE checks on identical inputs. The report
+ * drift) — plus whole-component checks on identical inputs
+ * (component-checks.ts: text encoders, VAE encoder, VAE decoder). The report
  * is rewritten after every step, so an interrupted or failing run leaves what
  * it reached. Work whose answer is already known is not re-run: when the
  * candidate's own inputs are bitwise the reference's (always at step 0 of two
@@ -26,7 +27,8 @@ import { type MemoryPlan, planMemory } from './memory-plan.ts';
 import { type Tolerances, compareOptional, freeRunningRecord, identical, stepRecord, teacherForcedRecord, tolerancesFrom } from './compare-step.ts';
 import { type RecordedRun, describeDifferences, fromManifest, settingDifferences } from './settings-diff.ts';
 import { signatureFindings } from './signature-diff.ts';
-import { type FinalTensors, LiveSide, type Side, TraceSide, type StepTensors, type TextTensors, encodeIdsLikePipeline } from './sides.ts';
+import { type FinalTensors, LiveSide, type Side, TraceSide, type StepTensors, type TextTensors } from './sides.ts';
+import { type Note, textChecks, vaeDecoderCheck, vaeEncoderCheck } from './component-checks.ts';
 import { UsageError } from '../errors.ts';
 import { UNET_EXTRA_INPUTS, type UnetExtras } from '../models/sd-model.ts';
 import { acquireLock } from '../util/run-lock.ts';
@@ -141,7 +143,8 @@ async function compareRun(ref: Side, cand: Side, report: ReportDocument, opts: L
   const tol = tolerancesFrom(report.thresholds);
   const refText = await ref.prepare();
   const candText = await cand.prepare();
-  report.components.textEncoder = await textEncoderCheck(cand, refText, candText, tol);
+  Object.assign(report.components, await textChecks(cand, refText, candText, tol, note));
+  report.components.vaeEncoder = await vaeEncoderCheck(cand, refText, candText, tol, note);
   // Each component's session may be freed as soon as both sides are done with it (memory-plan.ts).
   for (const c of ['text_encoder', 'text_encoder_2', 'vae_encoder'] as const) await doneWith([ref, cand], c);
   const embedsIdentical = identical(refText.promptEmbeds, candText.promptEmbeds) && sameExtras(refText.extras, candText.extras);
@@ -169,7 +172,7 @@ async function compareRun(ref: Side, cand: Side, report: ReportDocument, opts: L
     decoded: compareOptional(rf.decoded, cf.decoded, 'final decoded', tol('final', 'decoded')),
     image: rf.image && cf.image ? { psnr: psnr(rf.image, cf.image), ssim: ssim(rf.image, cf.image) } : null,
   };
-  report.components.vaeDecoder = await vaeCheck(cand, rf, cf, tol);
+  report.components.vaeDecoder = await vaeDecoderCheck(cand, rf, cf, tol);
   await saveArtifacts(opts.reportDir, rf, cf);
 }
 
@@ -187,13 +190,6 @@ function stepCount(ref: Side, cand: Side, note: Note): number {
   const [r, c] = [ref.timesteps().length, cand.timesteps().length];
   if (r !== c) note('steps', `the reference has ${r} U-Net steps, the candidate ${c}: only the first ${Math.min(r, c)} are compared`);
   return Math.min(r, c);
-}
-
-async function textEncoderCheck(cand: Side, refText: TextTensors, candText: TextTensors, tol: Tolerances) {
-  if (!refText.promptEmbeds) return null;
-  const sameIds = (['condIds', 'uncondIds', 'condIds2', 'uncondIds2'] as const).every((k) => (refText[k] ? identical(refText[k], candText[k]) : true));
-  const embeds = cand.live && !sameIds ? await encodeIdsLikePipeline(cand.live, refText) : candText.promptEmbeds;
-  return compareOptional(refText.promptEmbeds, embeds, 'prompt_embeds', tol('components', 'textEncoder'));
 }
 
 /** The teacher-forced record and the candidate tensors it was computed from (null when not compared). */
@@ -236,15 +232,6 @@ function worstStepTracker(report: ReportDocument) {
       report.worstStepHistogram = { step, tensor, histogram: absErrorHistogram(a, b) };
     },
   };
-}
-
-async function vaeCheck(cand: Side, rf: FinalTensors, cf: FinalTensors, tol: Tolerances) {
-  const vaeTol = tol('components', 'vaeDecoder');
-  // An import-outputs trace's final/decoded is its VAE's answer to the reference's final latents.
-  if (cand.recordsTeacherForced) return compareOptional(rf.decoded, (await cand.finish()).decoded, 'vae decoder output', vaeTol);
-  if (!rf.latents || !rf.decoded || !cand.live) return null;
-  const decoded = identical(rf.latents, cf.latents) && cf.decoded ? cf.decoded : await cand.live.decode(rf.latents);
-  return compareOptional(rf.decoded, decoded, 'vae decoder output', vaeTol);
 }
 
 /** Final images and latents beside the report, for the heatmaps. */
@@ -336,8 +323,6 @@ function resolvedSettings(ref: Side, cand: Side, requested: PipelineSettings): P
   if (cand instanceof LiveSide) return cand.settings;
   return requested;
 }
-
-type Note = (key: string, message: string, step?: number) => void;
 
 /** Engine notes, each said once per run. */
 function noteOnce(findings: Finding[]): Note {

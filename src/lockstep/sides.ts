@@ -11,14 +11,15 @@ import { applyGuidance, type GuidedPrediction } from '../pipeline/guidance.ts';
 import { type RgbImage, decodedToImage, readInputImage, readPng } from '../pipeline/image.ts';
 import type { PipelineSettings } from '../pipeline/settings.ts';
 import { type InputImage, PipelineRun, decode } from '../pipeline/run.ts';
-import { UNET_EXTRA_INPUTS, type UnetExtras } from '../models/sd-model.ts';
+import { type EncodedImage, UNET_EXTRA_INPUTS, type UnetExtras } from '../models/sd-model.ts';
+import { type DualEncoding, encodePair } from '../pipeline/conditioning.ts';
 import { type Tensor, concat0, toFloat32 } from '../tensor/tensor.ts';
-import { COND, FINAL, TEXT } from '../trace/names.ts';
+import { COND, FINAL, IMAGE, TEXT } from '../trace/names.ts';
 import { TraceReader } from '../trace/reader.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Text-side tensors of a run; absent when a trace did not record them. */
+/** What a run prepares before its steps — text-side tensors and (image-to-image) the image start; absent when a trace did not record them. */
 export interface TextTensors {
   condIds?: Tensor;
   uncondIds?: Tensor;
@@ -28,6 +29,16 @@ export interface TextTensors {
   promptEmbeds?: Tensor<'float32'>;
   /** Extra U-Net inputs (timestep_cond, text_embeds, time_ids), fed teacher-forced from the reference like the embeddings. */
   extras?: UnetExtras;
+  /** SDXL, known to a live build only: each text encoder's hidden size, where promptEmbeds' last axis splits between them. */
+  encoderWidths?: readonly [number, number];
+  /** Image-to-image: the preprocessed image and the VAE encoder's answer to it. */
+  image?: ImageTensors;
+}
+
+export interface ImageTensors {
+  input?: Tensor<'float32'>;
+  /** latent_parameters (the distribution's moments), or latent_sample from an export that samples inside its graph. */
+  encoded?: EncodedImage;
 }
 
 export interface StepTensors {
@@ -59,6 +70,9 @@ export interface UnetInputs {
 export interface LiveCompute {
   teacherForce(inputs: UnetInputs): Promise<GuidedPrediction>;
   encodeText(ids: Tensor): Promise<Tensor<'float32'>>;
+  /** SDXL: both text encoders on one prompt's ids (each tokenizer's). */
+  encodeTextPair(ids: Tensor, ids2: Tensor): Promise<DualEncoding>;
+  encodeImage(image: Tensor<'float32'>): Promise<EncodedImage>;
   decode(latents: Tensor<'float32'>): Promise<Tensor<'float32'>>;
 }
 
@@ -87,6 +101,7 @@ export class LiveSide implements Side {
   readonly live: LiveCompute;
   private readonly run: PipelineRun;
   private readonly text: TextTensors = {};
+  private readonly image: ImageTensors = {};
   readonly clockAtOpen: OrtClockReading;
   readonly model: LoadedModel;
 
@@ -108,6 +123,8 @@ export class LiveSide implements Side {
         return applyGuidance(out.noisePred, settings.guidanceScale, guided);
       },
       encodeText: (ids) => model.components.encodeText(castTo(ids, 'int64') as Tensor<'int64'>),
+      encodeTextPair: (ids, ids2) => encodePair(model.components, castTo(ids, 'int64') as Tensor<'int64'>, castTo(ids2, 'int64') as Tensor<'int64'>),
+      encodeImage: (image) => model.components.encodeImage(image),
       decode: (latents) => decode(model, latents),
     };
   }
@@ -140,11 +157,16 @@ export class LiveSide implements Side {
     if (name === TEXT.uncondIds) this.text.uncondIds = t;
     if (name === TEXT.condIds2) this.text.condIds2 = t;
     if (name === TEXT.uncondIds2) this.text.uncondIds2 = t;
+    if (name === IMAGE.input) this.image.input = t as Tensor<'float32'>;
+    if (name === IMAGE.latentParameters) this.image.encoded = { kind: 'latent_parameters', tensor: t as Tensor<'float32'> };
+    // latent_sample is emitted for both kinds: it is the encoder's own answer only when no moments came before it.
+    if (name === IMAGE.latentSample && !this.image.encoded) this.image.encoded = { kind: 'latent_sample', tensor: t as Tensor<'float32'> };
   }
 
   async prepare(): Promise<TextTensors> {
     await this.run.prepare();
-    return { ...this.text, promptEmbeds: this.run.embeddings, extras: this.run.extras };
+    const widths = this.run.encoderWidths;
+    return { ...this.text, promptEmbeds: this.run.embeddings, extras: this.run.extras, ...(widths ? { encoderWidths: widths } : {}), ...(this.image.input ? { image: this.image } : {}) };
   }
 
   async step(index: number): Promise<StepTensors> {
@@ -205,6 +227,7 @@ export class TraceSide implements Side {
       uncondIds2: this.reader.get(TEXT.uncondIds2),
       promptEmbeds: f32(this.reader.get(TEXT.promptEmbeds)),
       extras: recordedExtras(this.reader),
+      image: recordedImage(this.reader),
     };
   }
 
@@ -247,6 +270,16 @@ function recordedExtras(reader: TraceReader): UnetExtras {
 }
 
 const COND_DIR = COND.timestepCond.split('/')[0];
+
+/** image/input and the VAE encoder's answer to it (latent_parameters; latent_sample only when the export gave no moments); undefined for text-to-image. */
+function recordedImage(reader: TraceReader): ImageTensors | undefined {
+  const input = f32(reader.get(IMAGE.input));
+  const parameters = f32(reader.get(IMAGE.latentParameters));
+  const sample = f32(reader.get(IMAGE.latentSample));
+  const encoded: EncodedImage | undefined = parameters ? { kind: 'latent_parameters', tensor: parameters } : sample ? { kind: 'latent_sample', tensor: sample } : undefined;
+  if (!input && !encoded) return undefined;
+  return { ...(input ? { input } : {}), ...(encoded ? { encoded } : {}) };
+}
 
 function f32(t: Tensor | undefined): Tensor<'float32'> | undefined {
   return t ? toFloat32(t) : undefined;

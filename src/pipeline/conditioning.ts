@@ -6,7 +6,7 @@
  * embeddings (`text_embeds`) and size conditioning (`time_ids`).
  */
 import { UsageError } from '../errors.ts';
-import type { TextEncoderName, UnetExtras } from '../models/sd-model.ts';
+import type { SdComponents, TextEncoderName, UnetExtras } from '../models/sd-model.ts';
 import { type Tensor, concat0, int64, makeTensor } from '../tensor/tensor.ts';
 import type { ClipTokenizer } from '../tokenizer/index.ts';
 import { COND, TEXT } from '../trace/names.ts';
@@ -19,6 +19,8 @@ export interface Conditioning {
   /** encoder_hidden_states, [uncond; cond] when classifier-free. */
   promptEmbeds: Tensor<'float32'>;
   extras: UnetExtras;
+  /** SDXL: each text encoder's hidden size, where promptEmbeds' last axis splits between them. */
+  encoderWidths?: [number, number];
 }
 
 export interface EncodeContext {
@@ -31,7 +33,7 @@ export interface EncodeContext {
 
 export async function encodeConditioning(ctx: EncodeContext): Promise<Conditioning> {
   const family = ctx.model.family;
-  const { promptEmbeds, extras } = family.dualTextEncoders ? await encodeDual(ctx) : { promptEmbeds: await encodeSingle(ctx), extras: {} as UnetExtras };
+  const { promptEmbeds, extras, encoderWidths } = family.dualTextEncoders ? await encodeDual(ctx) : { promptEmbeds: await encodeSingle(ctx), extras: {} as UnetExtras, encoderWidths: undefined };
   ctx.emit(TEXT.promptEmbeds, promptEmbeds);
   const dim = ctx.model.unetConfig.timeCondProjDim;
   if (dim !== null) {
@@ -39,7 +41,7 @@ export async function encodeConditioning(ctx: EncodeContext): Promise<Conditioni
     extras.timestep_cond = guidanceScaleEmbedding(ctx.settings.guidanceScale, dim, 1);
   }
   for (const [name, t] of Object.entries(extras)) ctx.emit(`${COND_PREFIX}${name}`, t);
-  return { promptEmbeds, extras };
+  return { promptEmbeds, extras, ...(encoderWidths ? { encoderWidths } : {}) };
 }
 
 const COND_PREFIX = COND.timestepCond.slice(0, COND.timestepCond.indexOf('/') + 1);
@@ -56,11 +58,13 @@ async function encodeSingle(ctx: EncodeContext): Promise<Tensor<'float32'>> {
   return concat0([await model.components.encodeText(uncond), condEmbeds]);
 }
 
-interface DualEncoding {
+export interface DualEncoding {
   /** Both encoders' penultimate hidden states, concatenated on the last axis. */
   embeds: Tensor<'float32'>;
   /** text_encoder_2's projected pooled output. */
   pooled: Tensor<'float32'>;
+  /** Each encoder's hidden size: where `embeds` splits into text_encoder's and text_encoder_2's parts. */
+  widths: [number, number];
 }
 
 /**
@@ -69,17 +73,19 @@ interface DualEncoding {
  * `text_embeds`. An empty negative prompt with force_zeros_for_empty_prompt
  * gives zeros instead of encoding "".
  */
-async function encodeDual(ctx: EncodeContext): Promise<{ promptEmbeds: Tensor<'float32'>; extras: UnetExtras }> {
+async function encodeDual(ctx: EncodeContext): Promise<Conditioning> {
   const { settings } = ctx;
   const cond = await encodeBoth(ctx, settings.prompt, '--prompt', [TEXT.condIds, TEXT.condIds2]);
   const timeIds = sizeConditioning(settings.height, settings.width);
-  if (!ctx.guided) return { promptEmbeds: cond.embeds, extras: { text_embeds: cond.pooled, time_ids: timeIds } };
+  const encoderWidths = cond.widths;
+  if (!ctx.guided) return { promptEmbeds: cond.embeds, extras: { text_embeds: cond.pooled, time_ids: timeIds }, encoderWidths };
   const uncond = zeroNegative(ctx)
     ? { embeds: zerosLike(cond.embeds), pooled: zerosLike(cond.pooled) }
     : await encodeBoth(ctx, settings.negativePrompt, '--negative-prompt', [TEXT.uncondIds, TEXT.uncondIds2]);
   return {
     promptEmbeds: concat0([uncond.embeds, cond.embeds]),
     extras: { text_embeds: concat0([uncond.pooled, cond.pooled]), time_ids: concat0([timeIds, timeIds]) },
+    encoderWidths,
   };
 }
 
@@ -90,18 +96,22 @@ function zeroNegative(ctx: EncodeContext): boolean {
 
 async function encodeBoth(ctx: EncodeContext, text: string, flag: string, names: [string, string]): Promise<DualEncoding> {
   const { model } = ctx;
-  const encoders: [ClipTokenizer, TextEncoderName][] = [[model.tokenizer, 'text_encoder'], [model.tokenizer2!, 'text_encoder_2']];
-  const hidden: Tensor<'float32'>[] = [];
-  let pooled: Tensor<'float32'> | undefined;
-  for (const [k, [tokenizer, encoder]] of encoders.entries()) {
-    const ids = tokenize(ctx, tokenizer, text, flag);
-    ctx.emit(names[k], ids);
-    const out = await model.components.encodeTextOutputs(ids, encoder);
-    hidden.push(penultimate(out, encoder));
-    pooled = out.text_embeds ?? out.pooler_output;
-  }
-  return { embeds: concatLast(hidden), pooled: pooled! };
+  const ids = [tokenize(ctx, model.tokenizer, text, flag), tokenize(ctx, model.tokenizer2!, text, flag)] as const;
+  ctx.emit(names[0], ids[0]);
+  ctx.emit(names[1], ids[1]);
+  return encodePair(model.components, ids[0], ids[1]);
 }
+
+/** SDXL's two encoders on one prompt's token ids (also how the lockstep engine checks each encoder on the reference's ids). */
+export async function encodePair(components: Pick<SdComponents, 'encodeTextOutputs'>, ids: Tensor<'int64'>, ids2: Tensor<'int64'>): Promise<DualEncoding> {
+  const first = await components.encodeTextOutputs(ids, 'text_encoder');
+  const second = await components.encodeTextOutputs(ids2, 'text_encoder_2');
+  const hidden = [penultimate(first, 'text_encoder'), penultimate(second, 'text_encoder_2')];
+  const pooled = second.text_embeds ?? second.pooler_output;
+  return { embeds: concatLast(hidden), pooled, widths: [lastDim(hidden[0]), lastDim(hidden[1])] };
+}
+
+const lastDim = (t: Tensor): number => t.dims[t.dims.length - 1];
 
 /** `hidden_states[-2]`: optimum names them hidden_states.0 … hidden_states.N. */
 function penultimate(out: Record<string, Tensor<'float32'>>, encoder: TextEncoderName): Tensor<'float32'> {

@@ -80,6 +80,7 @@ export class PipelineRun {
   private denoised: Tensor<'float32'> | null = null;
   private promptEmbeds!: Tensor<'float32'>;
   private unetExtras: UnetExtras = {};
+  private widths: [number, number] | undefined;
   private readonly generator: NoiseGenerator;
   /** Image-to-image skips the schedule's first steps (get_timesteps). */
   private readonly begin: number;
@@ -123,6 +124,11 @@ export class PipelineRun {
     return this.unetExtras;
   }
 
+  /** SDXL: each text encoder's hidden size, where the prompt embeddings' last axis splits between them. */
+  get encoderWidths(): [number, number] | undefined {
+    return this.widths;
+  }
+
   /** Encodes the prompt(s) and prepares the initial latents (drawn, or from the image). */
   async prepare(): Promise<void> {
     const conditioning = await encodeConditioning({
@@ -134,6 +140,7 @@ export class PipelineRun {
     });
     this.promptEmbeds = conditioning.promptEmbeds;
     this.unetExtras = conditioning.extras;
+    this.widths = conditioning.encoderWidths;
     this.latents = this.inputImage ? await this.imageLatents(this.inputImage) : this.drawnLatents();
   }
 

@@ -1,5 +1,5 @@
 /** Number and settings formatting shared by report.md and report.html. */
-import type { BuildInfo, GateResult, MetricSet, PipelineSettings, ReportDocument } from './schema.ts';
+import { type BuildInfo, COMPONENT_CHECKS, type ComponentCheck, type GateResult, type MetricSet, type PipelineSettings, type ReportDocument } from './schema.ts';
 
 export const NOT_COMPARED = 'not compared';
 
@@ -34,6 +34,11 @@ export function describeBackend(b: BuildInfo): string {
 
 export function describePipeline(p: PipelineSettings): string {
   return `${p.scheduler}, ${p.steps} steps, guidance ${p.guidanceScale}, ${p.width}×${p.height}, seed ${p.seed} (${p.noise})`;
+}
+
+/** The component checks a report's table lists: the text encoder and the VAE decoder always, the family checks (1.2) when made. */
+export function shownComponents(r: ReportDocument): ComponentCheck[] {
+  return COMPONENT_CHECKS.filter((c) => c === 'textEncoder' || c === 'vaeDecoder' || r.components[c] !== null);
 }
 
 /** Gate results by id, to mark failing cells. */

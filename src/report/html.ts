@@ -19,11 +19,12 @@ import {
   fmtDb,
   fmtSci,
   metricFailed,
+  shownComponents,
   tensorFailed,
   verdictWord,
   worstStep,
 } from './format.ts';
-import { FREE_RUNNING_TENSORS, TEACHER_FORCED_TENSORS, type BuildInfo, type MetricSet, type ReportDocument } from './schema.ts';
+import { COMPONENT_LABELS, type ComponentCheck, FREE_RUNNING_TENSORS, type Finding, TEACHER_FORCED_TENSORS, type BuildInfo, type MetricSet, type ReportDocument } from './schema.ts';
 
 export async function renderHtml(r: ReportDocument, dir: string): Promise<string> {
   const sections = [
@@ -54,6 +55,14 @@ export function esc(s: string | number): string {
 const png = (b: Buffer) => `data:image/png;base64,${b.toString('base64')}`;
 const notCompared = (what: string) => `<p class="muted">${esc(what)}: ${NOT_COMPARED}.</p>`;
 
+/** "step 3", "VAE encoder (before the steps)" or "none". */
+function divergenceWhere(div: Finding | undefined): string {
+  if (!div) return 'none';
+  const check = div.tensor?.startsWith('components.') ? (div.component as ComponentCheck) : null;
+  if (check) return `${esc(COMPONENT_LABELS[check] ?? check)} (before the steps)`;
+  return div.step !== undefined ? `step ${div.step}` : 'none';
+}
+
 function banner(r: ReportDocument): string {
   const failed = r.gates.filter((g) => !g.passed).length;
   const div = r.findings.find((f) => f.kind === 'first-divergence');
@@ -66,7 +75,7 @@ function banner(r: ReportDocument): string {
   <div class="headline">
     <div><b>${esc(r.builds.candidate.label)}</b> vs <b>${esc(r.builds.reference.label)}</b></div>
     <div>${esc(describePipeline(r.pipeline))}</div>
-    <div>${r.gates.length} gates, <b>${failed} failed</b> · first divergence: ${div?.step !== undefined ? `step ${div.step}` : 'none'} · worst step: ${worst ? `${worst.index} (relL2 ${fmtSci(worst.relL2)})` : NOT_COMPARED}</div>
+    <div>${r.gates.length} gates, <b>${failed} failed</b> · first divergence: ${divergenceWhere(div)} · worst step: ${worst ? `${worst.index} (relL2 ${fmtSci(worst.relL2)})` : NOT_COMPARED}</div>
     <div class="diagnosis">${esc(diagnosis(r))}</div>
   </div>
 </header>${incomplete}`;
@@ -186,8 +195,7 @@ async function legend(map: 'viridis' | 'inferno', lo: number, hi: number, label:
 
 function components(r: ReportDocument): string {
   const rows: Array<[string, string, MetricSet | null]> = [
-    ['text encoder', 'components.textEncoder', r.components.textEncoder],
-    ['VAE decoder', 'components.vaeDecoder', r.components.vaeDecoder],
+    ...shownComponents(r).map((c): [string, string, MetricSet | null] => [COMPONENT_LABELS[c], `components.${c}`, r.components[c]]),
     ['final latents', 'final.latents', r.final.latents],
     ['decoded (before postprocess)', 'final.decoded', r.final.decoded],
   ];

@@ -2,7 +2,7 @@
  * report.md: the short summary a CI job pastes into a log or a PR comment.
  * Plain text markers only (PASS/FAIL/INCOMPLETE), failing values in bold.
  */
-import type { MetricSet, ReportDocument, StepRecord } from './schema.ts';
+import { COMPONENT_LABELS, type MetricSet, type ReportDocument, type StepRecord } from './schema.ts';
 import {
   NOT_COMPARED,
   describeBackend,
@@ -11,6 +11,7 @@ import {
   fmtDb,
   fmtSci,
   metricFailed,
+  shownComponents,
   tensorFailed,
   verdictWord,
   worstStep,
@@ -36,7 +37,7 @@ function header(r: ReportDocument): string {
     `- candidate: \`${r.builds.candidate.label}\` (${describeBackend(r.builds.candidate)})`,
     `- pipeline: ${describePipeline(r.pipeline)}`,
     `- gates: ${r.gates.length} evaluated, ${failed} failed`,
-    `- first divergence: ${firstDiv ? firstDiv.message.replace(/^First divergence at /, '') : 'none'}`,
+    `- first divergence: ${firstDiv ? firstDiv.message.replace(/^First divergence (at )?/, '') : 'none'}`,
     `- worst step: ${worst ? `step ${worst.index} (timestep ${worst.timestep}), ${worst.tensor} relL2 ${fmtSci(worst.relL2)}` : NOT_COMPARED}`,
     `- diagnosis: ${diagnosis(r)}`,
   ];
@@ -109,8 +110,7 @@ function components(r: ReportDocument): string {
     '',
     '| check | cosine | relL2 | maxAbs | result |',
     '|---|---:|---:|---:|---|',
-    row('text encoder', 'components.textEncoder', r.components.textEncoder),
-    row('VAE decoder', 'components.vaeDecoder', r.components.vaeDecoder),
+    ...shownComponents(r).map((c) => row(COMPONENT_LABELS[c], `components.${c}`, r.components[c])),
     row('final latents', 'final.latents', r.final.latents),
     row('decoded (pre-postprocess)', 'final.decoded', r.final.decoded),
     '',

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { UsageError } from '../errors.ts';
 import {
+  COMPONENT_CHECKS,
   FREE_RUNNING_TENSORS,
   REPORT_SCHEMA,
   REPORT_SCHEMA_MAJOR,
@@ -126,7 +127,8 @@ const tensorThresholds = z.object({
 const thresholds = z.object({
   teacherForced: recordOf(TEACHER_FORCED_TENSORS, tensorThresholds),
   freeRunning: recordOf(FREE_RUNNING_TENSORS, tensorThresholds),
-  components: z.object({ textEncoder: tensorThresholds, vaeDecoder: tensorThresholds }),
+  // 1.2 added textEncoder2, pooledEmbeds, vaeEncoder: older reports read with them not gated (never measured there).
+  components: recordOf(COMPONENT_CHECKS, tensorThresholds.default({})),
   final: z.object({
     latents: tensorThresholds,
     decoded: tensorThresholds,
@@ -147,7 +149,8 @@ export const reportSchema = z.looseObject({
   firstDivergentStep: int.nullable(),
   builds: z.object({ reference: buildInfo, candidate: buildInfo }),
   pipeline,
-  components: z.object({ textEncoder: maybeMetrics, vaeDecoder: maybeMetrics }),
+  // 1.2 added textEncoder2, pooledEmbeds, vaeEncoder: absent in older reports, read as not checked.
+  components: recordOf(COMPONENT_CHECKS, maybeMetrics.default(null)),
   steps: z.array(step),
   final: z.object({
     latents: maybeMetrics,

@@ -38,9 +38,28 @@ describe('report.json', () => {
     expect(() => parseReport(json, 'r.json')).toThrow(/schema/);
   });
 
-  it('writes schema 1.1 and still reads a 1.0 report (no error statistics)', () => {
+  it('writes schema 1.2 and still reads a 1.1 report (no family component checks): they read as not checked, not gated', () => {
     const json = JSON.parse(stringifyReport(syntheticReport()));
-    expect(json.schema).toBe('lockstep.report/1.1');
+    expect(json.schema).toBe('lockstep.report/1.2');
+    expect(Object.keys(json.components)).toEqual(['textEncoder', 'textEncoder2', 'pooledEmbeds', 'vaeEncoder', 'vaeDecoder']);
+    json.schema = 'lockstep.report/1.1';
+    for (const k of ['textEncoder2', 'pooledEmbeds', 'vaeEncoder']) {
+      delete json.components[k];
+      delete json.thresholds.components[k];
+    }
+    const back = parseReport(json, 'old/report.json');
+    expect(back.components.vaeEncoder).toBeNull();
+    expect(back.components.textEncoder2).toBeNull();
+    expect(back.components.textEncoder!.relL2).toBe(json.components.textEncoder.relL2);
+    expect(back.thresholds.components.vaeEncoder).toEqual({});
+    const rejudged = applyGates(back);
+    expect(rejudged.verdict).toBe('pass');
+    expect(rejudged.gates.some((g) => g.tensor === 'vaeEncoder')).toBe(false);
+    expect(renderMarkdown(rejudged)).not.toContain('VAE encoder');
+  });
+
+  it('still reads a 1.0 report (no error statistics)', () => {
+    const json = JSON.parse(stringifyReport(syntheticReport()));
     json.schema = 'lockstep.report/1';
     const back = parseReport(json, 'old/report.json');
     expect(back.steps[0].teacherForced.noisePred!.allclose).toBeUndefined();

@@ -1,5 +1,5 @@
 /**
- * The `report.json` contract, version `lockstep.report/1.1`: what the lockstep
+ * The `report.json` contract, version `lockstep.report/1.2`: what the lockstep
  * engine produces and everything downstream (gates, report.md, report.html,
  * `lockstep report DIR`) consumes. These types are the documentation of the
  * data; `docs/report-schema.md` explains each field. The zod reader that
@@ -22,7 +22,7 @@ export type MetricSet = TensorMetrics & Partial<ErrorStatistics>;
 
 /** Readers accept every minor version of this major; minors only add optional fields. */
 export const REPORT_SCHEMA_MAJOR = 'lockstep.report/1';
-export const REPORT_SCHEMA = `${REPORT_SCHEMA_MAJOR}.1` as const;
+export const REPORT_SCHEMA = `${REPORT_SCHEMA_MAJOR}.2` as const;
 /** `lockstep.report/1` (1.0) or `lockstep.report/1.N`. */
 export type ReportSchemaVersion = typeof REPORT_SCHEMA_MAJOR | `${typeof REPORT_SCHEMA_MAJOR}.${number}`;
 export const REPORT_FILE = 'report.json';
@@ -93,11 +93,27 @@ export interface PipelineSettings {
   width: number;
 }
 
-/** Whole-component checks, each teacher-forced on the reference's inputs. */
-export interface ComponentChecks {
-  textEncoder: MetricSet | null;
-  vaeDecoder: MetricSet | null;
-}
+/**
+ * Whole-component checks, each teacher-forced on the reference's inputs, in
+ * execution order. `textEncoder`: the prompt embeddings the U-Net receives
+ * (SDXL: the first encoder's part of them). Since 1.2: `textEncoder2` (SDXL:
+ * the second encoder's part), `pooledEmbeds` (SDXL: text_encoder_2's pooled
+ * `text_embeds`) and `vaeEncoder` (image-to-image: the VAE encoder's output);
+ * reports written before 1.2 read with them null.
+ */
+export const COMPONENT_CHECKS = ['textEncoder', 'textEncoder2', 'pooledEmbeds', 'vaeEncoder', 'vaeDecoder'] as const;
+export type ComponentCheck = (typeof COMPONENT_CHECKS)[number];
+export type ComponentChecks = Record<ComponentCheck, MetricSet | null>;
+/** The checks made before the U-Net's first step: a failure there comes before any step's. */
+export const UPSTREAM_CHECKS: readonly ComponentCheck[] = ['textEncoder', 'textEncoder2', 'pooledEmbeds', 'vaeEncoder'];
+/** How reports name each check. */
+export const COMPONENT_LABELS: Record<ComponentCheck, string> = {
+  textEncoder: 'text encoder',
+  textEncoder2: 'text encoder 2',
+  pooledEmbeds: 'pooled text embeddings',
+  vaeEncoder: 'VAE encoder',
+  vaeDecoder: 'VAE decoder',
+};
 
 /** Tensors compared in each mode; null = not compared (absent, or guidance ≤ 1 for the guidance ones). */
 export const TEACHER_FORCED_TENSORS = ['noisePred', 'noisePredUncond', 'noisePredText', 'guidanceDelta'] as const;
@@ -196,7 +212,7 @@ export type TensorThresholds = Partial<Record<TensorMetric | TensorParameter, nu
 export interface Thresholds {
   teacherForced: Record<TeacherForcedTensor, TensorThresholds>;
   freeRunning: Record<FreeRunningTensor, TensorThresholds>;
-  components: Record<keyof ComponentChecks, TensorThresholds>;
+  components: Record<ComponentCheck, TensorThresholds>;
   final: {
     latents: TensorThresholds;
     decoded: TensorThresholds;
@@ -289,7 +305,7 @@ export function newReport(init: NewReportInit): ReportDocument {
     firstDivergentStep: null,
     builds: init.builds,
     pipeline: init.pipeline,
-    components: { textEncoder: null, vaeDecoder: null },
+    components: emptyComponents(),
     steps: [],
     final: { latents: null, decoded: null, image: null },
     findings: [],
@@ -298,6 +314,11 @@ export function newReport(init: NewReportInit): ReportDocument {
     versions: init.versions,
     timing: { wallSeconds: 0, ortSeconds: 0 },
   };
+}
+
+/** Every component check, none made yet. */
+export function emptyComponents(): ComponentChecks {
+  return Object.fromEntries(COMPONENT_CHECKS.map((k) => [k, null])) as ComponentChecks;
 }
 
 /** A step record with nothing compared yet; fill in what the run produces. */

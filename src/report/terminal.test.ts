@@ -6,7 +6,7 @@ import { metricsFor, syntheticReport } from './testing/fixture.ts';
 describe('terminal summary', () => {
   it('per-step error: names the failing metric, where, the worst figures and the report path', () => {
     const text = terminalSummary(applyGates(syntheticReport({ divergeAt: 6 })), '/r/report.html');
-    expect(text).toMatch(/^verdict: FAIL: \d+ of \d+ gates failed, first divergence at step 6\n/);
+    expect(text).toMatch(/^verdict: FAIL: \d+ of \d+ gates failed, first divergence at step 6 \(unet\)\n/);
     expect(text).toContain('  failed: teacherForced.noisePred at 4 steps from step 6: cosine 0.99875 at step 6 (bound >= 0.9999), relL2 0.05 at step 6 (bound <= 0.001)');
     expect(text).toContain('worst teacher-forced:  noisePred cosine 0.99875000 at step 6, relL2 0.05 at step 6');
     expect(text).toContain('worst free-running:    latents cosine 0.98720000 at step 6, relL2 0.16 at step 6');

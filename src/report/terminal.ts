@@ -7,7 +7,7 @@
  */
 import { formatNumber } from '../gates/evaluate.ts';
 import { fmtDb } from './format.ts';
-import type { GateResult, MetricSet, Mode, ReportDocument } from './schema.ts';
+import { COMPONENT_LABELS, type ComponentCheck, type GateResult, type MetricSet, type Mode, type ReportDocument, UPSTREAM_CHECKS } from './schema.ts';
 
 const MODE_WORD: Record<Mode, string> = { teacherForced: 'teacher-forced', freeRunning: 'free-running' };
 /** Failing gate families listed by name; the rest are counted. */
@@ -21,9 +21,17 @@ export function terminalSummary(r: ReportDocument, reportPath?: string): string 
 
 function verdictLine(r: ReportDocument): string {
   const failed = r.gates.filter((g) => !g.passed).length;
-  const div = r.firstDivergentStep === null ? '' : `, first divergence at step ${r.firstDivergentStep}`;
+  const div = divergenceWords(r);
   const incomplete = r.complete ? '' : ` (INCOMPLETE after ${r.steps.length} of ${r.pipeline.steps} steps)`;
   return `verdict: ${r.verdict.toUpperCase()}${incomplete}: ${failed} of ${r.gates.length} gates failed${div}`;
+}
+
+/** ", first divergence at step 3 (unet)", or in a check made before the steps: ", first divergence in vaeEncoder (before step 0)". */
+function divergenceWords(r: ReportDocument): string {
+  const f = r.findings.find((x) => x.kind === 'first-divergence');
+  if (!f) return r.firstDivergentStep === null ? '' : `, first divergence at step ${r.firstDivergentStep}`;
+  if (f.tensor?.startsWith('components.')) return `, first divergence in ${f.component} (before step 0)${f.step !== undefined ? `, first failing step ${f.step}` : ''}`;
+  return `, first divergence at step ${f.step}${f.component ? ` (${f.component})` : ''}`;
 }
 
 interface Family {
@@ -109,17 +117,18 @@ function failing(r: ReportDocument, pred: (g: GateResult) => boolean): GateResul
 export function diagnosis(r: ReportDocument): string {
   const nonFinite = r.findings.find((f) => f.kind === 'first-nonfinite');
   if (nonFinite) return nonFinite.message;
-  const component = (name: 'textEncoder' | 'vaeDecoder', word: string) => {
+  const component = (name: ComponentCheck) => {
     const m = r.components[name];
     return m && failing(r, (g) => g.scope === 'component' && g.tensor === name).length
-      ? `the ${word} alone is off (on the reference's inputs): cos ${fmtCos(m.cosine)}, relL2 ${formatNumber(m.relL2)}`
+      ? `the ${COMPONENT_LABELS[name]} alone is off (on the reference's inputs): cos ${fmtCos(m.cosine)}, relL2 ${formatNumber(m.relL2)}`
       : null;
   };
   const tfFail = failing(r, (g) => g.scope === 'teacherForced');
   const frFail = failing(r, (g) => g.scope === 'freeRunning');
   const tf = extremes(r, 'teacherForced');
   const fr = extremes(r, 'freeRunning');
-  const text = component('textEncoder', 'text encoder');
+  // The first failing check made before the U-Net's steps (text encoders, pooled embeddings, VAE encoder).
+  const text = UPSTREAM_CHECKS.map(component).find((c) => c !== null) ?? null;
   if (text && tfFail.length === 0) return text;
   const last = r.steps.at(-1);
   const drift = fr && last ? driftAt(r, last.index) : null;
@@ -133,7 +142,7 @@ export function diagnosis(r: ReportDocument): string {
     const grow = fr ? ` drift accumulates to ${fr.relL2.tensor} relL2 ${formatNumber(fr.relL2.value)} by step ${fr.relL2.step}` : '';
     return tf ? `${perStep} but${grow}` : `${perStep}${grow}`;
   }
-  const vae = component('vaeDecoder', 'VAE decoder');
+  const vae = component('vaeDecoder');
   if (vae) return vae;
   const final = failing(r, (g) => g.scope === 'final');
   if (final.length) return `every step is within its bounds, but the final ${final[0].tensor} is not (${final[0].metric} ${formatNumber(final[0].actual)}, bound ${final[0].op} ${formatNumber(final[0].threshold)})`;

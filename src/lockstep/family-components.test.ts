@@ -1,0 +1,135 @@
+/**
+ * The family components as checks of their own (report 1.2): the VAE encoder
+ * (image-to-image), SDXL's second text encoder and pooled embeddings. Against
+ * diffusers' recorded traces the live ONNX models fill them and pass; a
+ * candidate whose VAE encoder or text_encoder_2 alone is quantized fails with
+ * that component named, while the checks it does not touch stay at diffusers' own values.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { forgeVariant } from '../forge/variants/forge-variant.ts';
+import { compactTrace } from '../golden/compact.ts';
+import { defaultThresholds } from '../gates/index.ts';
+import { DEFAULT_BACKEND } from '../models/backend.ts';
+import type { PipelineSettings } from '../pipeline/settings.ts';
+import { terminalSummary } from '../report/terminal.ts';
+import type { ReportDocument } from '../report/schema.ts';
+import { FAMILIES_REFERENCE } from '../testing/paths.ts';
+import { recordedSettings } from './builds.ts';
+import { runLockstep } from './engine.ts';
+
+const tmp = (p: string) => mkdtempSync(join(tmpdir(), `lockstep-${p}-`));
+const trace = (family: string, name: string) => join(FAMILIES_REFERENCE, family, 'traces', name);
+const model = (family: string) => join(FAMILIES_REFERENCE, family, 'model');
+
+async function compare(reference: string, candidate: string): Promise<ReportDocument> {
+  const settings = recordedSettings(reference) as PipelineSettings;
+  return runLockstep({
+    reference: { path: reference, backend: DEFAULT_BACKEND },
+    candidate: { path: candidate, backend: DEFAULT_BACKEND },
+    settings: { ...settings, negativePrompt: settings.negativePrompt ?? '' },
+    thresholds: defaultThresholds(),
+    reportDir: tmp('components-report'),
+  });
+}
+
+const failingComponents = (r: ReportDocument) => [...new Set(r.gates.filter((g) => !g.passed && g.scope === 'component').map((g) => g.tensor))];
+
+describe('sd image-to-image: the VAE encoder is a checked component', () => {
+  const recorded = trace('sd', 'img2img_ddim_strength0.6');
+
+  it("diffusers' trace against the live model: vaeEncoder compared (latent_parameters) and passing; no SDXL checks", async () => {
+    const r = await compare(recorded, model('sd'));
+    expect(r.verdict).toBe('pass');
+    expect(r.components.vaeEncoder!.relL2).toBeLessThan(1e-5);
+    expect(r.components.vaeEncoder!.count).toBe(8 * 8 * 8); // [1, 2·4, 8, 8]: mean and log-variance
+    expect(r.gates.some((g) => g.id === 'components.vaeEncoder.cosine' && g.passed)).toBe(true);
+    expect(r.components.textEncoder2).toBeNull();
+    expect(r.components.pooledEmbeds).toBeNull();
+  });
+
+  it('a candidate whose VAE encoder alone is int8-dynamic fails, the divergence located in the VAE encoder, before the steps', async () => {
+    const candidate = join(tmp('vae-encoder-int8'), 'model');
+    await forgeVariant({ from: model('sd'), kind: 'int8-dynamic', out: candidate, components: ['vae_encoder'] });
+    const r = await compare(recorded, candidate);
+    expect(r.verdict).toBe('fail');
+    expect(failingComponents(r)).toEqual(['vaeEncoder']);
+    expect(r.components.vaeEncoder!.relL2).toBeGreaterThan(1e-3);
+    expect(r.components.textEncoder!.relL2).toBeLessThan(1e-5);
+    // Teacher-forced on the reference's latents the untouched U-Net matches diffusers; its own trajectory starts elsewhere.
+    for (const s of r.steps) expect(s.teacherForced.noisePred!.relL2).toBeLessThan(1e-4);
+    const first = r.findings.find((f) => f.kind === 'first-divergence')!;
+    expect(first.component).toBe('vaeEncoder');
+    expect(first.message).toMatch(/^First divergence in the VAE encoder, before the U-Net's steps/);
+    const summary = terminalSummary(r);
+    expect(summary).toContain('first divergence in vaeEncoder (before step 0)');
+    expect(summary).toMatch(/diagnosis: the VAE encoder alone is off/);
+  });
+});
+
+describe('sdxl: text_encoder_2 and the pooled embeddings are checked components', () => {
+  const recorded = trace('sdxl', 'img2img_euler_strength0.8');
+  let text2Int8: string;
+
+  beforeAll(async () => {
+    text2Int8 = join(tmp('text-encoder-2-int8'), 'model');
+    await forgeVariant({ from: model('sdxl'), kind: 'int8-dynamic', out: text2Int8, components: ['text_encoder_2'] });
+  });
+
+  it("diffusers' trace against the live model: textEncoder, textEncoder2, pooledEmbeds and vaeEncoder compared and passing", async () => {
+    const r = await compare(recorded, model('sdxl'));
+    expect(r.verdict).toBe('pass');
+    // prompt_embeds [2, 77, 32 + 32]: each encoder's part of it; text_embeds [2, 32].
+    expect(r.components.textEncoder!.count).toBe(2 * 77 * 32);
+    expect(r.components.textEncoder2!.count).toBe(2 * 77 * 32);
+    expect(r.components.pooledEmbeds!.count).toBe(2 * 32);
+    for (const c of ['textEncoder', 'textEncoder2', 'pooledEmbeds', 'vaeEncoder'] as const) expect(r.components[c]!.relL2).toBeLessThan(1e-5);
+    for (const c of ['textEncoder2', 'pooledEmbeds', 'vaeEncoder']) expect(r.gates.some((g) => g.id === `components.${c}.relL2` && g.passed)).toBe(true);
+  });
+
+  it('a candidate whose text_encoder_2 alone is int8-dynamic fails with textEncoder2 (and its pooled output) named; the first encoder still matches', async () => {
+    const r = await compare(recorded, text2Int8);
+    expect(r.verdict).toBe('fail');
+    expect(r.components.textEncoder!.relL2).toBeLessThan(1e-5);
+    expect(r.components.vaeEncoder!.relL2).toBeLessThan(1e-5);
+    expect(r.components.textEncoder2!.relL2).toBeGreaterThan(1e-3);
+    expect(failingComponents(r)).toContain('textEncoder2');
+    expect(failingComponents(r)).not.toContain('textEncoder');
+    const first = r.findings.find((f) => f.kind === 'first-divergence')!;
+    expect(first.component).toBe('textEncoder2');
+    expect(first.tensor).toBe('components.textEncoder2');
+    expect(terminalSummary(r)).toMatch(/diagnosis: the text encoder 2 alone is off/);
+  });
+
+  it("a candidate whose tokenizer_2 pads differently: its encoders are run on the reference's ids (empty negative: zeros) and match", async () => {
+    const candidate = join(tmp('tokenizer-2-pad'), 'model');
+    cpSync(model('sdxl'), candidate, { recursive: true });
+    for (const file of ['special_tokens_map.json', 'tokenizer_config.json']) {
+      const path = join(candidate, 'tokenizer_2', file);
+      writeFileSync(path, readFileSync(path, 'utf8').replace('"pad_token": "!"', '"pad_token": "<|endoftext|>"'));
+    }
+    const r = await compare(trace('sdxl', 'euler_s4_no_negative'), candidate);
+    for (const c of ['textEncoder', 'textEncoder2', 'pooledEmbeds'] as const) expect(r.components[c]!.relL2).toBeLessThan(1e-5);
+    expect(r.components.textEncoder!.count).toBe(2 * 77 * 32); // the uncond half is force_zeros_for_empty_prompt's zeros
+    expect(r.components.vaeEncoder).toBeNull(); // text-to-image
+    // Its own embeddings differ (pad ids), so its own trajectory does; teacher-forced it is exact.
+    for (const s of r.steps) expect(s.teacherForced.noisePred!.relL2).toBeLessThan(1e-5);
+  });
+});
+
+describe('a golden (compacted trace) of an SDXL image-to-image run', () => {
+  it('keeps what teacher-forcing and the component checks need: the live model passes against it with every check made', async () => {
+    const recorded = trace('sdxl', 'img2img_euler_strength0.8');
+    const golden = tmp('components-golden');
+    const manifest = JSON.parse(readFileSync(join(recorded, 'manifest.json'), 'utf8'));
+    const compact = compactTrace(recorded, golden, manifest.timesteps.length, 'float32');
+    writeFileSync(join(golden, 'manifest.json'), JSON.stringify({ ...manifest, files: compact.files }));
+    expect(Object.keys(compact.files)).toEqual(expect.arrayContaining(['cond/text_embeds.npy', 'cond/time_ids.npy', 'text/cond_ids_2.npy', 'image/input.npy', 'image/latent_parameters.npy']));
+    expect(Object.keys(compact.files)).not.toContain('image/encoder_noise.npy');
+    const r = await compare(golden, model('sdxl'));
+    expect(r.verdict).toBe('pass');
+    for (const c of ['textEncoder', 'textEncoder2', 'pooledEmbeds', 'vaeEncoder', 'vaeDecoder'] as const) expect(r.components[c]!.relL2).toBeLessThan(1e-5);
+  });
+});

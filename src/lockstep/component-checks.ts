@@ -10,8 +10,10 @@
  * concatenated on the last axis, so `textEncoder` is text_encoder's part of
  * them and `textEncoder2` text_encoder_2's; `pooledEmbeds` is text_encoder_2's
  * pooled `text_embeds` (the U-Net's extra input), [uncond; cond] like the
- * embeddings. Where the two parts split is known only to a live build; with
- * two recorded builds `textEncoder` compares the whole prompt embeddings.
+ * embeddings. Where the two parts split is known to a live build and to a
+ * trace whose manifest has `textEncoderWidths` (lockstep's own SDXL traces,
+ * import-outputs); without either, `textEncoder` compares the whole prompt
+ * embeddings.
  */
 import { UsageError } from '../errors.ts';
 import type { EncodedImage } from '../models/sd-model.ts';
@@ -39,9 +41,9 @@ export async function textChecks(cand: Side, refText: TextTensors, candText: Tex
     ? await encodeDualLikePipeline(cand.live!, refText, refText.promptEmbeds.dims[0])
     : { embeds: candText.promptEmbeds, pooled: candText.extras?.text_embeds, widths: candText.encoderWidths as [number, number] | undefined };
   const pooledEmbeds = compareOptional(refText.extras?.text_embeds, encoded.pooled, 'text_embeds (pooled)', tol('components', 'pooledEmbeds'));
-  const widths = encoded.widths ?? refText.encoderWidths;
+  const widths = encoded.widths ?? candText.encoderWidths ?? refText.encoderWidths;
   if (!widths) {
-    note('sdxl-text-split', "both builds are recorded, so where SDXL's prompt embeddings split between the two text encoders is not known: components.textEncoder compares the whole prompt_embeds (both encoders), components.textEncoder2 is not checked");
+    note('sdxl-text-split', "where SDXL's prompt embeddings split between the two text encoders is not known (two recorded builds, neither manifest has textEncoderWidths): components.textEncoder compares the whole prompt_embeds (both encoders), components.textEncoder2 is not checked");
     return { textEncoder: compareOptional(refText.promptEmbeds, encoded.embeds, 'prompt_embeds', tol('components', 'textEncoder')), textEncoder2: null, pooledEmbeds };
   }
   const [ref1, ref2] = splitLast(refText.promptEmbeds, widths, 'the reference');

@@ -13,6 +13,7 @@ import { forgeVariant } from '../forge/variants/forge-variant.ts';
 import { compactTrace } from '../golden/compact.ts';
 import { defaultThresholds } from '../gates/index.ts';
 import { DEFAULT_BACKEND } from '../models/backend.ts';
+import { generate } from '../pipeline/generate.ts';
 import type { PipelineSettings } from '../pipeline/settings.ts';
 import { terminalSummary } from '../report/terminal.ts';
 import type { ReportDocument } from '../report/schema.ts';
@@ -131,5 +132,28 @@ describe('a golden (compacted trace) of an SDXL image-to-image run', () => {
     const r = await compare(golden, model('sdxl'));
     expect(r.verdict).toBe('pass');
     for (const c of ['textEncoder', 'textEncoder2', 'pooledEmbeds', 'vaeEncoder', 'vaeDecoder'] as const) expect(r.components[c]!.relL2).toBeLessThan(1e-5);
+  });
+});
+
+describe('sdxl: two recorded builds', () => {
+  const recorded = trace('sdxl', 'euler_s4_negative');
+
+  it("a lockstep trace records textEncoderWidths, so diffusers' trace against it checks each encoder apart", async () => {
+    const mine = join(tmp('components-lockstep-trace'), 'trace');
+    const settings = recordedSettings(recorded) as PipelineSettings;
+    await generate({ model: model('sdxl'), settings, traceDir: mine });
+    expect(JSON.parse(readFileSync(join(mine, 'manifest.json'), 'utf8')).textEncoderWidths).toEqual([32, 32]);
+    const r = await compare(recorded, mine);
+    expect(r.verdict).toBe('pass');
+    for (const c of ['textEncoder', 'textEncoder2', 'pooledEmbeds'] as const) expect(r.components[c]!.relL2).toBeLessThan(1e-5);
+    expect(r.components.textEncoder!.count).toBe(2 * 77 * 32);
+  });
+
+  it('without textEncoderWidths on either side, textEncoder compares the whole prompt_embeds and says so', async () => {
+    const r = await compare(recorded, recorded);
+    expect(r.components.textEncoder!.count).toBe(2 * 77 * 64);
+    expect(r.components.textEncoder2).toBeNull();
+    expect(r.components.pooledEmbeds!.maxAbs).toBe(0);
+    expect(r.findings.some((f) => f.message.includes('components.textEncoder compares the whole prompt_embeds'))).toBe(true);
   });
 });

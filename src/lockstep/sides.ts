@@ -29,7 +29,7 @@ export interface TextTensors {
   promptEmbeds?: Tensor<'float32'>;
   /** Extra U-Net inputs (timestep_cond, text_embeds, time_ids), fed teacher-forced from the reference like the embeddings. */
   extras?: UnetExtras;
-  /** SDXL, known to a live build only: each text encoder's hidden size, where promptEmbeds' last axis splits between them. */
+  /** SDXL: each text encoder's hidden size, where promptEmbeds' last axis splits between them (a live build's own; a trace's manifest `textEncoderWidths`). */
   encoderWidths?: readonly [number, number];
   /** Image-to-image: the preprocessed image and the VAE encoder's answer to it. */
   image?: ImageTensors;
@@ -228,6 +228,7 @@ export class TraceSide implements Side {
       promptEmbeds: f32(this.reader.get(TEXT.promptEmbeds)),
       extras: recordedExtras(this.reader),
       image: recordedImage(this.reader),
+      encoderWidths: this.reader.manifest.textEncoderWidths,
     };
   }
 

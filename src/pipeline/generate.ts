@@ -55,6 +55,8 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
     // Each component's session is freed as soon as the run is done with it: the text encoder's weights
     // leave memory before the U-Net's activations arrive, the U-Net's before the VAE decodes.
     await run.prepare();
+    // SDXL: where prompt_embeds splits between the two encoders, so a comparison against this trace can check each.
+    if (trace && run.encoderWidths) trace.setMeta({ textEncoderWidths: [...run.encoderWidths] });
     for (const c of ['text_encoder', 'text_encoder_2', 'vae_encoder'] as const) await model.onnx.releaseComponent(c);
     const total = run.timesteps.length;
     for (let i = 0; i < total; i++) {

@@ -25,6 +25,8 @@ export const manifestSchema = z
     schedulerConfig: z.record(z.string(), z.unknown()).optional(),
     schedulerClass: z.string().optional(),
     timesteps: z.array(z.number()).optional(),
+    /** SDXL: where prompt_embeds' last axis splits between text_encoder's and text_encoder_2's hidden states. */
+    textEncoderWidths: z.tuple([z.number().int().positive(), z.number().int().positive()]).optional(),
     files: z.record(z.string(), fileEntrySchema).default({}),
   })
   .loose();

@@ -47,7 +47,7 @@ describe('lockstep compare', () => {
     ]);
     expect(strict).toBe(1);
     // The terminal alone says which metric failed, where, and what kind of problem it is.
-    expect(stdout).toMatch(/^verdict: FAIL: \d+ of \d+ gates failed, first divergence at step 0\n/);
+    expect(stdout).toMatch(/^verdict: FAIL: \d+ of \d+ gates failed, first divergence at step 0 \(unet\)\n/);
     expect(stdout).toMatch(/failed: teacherForced\.noisePred at 10 steps from step 0: maxAbs \S+ at step \d \(bound <= 1\.000e-12\)/);
     expect(stdout).toMatch(/diagnosis: per-step error: the candidate's U-Net is off on the reference's own inputs from step 0/);
     expect(stdout).toMatch(/image: PSNR .* dB, SSIM /);

@@ -34,7 +34,8 @@ const settingsShape = {
 
 export const variantSchema = z.strictObject({
   kind: text('a variant kind, e.g. int8-qdq, fp16, fault:<name>').min(1),
-  components: z.array(z.enum(['text_encoder', 'unet', 'vae_decoder'])).optional(),
+  // Every component a family's export may have (forge variant's ALL_COMPONENTS): a variant of just the VAE encoder or text_encoder_2 too.
+  components: z.array(z.enum(['text_encoder', 'text_encoder_2', 'unet', 'vae_encoder', 'vae_decoder'])).optional(),
   /** int8-qdq calibration traces (relative to the suite file); default: a trace of the first case on the source model. */
   calibrate: z.array(text('a trace folder path')).optional(),
 });

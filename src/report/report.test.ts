@@ -10,7 +10,8 @@ import { renderHtml } from './html.ts';
 import { renderMarkdown } from './markdown.ts';
 import { parseReport } from './read-schema.ts';
 import { stringifyReport } from './schema.ts';
-import { syntheticReport } from './testing/fixture.ts';
+import { renderJunit } from '../junit/junit.ts';
+import { metricsFor, syntheticReport } from './testing/fixture.ts';
 import { writeFixtureFiles } from './testing/fixture-files.ts';
 import { readReport, writeReport } from './write.ts';
 
@@ -56,6 +57,23 @@ describe('report.json', () => {
     expect(rejudged.verdict).toBe('pass');
     expect(rejudged.gates.some((g) => g.tensor === 'vaeEncoder')).toBe(false);
     expect(renderMarkdown(rejudged)).not.toContain('VAE encoder');
+  });
+
+  it('report.html and JUnit show the family component checks (1.2) when made, failing cells marked', async () => {
+    const r = syntheticReport();
+    r.components.textEncoder2 = metricsFor(3e-7);
+    r.components.pooledEmbeds = metricsFor(4e-7);
+    r.components.vaeEncoder = metricsFor(3e-2, 512);
+    const judged = applyGates(r);
+    const html = await renderHtml(judged, tmp());
+    for (const label of ['text encoder 2', 'pooled text embeddings', 'VAE encoder']) expect(html).toContain(`<th>${label}</th>`);
+    expect(html).toMatch(/<tr class="fail"><th>VAE encoder<\/th><td class="bad">/);
+    expect(html).toContain('first divergence: VAE encoder (before the steps)');
+    const xml = renderJunit('s', [{ name: 'c', reportDir: '/r', report: judged, error: null, stale: false, seconds: 1 }]);
+    expect(xml).toContain('name="components.vaeEncoder.relL2"');
+    expect(xml).toContain('components.vaeEncoder relL2 0.03 &gt; 0.001');
+    expect(xml).toMatch(/name="components\.textEncoder2\.cosine" time="0"><\/testcase>/);
+    expect(await renderHtml(applyGates(syntheticReport()), tmp())).not.toContain('VAE encoder');
   });
 
   it('still reads a 1.0 report (no error statistics)', () => {

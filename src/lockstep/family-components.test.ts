@@ -10,6 +10,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { forgeVariant } from '../forge/variants/forge-variant.ts';
+import { ensureForgedModel } from '../forge/cache.ts';
 import { compactTrace } from '../golden/compact.ts';
 import { defaultThresholds } from '../gates/index.ts';
 import { DEFAULT_BACKEND } from '../models/backend.ts';
@@ -155,5 +156,26 @@ describe('sdxl: two recorded builds', () => {
     expect(r.components.textEncoder2).toBeNull();
     expect(r.components.pooledEmbeds!.maxAbs).toBe(0);
     expect(r.findings.some((f) => f.message.includes('components.textEncoder compares the whole prompt_embeds'))).toBe(true);
+  });
+});
+
+describe('sdxl with text encoders of different widths (forge tiny --preset sdxl: 16 and 32)', () => {
+  it('splits prompt_embeds at the first encoder\'s width; only text_encoder_2 made int8 fails only textEncoder2/pooledEmbeds', async () => {
+    const forged = await ensureForgedModel('sdxl', 0);
+    const candidate = join(tmp('forged-sdxl-te2'), 'model');
+    await forgeVariant({ from: forged, kind: 'int8-dynamic', out: candidate, components: ['text_encoder_2'] });
+    const r = await runLockstep({
+      reference: { path: forged, backend: DEFAULT_BACKEND },
+      candidate: { path: candidate, backend: DEFAULT_BACKEND },
+      settings: { prompt: 'a red cube', negativePrompt: 'blurry', seed: 5, noise: 'torch-cpu', steps: 2, scheduler: 'euler', guidanceScale: 5, height: 64, width: 64 } as PipelineSettings,
+      thresholds: defaultThresholds(),
+      reportDir: tmp('forged-sdxl-report'),
+    });
+    expect(r.components.textEncoder!.count).toBe(2 * 77 * 16);
+    expect(r.components.textEncoder2!.count).toBe(2 * 77 * 32);
+    expect(r.components.textEncoder!.maxAbs).toBe(0); // the same ONNX file on both sides
+    expect(r.components.textEncoder2!.maxAbs).toBeGreaterThan(0);
+    expect(failingComponents(r)).toEqual(['textEncoder2', 'pooledEmbeds']);
+    expect(r.findings.find((f) => f.kind === 'first-divergence')?.component).toBe('textEncoder2');
   });
 });

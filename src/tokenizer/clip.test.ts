@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { REFERENCE_DIR } from '../testing/paths.ts';
+import { readTokenizerFolder } from './files.ts';
 import { loadClipTokenizer } from './index.ts';
 
 const VOCAB_DIR = join(REFERENCE_DIR, 'clip-vocab');
@@ -126,5 +127,25 @@ describe('tokenizer folder errors and settings', () => {
     expect(tok.encode('ab b zz')).toEqual({ ids: [5, 4, 3, 1, 6], truncated: true, tokenCount: 4 });
     // A special token in the text is cut out before BPE, as transformers' added tokens are: 'a', '</s>', 'b'.
     expect(tok.encode('a</s>b').ids).toEqual([5, 1, 6, 3, 6]);
+  });
+
+  it('parses identical vocab.json / merges.txt once (SDXL\'s two tokenizers), each folder keeping its own special tokens', () => {
+    const special = (pad: string) => ({
+      'special_tokens_map.json': JSON.stringify({ bos_token: '<s>', eos_token: '</s>', unk_token: 'a</w>', pad_token: pad }),
+      'tokenizer_config.json': JSON.stringify({ model_max_length: 5 }),
+    });
+    const one = folder({ 'vocab.json': tinyVocab, 'merges.txt': tinyMerges, ...special('b') });
+    const two = folder({ 'vocab.json': tinyVocab, 'merges.txt': tinyMerges, ...special('a') });
+    const other = folder({ 'vocab.json': tinyVocab.replace('"ab</w>":4', '"ab</w>":7'), 'merges.txt': tinyMerges, ...special('a') });
+    const [a, b, c] = [one, two, other].map(readTokenizerFolder);
+    expect(b.vocab).toBe(a.vocab);
+    expect(b.ranks).toBe(a.ranks);
+    expect(c.vocab).not.toBe(a.vocab);
+    expect(c.vocab.get('ab</w>')).toBe(7);
+    expect(c.ranks).toBe(a.ranks);
+    expect([a.special.pad, b.special.pad]).toEqual(['b', 'a']);
+    expect(loadClipTokenizer(one).encode('ab').ids).toEqual([5, 4, 6, 2, 2]);
+    expect(loadClipTokenizer(two).encode('ab').ids).toEqual([5, 4, 6, 0, 0]);
+    expect(loadClipTokenizer(other).encode('ab').ids).toEqual([5, 7, 6, 0, 0]);
   });
 });

@@ -5,14 +5,16 @@
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureTinyModel, MODELS_CACHE_DIR } from '../src/forge/cache.ts';
 import { FORGE_VERSION } from '../src/forge/version.ts';
 import { readModelFootprint } from '../src/models/memory-estimate.ts';
 import type { Job } from './child.ts';
+import { BASELINE, FAMILY_CASES, FAMILY_SIZE, type FamilyCase, type FamilyMedians, familyJob, type GenerateTimes, medians } from './families.ts';
 import { availableMemory, machine, round } from './machine.ts';
+import { freeDiskBytes, SDXL_BASE_PARAMS, sdxlFit, sdxlForgeSeconds } from './sdxl-fit.ts';
 import { measureStartup } from './startup.ts';
 import { writeBenchSuite } from './suite-file.ts';
 import { measureThroughput } from './throughput.ts';
@@ -28,14 +30,17 @@ interface Figure {
   unit: string;
   target?: string;
   met?: boolean;
+  /** The same figure of the run this one is held against (the per-family lines: SD 1.x's). */
+  baseline?: { label: string; value: number };
 }
 
 const figures: Figure[] = [];
-function report(name: string, value: number, unit: string, target?: { text: string; ok: (v: number) => boolean }): void {
-  const f: Figure = { name, value: round(value, 4), unit, ...(target && { target: target.text, met: target.ok(value) }) };
+function report(name: string, value: number, unit: string, target?: { text: string; ok: (v: number) => boolean }, baseline?: Figure['baseline']): void {
+  const f: Figure = { name, value: round(value, 4), unit, ...(target && { target: target.text, met: target.ok(value) }), ...(baseline && { baseline: { ...baseline, value: round(baseline.value, 4) } }) };
   figures.push(f);
+  const beside = baseline ? `  [${baseline.label}: ${round(baseline.value, 3)}]` : '';
   const verdict = target ? `  (target ${target.text}: ${f.met ? 'met' : 'NOT met'})` : '';
-  process.stdout.write(`  ${name.padEnd(56)} ${String(round(value, 3)).padStart(10)} ${unit}${verdict}\n`);
+  process.stdout.write(`  ${name.padEnd(56)} ${String(round(value, 3)).padStart(10)} ${unit}${beside}${verdict}\n`);
 }
 
 /** Runs one job in a child process; returns its JSON result (with peakRssBytes). */
@@ -171,6 +176,50 @@ function suiteFigures(): void {
   report('tiny suite 4 / 1 cases, in-process wall', four.wallSeconds / one.wallSeconds, '×');
 }
 
+/** LOCKSTEP_BENCH_FAMILY_ROUNDS (default 5): interleaved rounds of every family case. */
+const familyRounds = (): number => Number(process.env.LOCKSTEP_BENCH_FAMILY_ROUNDS ?? 5);
+
+/**
+ * Each family's generate against its bare ORT calls, next to SD 1.x's figure
+ * from the same rounds (bench/families.ts). The order of the cases rotates
+ * from round to round, so none always runs first or right after another.
+ */
+function families(): Record<string, unknown> {
+  const rounds = familyRounds();
+  const cases = [BASELINE, ...FAMILY_CASES];
+  process.stdout.write(`pipeline families: generate on the diffusers-built tiny models (test/reference/families), ${FAMILY_SIZE}×${FAMILY_SIZE}, seed 42; medians of ${rounds} interleaved rounds, each run its own process\n`);
+  const runs: GenerateTimes[][] = cases.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < cases.length; k++) {
+      const i = (k + r) % cases.length;
+      runs[i].push(child(familyJob(cases[i])) as unknown as GenerateTimes);
+    }
+  }
+  const m = runs.map(medians);
+  const base = m[0];
+  cases.forEach((c, i) => familyLines(c, m[i], i === 0 ? undefined : base));
+  return {
+    rounds,
+    size: FAMILY_SIZE,
+    cases: cases.map((c, i) => ({ label: c.label, ...familyJob(c), differs: c.differs, medians: m[i], runs: runs[i] })),
+  };
+}
+
+function familyLines(c: FamilyCase, m: FamilyMedians, base: FamilyMedians | undefined): void {
+  process.stdout.write(`  ${c.label}: ${c.differs}\n`);
+  const tag = `family ${c.label} generate`;
+  const sd = (value: number) => (base ? { label: 'SD 1.x', value } : undefined);
+  const percent = (x: FamilyMedians) => (100 * x.overheadSeconds) / x.wallSeconds;
+  report(`${tag} wall`, m.wallSeconds, 's', undefined, sd(base?.wallSeconds ?? 0));
+  report(`${tag} ORT run() sum (${m.ortCalls} calls)`, m.ortSeconds, 's', undefined, sd(base?.ortSeconds ?? 0));
+  report(`${tag} ORT session create + release`, m.ortSessionSeconds, 's', undefined, sd(base?.ortSessionSeconds ?? 0));
+  const r = base?.ratio;
+  report(`${tag} wall / ORT (sessions + runs)`, m.ratio, '×', r === undefined ? undefined : { text: "≤ SD 1.x's ratio", ok: (v) => v <= r }, sd(r ?? 0));
+  report(`${tag} overhead wall − ORT`, m.overheadSeconds, 's', undefined, sd(base?.overheadSeconds ?? 0));
+  report(`${tag} overhead (wall − ORT) / wall`, percent(m), '%', undefined, sd(base ? percent(base) : 0));
+  report(`${tag} peak RSS`, m.peakRssBytes / GiB, 'GiB', undefined, sd((base?.peakRssBytes ?? 0) / GiB));
+}
+
 function startup(): void {
   process.stdout.write('CLI start-up, compiled package as installed, against `node -e 0` (medians of 15 interleaved runs)\n');
   const s = measureStartup(ROOT);
@@ -227,23 +276,74 @@ function sd15(): void {
   pipelineFigures('sd15', model, steps, size, { overheadPercent: 3, compareRatio: 1.05, generateRssPerWeight: 1.5, compareRssGiB: 12 });
 }
 
+/** While other work shares the machine, no bench job may exceed this (the sd15 part asks for LOCKSTEP_BENCH_SD15=1). */
+const SHARED_MACHINE_CAP = 8 * GiB;
+
+/**
+ * An SDXL-shaped preset (SDXL base 1.0's sizes, float32): whether it would fit, from its real
+ * parameter counts, lockstep's memory estimate and the SD 1.5 measurements (bench/sdxl-fit.ts).
+ * Nothing is built or run: the verdict and its numbers are printed and recorded.
+ */
+function sdxl(): Record<string, unknown> {
+  process.stdout.write('sdxl-full (SDXL base 1.0 sizes, float32): would it fit? Computed, not run\n');
+  const weights = Object.values(SDXL_BASE_PARAMS).reduce((a, b) => a + b, 0) * 4;
+  for (const [c, n] of Object.entries(SDXL_BASE_PARAMS)) report(`sdxl-full ${c} weights (${(n / 1e6).toFixed(1)} M parameters)`, (n * 4) / GiB, 'GiB');
+  report('sdxl-full weights, all components', weights / GiB, 'GiB');
+  const fits = [1024, 512].map((size) => sdxlFit(size));
+  for (const f of fits) {
+    report(`sdxl-full ${f.size}² lockstep estimate (as implemented)`, f.estimate.total / GiB, 'GiB');
+    report(`sdxl-full ${f.size}² estimate + text_encoder_2, VAE encoder, per-level heads`, f.completedBytes / GiB, 'GiB');
+    report(`sdxl-full ${f.size}² generate U-Net stage (weights held + activations)`, f.unetStageBytes / GiB, 'GiB');
+    report(`sdxl-full ${f.size}² generate projected peak (× SD 1.5's measured / projected)`, f.projectedPeakBytes / GiB, 'GiB');
+  }
+  report('sdxl-full SD 1.5\'s measured 1.453× weights applied', fits[0].sd15ScaledBytes / GiB, 'GiB');
+  report('sdxl-full disk (float32 weights)', weights / 1e9, 'GB');
+  report('sdxl-full free disk here', freeDiskBytes(ROOT) / 1e9, 'GB');
+  report('sdxl-full forge, extrapolated from the sd15 forge', sdxlForgeSeconds(), 's');
+  const total = totalmem();
+  const smallest = Math.min(...fits.map((f) => f.projectedPeakBytes));
+  const verdict =
+    smallest > total * 0.9
+      ? `does not fit: generate's projected peak at 512² is ${(smallest / GiB).toFixed(1)} GiB on a ${(total / GiB).toFixed(1)} GiB machine`
+      : `generate would fit this ${(total / GiB).toFixed(1)} GiB machine alone (projected peak ${(smallest / GiB).toFixed(1)} GiB at 512², ` +
+        `${(fits[0].projectedPeakBytes / GiB).toFixed(1)} GiB at 1024²; compare of two live builds would run sequentially), but not while it is shared: ` +
+        `the U-Net's float32 weights alone are ${((SDXL_BASE_PARAMS.unet * 4) / GiB).toFixed(1)} GiB, above the ${SHARED_MACHINE_CAP / GiB} GiB a bench job may take then; not run`;
+  process.stdout.write(`  sdxl-full: ${verdict}\n`);
+  return { verdict, params: SDXL_BASE_PARAMS, fits: fits.map((f) => ({ size: f.size, estimateBytes: f.estimate.total, completedBytes: f.completedBytes, unetStageBytes: f.unetStageBytes, projectedPeakBytes: f.projectedPeakBytes })) };
+}
+
 /** LOCKSTEP_BENCH_SD15_SIZE (default 512) and LOCKSTEP_BENCH_SD15_STEPS (default 1: model load is then not amortised). */
 function sd15Run(): { size: number; steps: number } {
   return { size: Number(process.env.LOCKSTEP_BENCH_SD15_SIZE ?? 512), steps: Number(process.env.LOCKSTEP_BENCH_SD15_STEPS ?? 1) };
 }
 
+const PARTS = ['startup', 'metrics', 'tiny', 'families', 'sdxl', 'sd15'] as const;
+
+/** LOCKSTEP_BENCH_ONLY=families,tiny runs only those parts (default: all; sd15 still needs LOCKSTEP_BENCH_SD15=1). */
+function parts(): Set<string> {
+  const only = process.env.LOCKSTEP_BENCH_ONLY;
+  if (!only) return new Set(PARTS);
+  const asked = only.split(',').map((p) => p.trim());
+  const unknown = asked.filter((p) => !(PARTS as readonly string[]).includes(p));
+  if (unknown.length > 0) throw new Error(`LOCKSTEP_BENCH_ONLY: unknown part ${unknown.join(', ')} (parts: ${PARTS.join(', ')})`);
+  return new Set(asked);
+}
+
 async function main(): Promise<void> {
+  const run = parts();
   const m = machine();
   process.stdout.write(`${m.cpuModel}, ${m.cores} cores, ${(m.totalMemoryBytes / GiB).toFixed(1)} GiB, Node ${m.node}, onnxruntime-node ${m.onnxruntime}, load ${m.loadAverage1m.start}\n`);
-  startup();
-  metrics();
-  await tiny();
-  const skip = sd15SkipReason();
+  if (run.has('startup')) startup();
+  if (run.has('metrics')) metrics();
+  if (run.has('tiny')) await tiny();
+  const familyRecord = run.has('families') ? families() : undefined;
+  const sdxlRecord = run.has('sdxl') ? sdxl() : undefined;
+  const skip = run.has('sd15') ? sd15SkipReason() : 'not among LOCKSTEP_BENCH_ONLY';
   if (skip) process.stdout.write(`sd15: skipped — ${skip}\n`);
   else sd15();
   m.loadAverage1m.end = round(loadavg()[0]);
   mkdirSync(dirname(OUT), { recursive: true });
-  const doc = { schema: 1, date: new Date().toISOString(), machine: m, sd15: skip ? { skipped: skip } : sd15Run(), figures };
+  const doc = { schema: 1, date: new Date().toISOString(), machine: m, sd15: skip ? { skipped: skip } : sd15Run(), ...(familyRecord && { families: familyRecord }), ...(sdxlRecord && { sdxlFull: sdxlRecord }), parts: [...run], figures };
   writeFileSync(OUT, `${JSON.stringify(doc, null, 2)}\n`);
   process.stdout.write(`wrote ${OUT}\n`);
 }

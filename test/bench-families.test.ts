@@ -1,0 +1,37 @@
+/**
+ * The per-family bench (bench/families.ts) runs the diffusers-built tiny models
+ * under test/reference/families: each case must point at a model folder of its
+ * family and, for image-to-image, at an input image of the run's size, or the
+ * bench fails after minutes instead of here.
+ */
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { BASELINE, FAMILY_CASES, FAMILY_SIZE, familyJob, median, medians } from '../bench/families.ts';
+import { readModelLayout } from '../src/models/layout.ts';
+import { readPng } from '../src/pipeline/image.ts';
+
+describe('bench: pipeline family cases', () => {
+  it.each([BASELINE, ...FAMILY_CASES].map((c) => [c.label, c] as const))('%s: its model folder and input image exist', async (_, c) => {
+    const job = familyJob(c);
+    const layout = readModelLayout(job.model);
+    const expected = { sd: 'StableDiffusionPipeline', sd2: 'StableDiffusionPipeline', turbo: 'StableDiffusionPipeline', lcm: 'LatentConsistencyModelPipeline', sdxl: 'StableDiffusionXLPipeline' }[c.family];
+    expect(layout.modelIndex._class_name).toBe(expected);
+    if (c.settings.image !== undefined) {
+      expect(existsSync(c.settings.image)).toBe(true);
+      const img = await readPng(c.settings.image);
+      expect([img.width, img.height]).toEqual([FAMILY_SIZE, FAMILY_SIZE]);
+      expect(layout.onnx.vae_encoder).toBeDefined();
+    }
+  });
+
+  it('medians of odd and even counts; the ratio and overhead are per round, then the median', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    const m = medians([
+      { wallSeconds: 2, ortSeconds: 0.5, ortSessionSeconds: 0.5, ortCalls: 7, peakRssBytes: 1 },
+      { wallSeconds: 3, ortSeconds: 1, ortSessionSeconds: 1, ortCalls: 7, peakRssBytes: 3 },
+      { wallSeconds: 10, ortSeconds: 1, ortSessionSeconds: 1, ortCalls: 7, peakRssBytes: 2 },
+    ]);
+    expect(m).toEqual({ wallSeconds: 3, ortSeconds: 1, ortSessionSeconds: 1, ortCalls: 7, ratio: 2, overheadSeconds: 1, peakRssBytes: 2 });
+  });
+});

@@ -134,18 +134,18 @@ describe('tokenizer folder errors and settings', () => {
       'special_tokens_map.json': JSON.stringify({ bos_token: '<s>', eos_token: '</s>', unk_token: 'a</w>', pad_token: pad }),
       'tokenizer_config.json': JSON.stringify({ model_max_length: 5 }),
     });
-    const one = folder({ 'vocab.json': tinyVocab, 'merges.txt': tinyMerges, ...special('b') });
-    const two = folder({ 'vocab.json': tinyVocab, 'merges.txt': tinyMerges, ...special('a') });
-    const other = folder({ 'vocab.json': tinyVocab.replace('"ab</w>":4', '"ab</w>":7'), 'merges.txt': tinyMerges, ...special('a') });
+    const one = folder({ 'vocab.json': tinyVocab, 'merges.txt': tinyMerges, ...special('b</w>') });
+    const two = folder({ 'vocab.json': tinyVocab, 'merges.txt': tinyMerges, ...special('</s>') });
+    const other = folder({ 'vocab.json': tinyVocab.replace('"ab</w>":4', '"ab</w>":7'), 'merges.txt': tinyMerges, ...special('</s>') });
     const [a, b, c] = [one, two, other].map(readTokenizerFolder);
     expect(b.vocab).toBe(a.vocab);
     expect(b.ranks).toBe(a.ranks);
     expect(c.vocab).not.toBe(a.vocab);
     expect(c.vocab.get('ab</w>')).toBe(7);
     expect(c.ranks).toBe(a.ranks);
-    expect([a.special.pad, b.special.pad]).toEqual(['b', 'a']);
-    expect(loadClipTokenizer(one).encode('ab').ids).toEqual([5, 4, 6, 2, 2]);
-    expect(loadClipTokenizer(two).encode('ab').ids).toEqual([5, 4, 6, 0, 0]);
-    expect(loadClipTokenizer(other).encode('ab').ids).toEqual([5, 7, 6, 0, 0]);
+    expect([a.special.pad, b.special.pad]).toEqual(['b</w>', '</s>']);
+    expect(loadClipTokenizer(one).encode('ab').ids).toEqual([5, 4, 6, 3, 3]);
+    expect(loadClipTokenizer(two).encode('ab').ids).toEqual([5, 4, 6, 6, 6]);
+    expect(loadClipTokenizer(other).encode('ab').ids).toEqual([5, 7, 6, 6, 6]);
   });
 });

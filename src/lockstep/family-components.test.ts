@@ -10,14 +10,19 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { forgeVariant } from '../forge/variants/forge-variant.ts';
+import { exportInputs } from '../exchange/export-inputs.ts';
+import { importOutputs } from '../exchange/import-outputs.ts';
 import { ensureForgedModel } from '../forge/cache.ts';
 import { compactTrace } from '../golden/compact.ts';
 import { defaultThresholds } from '../gates/index.ts';
 import { DEFAULT_BACKEND } from '../models/backend.ts';
+import { OnnxComponent } from '../models/component.ts';
 import { generate } from '../pipeline/generate.ts';
 import type { PipelineSettings } from '../pipeline/settings.ts';
 import { terminalSummary } from '../report/terminal.ts';
 import type { ReportDocument } from '../report/schema.ts';
+import { readNpy, writeNpy } from '../tensor/npy.ts';
+import { float32, toFloat32 } from '../tensor/tensor.ts';
 import { FAMILIES_REFERENCE } from '../testing/paths.ts';
 import { recordedSettings } from './builds.ts';
 import { runLockstep } from './engine.ts';
@@ -177,5 +182,35 @@ describe('sdxl with text encoders of different widths (forge tiny --preset sdxl:
     expect(r.components.textEncoder2!.maxAbs).toBeGreaterThan(0);
     expect(failingComponents(r)).toEqual(['textEncoder2', 'pooledEmbeds']);
     expect(r.findings.find((f) => f.kind === 'first-divergence')?.component).toBe('textEncoder2');
+  });
+});
+
+describe('the VAE encoder of a runtime Node cannot drive (export-inputs → its answer → import-outputs)', () => {
+  /** The exported VAE encoder call answered by the ONNX encoder, each 7th value scaled by `gain`. */
+  async function importedAnswer(gain: number): Promise<string> {
+    const work = tmp('components-exchange');
+    const [inputs, outputs, imported] = ['in', 'out', 'trace'].map((d) => join(work, d));
+    const recorded = trace('sd', 'img2img_ddim_strength0.6');
+    const manifest = exportInputs({ trace: recorded, components: ['vae_encoder'], out: inputs });
+    const encoder = await OnnxComponent.open('vae_encoder', join(model('sd'), 'vae_encoder', 'model.onnx'), DEFAULT_BACKEND);
+    for (const call of manifest.calls) {
+      const out = await encoder.run({ sample: readNpy(join(inputs, call.inputs.sample.file)) });
+      const t = toFloat32(out.latent_parameters);
+      writeNpy(join(outputs, call.outputs.latent_parameters.file), float32(t.dims, t.data.map((x, i) => (i % 7 === 0 ? x * gain : x))));
+    }
+    await encoder.release();
+    importOutputs({ inputs, outputs, out: imported });
+    return imported;
+  }
+
+  it('its answer is compared as components.vaeEncoder: the true answer passes, a 1 % error on every 7th value fails it by name', async () => {
+    const recorded = trace('sd', 'img2img_ddim_strength0.6');
+    const good = await compare(recorded, await importedAnswer(1));
+    expect(good.components.vaeEncoder!.relL2).toBeLessThan(1e-5);
+    expect(good.verdict).toBe('pass');
+    const bad = await compare(recorded, await importedAnswer(1.01));
+    expect(bad.verdict).toBe('fail');
+    expect(bad.components.vaeEncoder!.relL2).toBeGreaterThan(1e-3);
+    expect(bad.findings.find((f) => f.kind === 'first-divergence')?.component).toBe('vaeEncoder');
   });
 });

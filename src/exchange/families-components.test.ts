@@ -102,10 +102,11 @@ describe.each([
     expect(JSON.parse(readFileSync(join(trace, 'manifest.json'), 'utf8')).textEncoderWidths).toEqual([32, 32]);
     expect(failed).toEqual([]);
     expect(code).toBe(0);
-    expect(doc.components.textEncoder.relL2).toBeLessThan(1e-5);
+    // Each encoder on its own (split at the answered widths) and the pooled embeddings.
+    for (const c of ['textEncoder', 'textEncoder2', 'pooledEmbeds']) expect(doc.components[c].relL2, c).toBeLessThan(1e-5);
   });
 
-  it('a perturbed text_encoder_2 answer fails compare on the text encoder side', async () => {
+  it('a perturbed text_encoder_2 answer fails compare naming text_encoder_2, not text_encoder', async () => {
     const { inputs, manifest } = await exportCalls(reference, 'text_encoder_2', `sdxl-bad-${name}`);
     // Only the second encoder answered: the first encoder's part of prompt_embeds is the reference's own.
     expect(manifest.context?.prompt_embeds.file).toBe('text/prompt_embeds.npy');
@@ -119,7 +120,19 @@ describe.each([
     const firstPart = (t: Tensor<'float32'>) => float32([t.data.length / 64, 32], Array.from({ length: t.data.length / 2 }, (_, i) => t.data[Math.floor(i / 32) * 64 + (i % 32)]));
     expect(relativeError(firstPart(expected), firstPart(embeds))).toBe(0);
     expect(code).toBe(1);
-    expect(failed.some((id) => id.startsWith('components.textEncoder'))).toBe(true);
+    expect(failed.some((id) => id.startsWith('components.textEncoder2.'))).toBe(true);
+    expect(failed.filter((id) => id.startsWith('components.textEncoder.') || id.startsWith('components.pooledEmbeds.'))).toEqual([]);
+  });
+
+  it('a perturbed pooled text_embeds answer fails compare naming the pooled embeddings', async () => {
+    const { inputs, manifest } = await exportCalls(reference, 'text_encoder_2', `sdxl-pooled-${name}`);
+    const outputs = join(dir, `out-sdxl-pooled-${name}`);
+    await answerWithOnnx('sdxl', inputs, manifest, outputs);
+    perturb(join(outputs, 'text_2/cond/text_embeds.npy'));
+    const { code, failed } = await importAndCompare(reference, inputs, outputs, `sdxl-pooled-${name}`);
+    expect(code).toBe(1);
+    expect(failed.some((id) => id.startsWith('components.pooledEmbeds.'))).toBe(true);
+    expect(failed.filter((id) => id.startsWith('components.textEncoder'))).toEqual([]);
   });
 });
 
@@ -145,6 +158,23 @@ describe.each([
     expect((await cli(['import-outputs', '--inputs', inputs, '--outputs', outputs, '--out', trace])).code).toBe(0);
     expect(relativeError(ref(reference, 'image/latent_parameters'), ref(trace, 'image/latent_parameters'))).toBeLessThanOrEqual(1e-5);
     expect(relativeError(ref(reference, 'image/input'), ref(trace, 'image/input'))).toBe(0);
+    const { code, doc, failed } = await importAndCompare(reference, inputs, outputs, `vae-${family}`);
+    expect(failed).toEqual([]);
+    expect(code).toBe(0);
+    expect(doc.components.vaeEncoder.relL2).toBeLessThan(1e-5);
+  });
+
+  it('a perturbed VAE encoder answer fails compare naming the VAE encoder', async () => {
+    const { inputs, manifest } = await exportCalls(reference, 'vae_encoder', `vae-bad-${family}`);
+    const outputs = join(dir, `out-vae-bad-${family}`);
+    await answerWithOnnx(family, inputs, manifest, outputs);
+    perturb(join(outputs, 'image/latent_parameters.npy'));
+    const { code, doc, failed } = await importAndCompare(reference, inputs, outputs, `vae-bad-${family}`);
+    expect(code).toBe(1);
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed.every((id) => id.startsWith('components.vaeEncoder.'))).toBe(true);
+    const divergence = doc.findings.find((f: { kind: string }) => f.kind === 'first-divergence');
+    expect(divergence?.component).toBe('vaeEncoder');
   });
 });
 

@@ -41,6 +41,13 @@ export function shownComponents(r: ReportDocument): ComponentCheck[] {
   return COMPONENT_CHECKS.filter((c) => c === 'textEncoder' || c === 'vaeDecoder' || r.components[c] !== null);
 }
 
+/** Where the divergence starts in a few words: "step 3", "vaeEncoder (before the steps)"; null when nothing diverged. */
+export function divergenceWhere(r: ReportDocument): string | null {
+  const f = r.findings.find((x) => x.kind === 'first-divergence');
+  if (f?.component && f.tensor?.startsWith('components.')) return `${f.component} (before the steps)`;
+  return r.firstDivergentStep === null ? null : `step ${r.firstDivergentStep}`;
+}
+
 /** Gate results by id, to mark failing cells. */
 export function gatesById(r: ReportDocument): Map<string, GateResult> {
   return new Map(r.gates.map((g) => [g.id, g]));

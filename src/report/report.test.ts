@@ -11,6 +11,8 @@ import { renderMarkdown } from './markdown.ts';
 import { parseReport } from './read-schema.ts';
 import { stringifyReport } from './schema.ts';
 import { renderJunit } from '../junit/junit.ts';
+import { renderIndexHtml } from '../suite/index-html.ts';
+import { renderSummary } from '../suite/summary.ts';
 import { metricsFor, syntheticReport } from './testing/fixture.ts';
 import { writeFixtureFiles } from './testing/fixture-files.ts';
 import { readReport, writeReport } from './write.ts';
@@ -73,6 +75,10 @@ describe('report.json', () => {
     expect(xml).toContain('name="components.vaeEncoder.relL2"');
     expect(xml).toContain('components.vaeEncoder relL2 0.03 &gt; 0.001');
     expect(xml).toMatch(/name="components\.textEncoder2\.cosine" time="0"><\/testcase>/);
+    // The suite's summary and index say where it diverged, though no step failed.
+    const result = { name: 'c', reportDir: '/r', report: judged, error: null, stale: false, seconds: 1 };
+    expect(renderSummary('s', [result], 's.yaml')).toMatch(/\| c \| ❌ fail \| vaeEncoder \(before the steps\) \|/);
+    expect(renderIndexHtml('s', [result])).toContain('diverges at vaeEncoder (before the steps)');
     expect(await renderHtml(applyGates(syntheticReport()), tmp())).not.toContain('VAE encoder');
   });
 

@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { fmtCosine, fmtDb } from '../report/format.ts';
+import { divergenceWhere, fmtCosine, fmtDb } from '../report/format.ts';
 import { esc } from '../report/html.ts';
 import { PAGE_CSS } from '../report/html-style.ts';
 import { formatNumber } from '../gates/evaluate.ts';
@@ -56,7 +56,8 @@ function row(r: CaseResult): string {
   // Failing tensors (scope.tensor), not every gate: the report lists the metrics.
   const failing = [...new Set(rep.gates.filter((g) => !g.passed).map((g) => `${g.scope}.${g.tensor}`))];
   const note = failing.length ? `<div class="note">failing: ${esc(failing.slice(0, 3).join(', '))}${failing.length > 3 ? ` +${failing.length - 3} more` : ''}</div>` : '';
-  const div = rep.firstDivergentStep === null ? 'no divergence' : `diverges at step ${rep.firstDivergentStep}`;
+  const where = divergenceWhere(rep);
+  const div = where === null ? 'no divergence' : `diverges at ${esc(where)}`;
   return `<tr><th><a href="${esc(name)}/${pageOf(r)}">${esc(r.name)}</a>${note}</th><td><span class="pill ${rep.verdict}">${rep.verdict.toUpperCase()}</span><span class="sub">${div}</span></td><td class="num">${worst(rep, 'teacherForced')}</td><td class="num">${worst(rep, 'freeRunning')}</td><td class="num">${rep.final.image ? fmtDb(rep.final.image.psnr) : '—'}</td><td>${thumbs(r, name)}</td></tr>`;
 }
 

@@ -1,6 +1,7 @@
 /** The Markdown summary for $GITHUB_STEP_SUMMARY: one row per case, then each failure in one line. */
 import { basename } from 'node:path';
 import { reportPage } from '../report/write.ts';
+import { divergenceWhere } from '../report/format.ts';
 import { shownPath } from '../util/path.ts';
 import { describeFailure, gateFamilies } from './families.ts';
 import type { CaseResult } from './run.ts';
@@ -27,7 +28,7 @@ function row(r: CaseResult): string {
   if (r.error || !r.report) return `| ${r.name} | ${r.stale ? '⚠️ stale golden' : '⚠️ could not run'} | | | ${report} |`;
   const failing = gateFamilies(r.report.gates).filter((f) => f.failures.length);
   const verdict = r.report.verdict === 'pass' ? '✅ pass' : '❌ fail';
-  const div = r.report.firstDivergentStep === null ? '—' : `step ${r.report.firstDivergentStep}`;
+  const div = divergenceWhere(r.report) ?? '—';
   const names = failing.slice(0, 3).map((f) => `\`${f.key}\``).join(', ') + (failing.length > 3 ? ` +${failing.length - 3} more` : '');
   return `| ${r.name} | ${verdict} | ${div} | ${names || '—'} | ${report} |`;
 }

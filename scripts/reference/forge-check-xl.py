@@ -15,17 +15,26 @@ on the same input and requires every output within 1e-5 of max(1, max|torch|).
 
 Checked: sdxl unet (text_time: text_embeds, time_ids; linear projections; per-block heads and transformer
 layers), sdxl text_encoder (hidden states) and text_encoder_2 (gelu, projection, int64 ids), lcm unet
-(timestep_cond). The VAE encoder/decoder and the lcm text encoder are the sd presets' builders (checked there).
+(timestep_cond). The VAE encoder/decoder and the lcm text encoder are the sd presets' builders (checked by
+forge-check.py).
+
+Then the whole folder as diffusers reads it: every component loaded the same way (the VAE through forge-check.py's
+wrappers), the tokenizers, scheduler config and model_index.json's force_zeros_for_empty_prompt read from the
+folder, into the unmodified StableDiffusionXLPipeline / LatentConsistencyModelPipeline, and runs recorded with
+docs/examples/dump_diffusers_trace.py under `traces/` (64×64: sdxl 3 Euler steps without and with a negative
+prompt, lcm 2 steps). forge-xl.test.ts runs `lockstep generate` on the forged folder with each trace's settings
+and requires every tensor within 1e-5 of max(1, max|ref|) (guided noise predictions times the guidance), pixels ±1.
 """
-import hashlib, json, os, sys
+import hashlib, importlib.util, json, os, shutil, sys
 
 import numpy as np
 import onnx
 from onnx import numpy_helper
 import torch
 
-from diffusers import UNet2DConditionModel
-from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
+from diffusers import (AutoencoderKL, LatentConsistencyModelPipeline, LCMScheduler, EulerDiscreteScheduler,
+                       StableDiffusionXLPipeline, UNet2DConditionModel)
+from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 COMPONENTS = {"sdxl": ["unet", "text_encoder", "text_encoder_2"], "lcm": ["unet"]}
@@ -103,6 +112,63 @@ def text_encoder_case(folder, name):
     return {"input_ids": ids}, outputs
 
 
+def script(name):
+    """A sibling script as a module (imported lazily: forge-check.py imports this one)."""
+    spec = importlib.util.spec_from_file_location(name.replace("-", "_"), os.path.join(HERE, f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def forged_pipeline(folder, preset):
+    """The forged folder as a diffusers pipeline: ONNX weights in the stock modules, the rest from the folder's files."""
+    sd_check = script("forge-check")
+    path = lambda *p: os.path.join(folder, *p)  # noqa: E731
+    unet = load_strict(UNet2DConditionModel.from_config(json.load(open(path("unet", "config.json")))), path("unet", "model.onnx"))
+    vae = AutoencoderKL.from_config(json.load(open(path("vae_decoder", "config.json"))))
+    load_strict(sd_check.VaeEncoder(vae), path("vae_encoder", "model.onnx"))
+    load_strict(sd_check.VaeDecoder(vae), path("vae_decoder", "model.onnx"))
+    vae.eval()
+
+    def encoder(name, cls):
+        config = CLIPTextConfig.from_dict(json.load(open(path(name, "config.json"))))
+        return load_strict(cls(config), path(name, "model.onnx"))
+
+    if preset == "lcm":
+        return LatentConsistencyModelPipeline(
+            vae=vae, text_encoder=encoder("text_encoder", CLIPTextModel), tokenizer=CLIPTokenizer.from_pretrained(path("tokenizer")),
+            unet=unet, scheduler=LCMScheduler.from_pretrained(folder, subfolder="scheduler"), safety_checker=None,
+            feature_extractor=None, requires_safety_checker=False)
+    index = json.load(open(path("model_index.json")))
+    return StableDiffusionXLPipeline(
+        vae=vae, text_encoder=encoder("text_encoder", CLIPTextModel),
+        text_encoder_2=encoder("text_encoder_2", CLIPTextModelWithProjection),
+        tokenizer=CLIPTokenizer.from_pretrained(path("tokenizer")), tokenizer_2=CLIPTokenizer.from_pretrained(path("tokenizer_2")),
+        unet=unet, scheduler=EulerDiscreteScheduler.from_pretrained(folder, subfolder="scheduler"),
+        force_zeros_for_empty_prompt=index["force_zeros_for_empty_prompt"])
+
+
+TRACES = {
+    "sdxl": {"euler_s3_no_negative": {"steps": 3}, "euler_s3_negative": {"steps": 3, "negative_prompt": "blurry, low resolution"}},
+    "lcm": {"lcm_s2_g8.5": {"steps": 2, "guidance": 8.5}},
+}
+
+
+def record_traces(folder, preset, out_root):
+    sys.path.insert(0, os.path.join(HERE, "..", "..", "docs", "examples"))
+    import dump_diffusers_trace as dump
+
+    pipe = forged_pipeline(folder, preset)
+    for name, kw in TRACES[preset].items():
+        dst = os.path.join(out_root, "traces", name)
+        shutil.rmtree(dst, ignore_errors=True)
+        settings = dict(prompt="a red cube on a wooden table", seed=42, guidance=7.5, height=64, width=64)
+        settings.update(kw)
+        with torch.no_grad():
+            dump.record(pipe, dst, family=preset, **settings)
+        print(f"{preset}: trace {name}")
+
+
 def main():
     folder, preset = sys.argv[1], sys.argv[2]
     out_root = sys.argv[3] if len(sys.argv) > 3 else os.path.join(HERE, "..", "..", "test", "reference", "forge-xl", preset)
@@ -122,6 +188,7 @@ def main():
         print(f"{preset}/{name}: {len(outputs)} outputs, max |out| {max(float(t.abs().max()) for t in outputs.values()):.3g}")
     versions = {"torch": torch.__version__, "diffusers": __import__("diffusers").__version__,
                 "transformers": __import__("transformers").__version__}
+    record_traces(folder, preset, out_root)
     with open(os.path.join(out_root, "checked.json"), "w") as f:
         json.dump({"preset": preset, "forge": json.load(open(os.path.join(folder, "forge.json")))["forge_version"],
                    "model_sha256": checked, "versions": versions}, f, indent=2, sort_keys=True)

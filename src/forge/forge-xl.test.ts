@@ -5,13 +5,21 @@
  * config.json (strict both ways) and stored one call's input and output; the forged
  * graphs must give the same within 1e-5 of max(1, max|torch|) (this also pins the forged
  * weights: a changed forge fails here until the script is rerun). Signatures are checked
- * against the committed diffusers-made exports (names, dtypes, order).
+ * against the committed diffusers-made exports (names, dtypes, order). And the whole forged
+ * folder as diffusers reads it (tokenizers, scheduler config, model_index.json) in the
+ * unmodified StableDiffusionXLPipeline / LatentConsistencyModelPipeline: lockstep generate
+ * on the folder reproduces those runs' traces.
  */
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
+import { generate } from '../pipeline/generate.ts';
+import { readPng } from '../pipeline/image.ts';
+import type { PipelineSettings } from '../pipeline/settings.ts';
 import { readNpy } from '../tensor/npy.ts';
+import { TraceReader } from '../trace/reader.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { FAMILIES_REFERENCE, REPO_ROOT } from '../testing/paths.ts';
 import { relativeError } from '../testing/relative-error.ts';
@@ -67,5 +75,45 @@ describe.each(CASES)('forged %s %s against PyTorch', (preset, component) => {
     const theirs = await ort.InferenceSession.create(join(FAMILIES_REFERENCE, preset, 'model', component, 'model.onnx'));
     expect(signature(ours)).toEqual(signature(theirs));
     await Promise.all([ours.release(), theirs.release()]);
+  });
+});
+
+const TRACES = Object.keys(CHECKED).flatMap((preset) =>
+  readdirSync(join(TORCH_CHECKS, preset, 'traces')).map((name) => [preset, name] as const),
+);
+
+describe.each(TRACES)("forged %s folder in diffusers' own pipeline: generate reproduces the trace %s", (preset, name) => {
+  it('every recorded tensor within 1e-5 of max(1, max|ref|) (guided noise predictions × guidance), pixels within ±1', { timeout: 60_000 }, async () => {
+    const reference = new TraceReader(join(TORCH_CHECKS, preset, 'traces', name));
+    const recorded = reference.manifest.pipeline as PipelineSettings;
+    const out = mkdtempSync(join(tmpdir(), 'lockstep-forge-xl-trace-'));
+    try {
+      const settings: PipelineSettings = { ...recorded, negativePrompt: recorded.negativePrompt ?? '' };
+      await generate({ model: await ensureForgedModel(preset, 0), settings, imageOut: join(out, 'image.png'), traceDir: join(out, 'trace') });
+      const ours = new TraceReader(join(out, 'trace'));
+      expect(ours.timesteps()).toEqual(reference.manifest.timesteps);
+      let compared = 0;
+      for (const file of Object.keys(reference.manifest.files)) {
+        const tensorName = file.replace(/\.npy$/, '');
+        const expected = reference.require(tensorName);
+        const actual = ours.get(tensorName);
+        expect(actual, `lockstep did not record ${tensorName}`).toBeDefined();
+        if (tensorName.endsWith('timestep') || tensorName.includes('_ids')) {
+          expect(Array.from(actual!.data, Number), tensorName).toEqual(Array.from(expected.data, Number));
+          continue;
+        }
+        const guided = /noise_pred$/.test(tensorName) && reference.has(tensorName.replace(/noise_pred$/, 'noise_pred_uncond'));
+        expect(relativeError(expected, actual!), tensorName).toBeLessThanOrEqual(1e-5 * (guided ? recorded.guidanceScale : 1));
+        compared++;
+      }
+      expect(compared).toBeGreaterThanOrEqual(6);
+      const [want, got] = await Promise.all([readPng(join(reference.dir, 'final/image.png')), readPng(join(out, 'image.png'))]);
+      expect([got.width, got.height]).toEqual([want.width, want.height]);
+      let worst = 0;
+      for (let i = 0; i < want.data.length; i++) worst = Math.max(worst, Math.abs(want.data[i] - got.data[i]));
+      expect(worst).toBeLessThanOrEqual(1);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });

@@ -11,8 +11,12 @@ vae_decoder —, UNet2DConditionModel, transformers' CLIPTextModel), loads every
 name with forge-check-xl.py's strict loader (every module parameter from the ONNX file, every initializer
 used; MatMul weights transposed, [C, 1, 1] norm scales flattened), runs one call and stores the input and
 the torch output as .npy (`in.NAME.npy`, `out.NAME.npy`), plus the sha256 of each model.onnx it checked;
-and the ids transformers' CLIPTokenizer, loaded from the forged tokenizer/, gives some prompts
-(tokenizer/cases.json: the pad convention, and OpenCLIP's "!" split out of the text as a special token).
+the ids transformers' CLIPTokenizer, loaded from the forged tokenizer/, gives some prompts (tokenizer/cases.json:
+the pad convention, and OpenCLIP's "!" split out of the text as a special token); and one run of diffusers'
+unmodified pipeline __call__ holding all the forged weights, tokenizer and scheduler config (traces/, recorded
+with docs/examples/dump_diffusers_trace.py): sd image-to-image (VAE encoder), sd2 v-prediction. forge-sd.test.ts
+requires lockstep's `generate` on the forged folder to reproduce it as families.test.ts does for diffusers-built
+models: every tensor within 1e-5 of max(1, max|ref|) (guided noise_pred × guidance), pixels within ±1.
 src/forge/forge-sd.test.ts builds the same components and requires every output within 1e-5 of
 max(1, max|torch|) in onnxruntime-node.
 
@@ -24,10 +28,14 @@ import hashlib, importlib.util, json, os, sys
 import numpy as np
 import torch
 
-from diffusers import AutoencoderKL
+from PIL import Image
+
+from diffusers import AutoencoderKL, DDIMScheduler, StableDiffusionImg2ImgPipeline, StableDiffusionPipeline, UNet2DConditionModel
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "docs", "examples"))
+import dump_diffusers_trace as dump  # noqa: E402
 _spec = importlib.util.spec_from_file_location("forge_check_xl", os.path.join(HERE, "forge-check-xl.py"))
 xl = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(xl)
@@ -96,6 +104,59 @@ def tokenizer_cases(folder):
             for p in PROMPTS]
 
 
+def forged_pipeline(folder, img2img):
+    """diffusers' unmodified pipeline holding the forged weights: modules from the forged config.json files, weights
+    from the forged ONNX initializers (strict), tokenizer and scheduler from the forged folder."""
+    vae = AutoencoderKL.from_config(json.load(open(os.path.join(folder, "vae_decoder", "config.json"))))
+    xl.load_strict(VaeDecoder(vae), os.path.join(folder, "vae_decoder", "model.onnx"))
+    if img2img:
+        xl.load_strict(VaeEncoder(vae), os.path.join(folder, "vae_encoder", "model.onnx"))
+    unet = xl.load_strict(UNet2DConditionModel.from_config(json.load(open(os.path.join(folder, "unet", "config.json")))),
+                          os.path.join(folder, "unet", "model.onnx"))
+    te_config = CLIPTextConfig.from_dict(json.load(open(os.path.join(folder, "text_encoder", "config.json"))))
+    te = xl.load_strict(CLIPTextModel(te_config), os.path.join(folder, "text_encoder", "model.onnx"))
+    cls = StableDiffusionImg2ImgPipeline if img2img else StableDiffusionPipeline
+    return cls(vae=vae.eval(), text_encoder=te, tokenizer=CLIPTokenizer.from_pretrained(os.path.join(folder, "tokenizer")), unet=unet,
+               scheduler=DDIMScheduler.from_pretrained(os.path.join(folder, "scheduler")), safety_checker=None,
+               feature_extractor=None, requires_safety_checker=False)
+
+
+def input_image(size):
+    """A deterministic RGB test image (gradients and a disc), committed beside the trace."""
+    y, x = np.mgrid[0:size, 0:size].astype(np.float64)
+    r = 128 + 100 * np.sin(x / 9.0) * np.cos(y / 13.0)
+    b = np.where((x - 40) ** 2 + (y - 24) ** 2 < 14 ** 2, 230, 40 + y)
+    return Image.fromarray(np.clip(np.stack([r, 255 * x / (size - 1), b], -1), 0, 255).round().astype(np.uint8))
+
+
+# One run of diffusers' own __call__ on the forged weights per preset: sd image-to-image (its VAE encoder feeds
+# step 0), sd2 text-to-image with v-prediction and a "!" in the prompt (OpenCLIP's pad token, cut out as id 0).
+# sd2 runs 2 steps: free-running, torch's and ORT's fp32 rounding drift apart through the random-weight U-Net
+# (guidance 7.5, v-prediction) — with 3 steps noise_pred_text reached 1.09e-5 at the last step, past the 1e-5
+# bound, while every single call stays within ~1e-6 (teacher-forced: forge-sd.test.ts compares that too).
+RUNS = {
+    "sd": dict(name="img2img_ddim_strength0.8", prompt="a red cube on a blue table", negative_prompt="blurry", seed=7, steps=4,
+               strength=0.8),
+    "sd2": dict(name="ddim_s2_vpred", prompt="a red cube on a blue table!", negative_prompt="blurry", seed=7, steps=2),
+}
+
+
+def trace_case(folder, preset, out_root):
+    run = dict(RUNS[preset])
+    name = run.pop("name")
+    img2img = "strength" in run
+    pipe = forged_pipeline(folder, img2img)
+    dst = os.path.join(out_root, "traces", name)
+    if img2img:
+        image = input_image(IMAGE)
+        os.makedirs(out_root, exist_ok=True)
+        image.save(os.path.join(out_root, "input.png"))
+        run["image"] = image
+    with torch.no_grad():
+        dump.record(pipe, dst, family="sd", guidance=7.5, height=IMAGE, width=IMAGE, **run)
+    print(f"{preset}: trace {name}")
+
+
 def main():
     folder, preset = sys.argv[1], sys.argv[2]
     out_root = sys.argv[3] if len(sys.argv) > 3 else os.path.join(HERE, "..", "..", "test", "reference", "forge-sd", preset)
@@ -125,6 +186,7 @@ def main():
             np.save(os.path.join(dst, f"out.{n}.npy"), t.numpy())
         checked[name] = hashlib.sha256(open(os.path.join(folder, name, "model.onnx"), "rb").read()).hexdigest()
         print(f"{preset}/{name}: {len(outputs)} outputs, max |out| {max(float(t.abs().max()) for t in outputs.values()):.3g}")
+    trace_case(folder, preset, out_root)
     versions = {"torch": torch.__version__, "diffusers": __import__("diffusers").__version__,
                 "transformers": __import__("transformers").__version__}
     with open(os.path.join(out_root, "checked.json"), "w") as f:

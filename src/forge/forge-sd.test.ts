@@ -4,12 +4,22 @@
  * decoder), UNet2DConditionModel and transformers' CLIPTextModel built from the forged config.json (strict
  * both ways) and stored one call's input and output; the forged graphs must give the same within 1e-5 of
  * max(1, max|torch|). Signatures are checked against the committed diffusers-made exports (names, dtypes,
- * ranks, order). And the forged tokenizer/ gives the ids transformers' CLIPTokenizer gives (the pad convention).
+ * ranks, order). The forged tokenizer/ gives the ids transformers' CLIPTokenizer gives (the pad convention).
+ * And `generate` on a forged folder reproduces diffusers' unmodified pipeline run on the same weights.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { defaultThresholds } from '../gates/index.ts';
+import { recordedSettings } from '../lockstep/builds.ts';
+import { runLockstep } from '../lockstep/engine.ts';
+import { DEFAULT_BACKEND } from '../models/backend.ts';
+import { generate } from '../pipeline/generate.ts';
+import { readPng } from '../pipeline/image.ts';
+import type { PipelineSettings } from '../pipeline/settings.ts';
+import { TraceReader } from '../trace/reader.ts';
 import { readNpy } from '../tensor/npy.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { FAMILIES_REFERENCE, REPO_ROOT } from '../testing/paths.ts';
@@ -86,5 +96,57 @@ describe.each(['sd', 'sd2'])("the forged %s tokenizer/ against transformers' CLI
     const cases = JSON.parse(readFileSync(join(TORCH_CHECKS, preset, 'tokenizer', 'cases.json'), 'utf8')) as { prompt: string; ids: number[] }[];
     expect(cases.length).toBeGreaterThanOrEqual(4);
     for (const c of cases) expect(tokenizer.encode(c.prompt).ids, c.prompt).toEqual(c.ids);
+  }, 60_000);
+});
+
+const tmp = mkdtempSync(join(tmpdir(), 'lockstep-forge-sd-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const RUNS = ['sd', 'sd2'].flatMap((preset) => readdirSync(join(TORCH_CHECKS, preset, 'traces')).map((t) => [preset, t] as const));
+
+describe.each(RUNS)("generate on the forged %s folder reproduces diffusers' pipeline holding its weights (%s)", (preset, name) => {
+  it('every recorded tensor within 1e-5 of max(1, max|ref|) (guided noise_pred × guidance), pixels within ±1', async () => {
+    const reference = new TraceReader(join(TORCH_CHECKS, preset, 'traces', name));
+    const recorded = reference.manifest.pipeline as PipelineSettings & { strength?: number };
+    const settings: PipelineSettings = { ...recorded, negativePrompt: recorded.negativePrompt ?? '' };
+    if (recorded.strength !== undefined) settings.image = join(TORCH_CHECKS, preset, 'input.png');
+    const out = join(tmp, `${preset}-${name}`);
+    await generate({ model: await ensureForgedModel(preset, SEED), settings, imageOut: join(out, 'image.png'), traceDir: join(out, 'trace') });
+    const ours = new TraceReader(join(out, 'trace'));
+    expect(ours.timesteps()).toEqual(reference.manifest.timesteps);
+    let compared = 0;
+    for (const file of Object.keys(reference.manifest.files)) {
+      const tensorName = file.replace(/\.npy$/, '');
+      const expected = reference.require(tensorName);
+      const actual = ours.get(tensorName);
+      expect(actual, `lockstep did not record ${tensorName}`).toBeDefined();
+      if (tensorName.endsWith('timestep') || tensorName.includes('_ids')) {
+        expect(Array.from(actual!.data as ArrayLike<unknown>, Number), tensorName).toEqual(Array.from(expected.data as ArrayLike<unknown>, Number));
+        continue;
+      }
+      const guided = /noise_pred$/.test(tensorName) && reference.has(tensorName.replace(/noise_pred$/, 'noise_pred_uncond'));
+      expect(relativeError(expected, actual!), tensorName).toBeLessThanOrEqual(1e-5 * (guided ? recorded.guidanceScale : 1));
+      compared++;
+    }
+    expect(compared).toBeGreaterThanOrEqual(10);
+    const [expectedPng, actualPng] = [await readPng(join(reference.dir, 'final/image.png')), await readPng(join(out, 'image.png'))];
+    expect([actualPng.width, actualPng.height]).toEqual([expectedPng.width, expectedPng.height]);
+    let worst = 0;
+    for (let i = 0; i < expectedPng.data.length; i++) worst = Math.max(worst, Math.abs(expectedPng.data[i] - actualPng.data[i]));
+    expect(worst).toBeLessThanOrEqual(1);
+  }, 60_000);
+
+  it("compare: diffusers' recorded run against the live forged folder passes, teacher-forced noisePred relL2 < 1e-5 at every step", async () => {
+    const trace = join(TORCH_CHECKS, preset, 'traces', name);
+    const settings = recordedSettings(trace) as PipelineSettings;
+    const report = await runLockstep({
+      reference: { path: trace, backend: DEFAULT_BACKEND },
+      candidate: { path: await ensureForgedModel(preset, SEED), backend: DEFAULT_BACKEND },
+      settings: { ...settings, negativePrompt: settings.negativePrompt ?? '' },
+      thresholds: defaultThresholds(),
+      reportDir: join(tmp, `${preset}-${name}-compare`),
+    });
+    expect(report.verdict).toBe('pass');
+    expect(report.steps.length).toBe(new TraceReader(trace).timesteps().length);
+    for (const step of report.steps) expect(step.teacherForced.noisePred!.relL2).toBeLessThan(1e-5);
   }, 60_000);
 });

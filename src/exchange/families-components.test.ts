@@ -6,7 +6,7 @@
  * them; the imported trace must hold diffusers' own tensors (within 1e-5) and
  * `compare` must judge it — passing as is, failing on a perturbed answer.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -175,6 +175,26 @@ describe.each([
     expect(failed.every((id) => id.startsWith('components.vaeEncoder.'))).toBe(true);
     const divergence = doc.findings.find((f: { kind: string }) => f.kind === 'first-divergence');
     expect(divergence?.component).toBe('vaeEncoder');
+  });
+});
+
+describe('a reference whose VAE encoder sampled inside its graph (latent_sample, older optimum exports)', () => {
+  it('asks for latent_sample and imports it as image/latent_sample', async () => {
+    // The diffusers trace without its moments: what a lockstep trace of a latent_sample export holds.
+    const reference = join(dir, 'ref-latent-sample');
+    cpSync(traceOf('sd', 'img2img_ddim_strength0.6'), reference, { recursive: true });
+    rmSync(join(reference, 'image/latent_parameters.npy'));
+    const m = JSON.parse(readFileSync(join(reference, 'manifest.json'), 'utf8'));
+    delete m.files['image/latent_parameters.npy'];
+    writeFileSync(join(reference, 'manifest.json'), JSON.stringify(m));
+    const { inputs, manifest } = await exportCalls(reference, 'vae_encoder', 'vae-sample');
+    expect(manifest.calls[0].outputs).toEqual({ latent_sample: { file: 'image/latent_sample.npy', dtype: 'float32', shape: [1, 4, 8, 8] } });
+    const outputs = join(dir, 'out-vae-sample');
+    cpSync(join(reference, 'image/latent_sample.npy'), join(outputs, 'image/latent_sample.npy'));
+    const { trace, code, doc } = await importAndCompare(reference, inputs, outputs, 'vae-sample');
+    expect(relativeError(ref(reference, 'image/latent_sample'), ref(trace, 'image/latent_sample'))).toBe(0);
+    expect(code).toBe(0);
+    expect(doc.components.vaeEncoder.maxAbs).toBe(0);
   });
 });
 

@@ -13,6 +13,8 @@ import { forgeVariant } from '../forge/variants/forge-variant.ts';
 import { exportInputs } from '../exchange/export-inputs.ts';
 import { importOutputs } from '../exchange/import-outputs.ts';
 import { ensureForgedModel } from '../forge/cache.ts';
+import { tensorProto, valueInfo } from '../forge/graph.ts';
+import { loadModel, saveModel } from '../forge/onnx-io.ts';
 import { compactTrace } from '../golden/compact.ts';
 import { defaultThresholds } from '../gates/index.ts';
 import { DEFAULT_BACKEND } from '../models/backend.ts';
@@ -212,5 +214,47 @@ describe('the VAE encoder of a runtime Node cannot drive (export-inputs → its 
     expect(bad.verdict).toBe('fail');
     expect(bad.components.vaeEncoder!.relL2).toBeGreaterThan(1e-3);
     expect(bad.findings.find((f) => f.kind === 'first-divergence')?.component).toBe('vaeEncoder');
+  });
+});
+
+/**
+ * An encoder export in the older `latent_sample` convention. Stand-in: the distribution's mean, sliced
+ * from latent_parameters and output as latent_sample (deterministic, unlike a real in-graph sampler, so
+ * the engine's handling of the convention can be checked exactly).
+ */
+function withLatentSampleEncoder(from: string): string {
+  const out = join(tmp('latent-sample-export'), 'model');
+  cpSync(from, out, { recursive: true });
+  const file = join(out, 'vae_encoder', 'model.onnx');
+  const m = loadModel(file);
+  const g = m.graph!;
+  const channels = 4;
+  g.initializer!.push(tensorProto('ls_starts', 'int64', [1], BigInt64Array.of(0n)), tensorProto('ls_ends', 'int64', [1], BigInt64Array.of(BigInt(channels))), tensorProto('ls_axes', 'int64', [1], BigInt64Array.of(1n)));
+  g.node!.push({ opType: 'Slice', name: 'latent_sample_mean', input: ['latent_parameters', 'ls_starts', 'ls_ends', 'ls_axes'], output: ['latent_sample'] });
+  g.output = [valueInfo('latent_sample', 'float32', ['batch', channels, 'height', 'width'])];
+  saveModel(m, file);
+  return out;
+}
+
+describe('a VAE encoder exported as latent_sample (older optimum)', () => {
+  it('against a reference with latent_parameters: not compared (different quantities), a note says why', async () => {
+    const r = await compare(trace('sd', 'img2img_ddim_strength0.6'), withLatentSampleEncoder(model('sd')));
+    expect(r.components.vaeEncoder).toBeNull();
+    expect(r.findings.some((f) => f.message.includes("the reference's encoder outputs latent_parameters, the candidate's latent_sample"))).toBe(true);
+  });
+
+  it('against the same convention: compared, with the note that in-graph samples are compared', async () => {
+    const exported = withLatentSampleEncoder(model('sd'));
+    const settings = recordedSettings(trace('sd', 'img2img_ddim_strength0.6')) as PipelineSettings;
+    const r = await runLockstep({
+      reference: { path: exported, backend: DEFAULT_BACKEND },
+      candidate: { path: exported, backend: { ...DEFAULT_BACKEND, graphOptimizationLevel: 'disabled' } },
+      settings: { ...settings, image: join(FAMILIES_REFERENCE, 'sd', 'input.png'), negativePrompt: settings.negativePrompt ?? '' },
+      thresholds: defaultThresholds(),
+      reportDir: tmp('latent-sample-report'),
+    });
+    expect(r.components.vaeEncoder!.count).toBe(4 * 8 * 8);
+    expect(r.components.vaeEncoder!.relL2).toBeLessThan(1e-5);
+    expect(r.findings.some((f) => f.message.includes('outputs latent_sample, drawn inside its graph'))).toBe(true);
   });
 });

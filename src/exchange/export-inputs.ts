@@ -2,7 +2,7 @@
  * `export-inputs`: the exact inputs a reference trace gave each component
  * call, one folder per call, plus the manifest saying what to answer.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { type Tensor, int64, makeTensor } from '../tensor/tensor.ts';
@@ -10,6 +10,7 @@ import { COND, FINAL, IMAGE, TEXT, stepDir } from '../trace/names.ts';
 import { UNET_EXTRA_INPUTS } from '../models/sd-model.ts';
 import { TraceReader } from '../trace/reader.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs.ts';
+import { checkReplaceable } from '../util/safe-paths.ts';
 import { CallWriter, needFloat } from './call-writer.ts';
 import { exportTextEncoder } from './export-text.ts';
 import { ACCEPTED_OUTPUT_DTYPES, EXCHANGE_FORMAT, type ExchangeComponent, type ExchangeManifest } from './format.ts';
@@ -29,11 +30,26 @@ export const DEFAULT_VAE_SCALING_FACTOR = 0.18215;
 export function exportInputs(opts: ExportOptions): ExchangeManifest {
   const reader = new TraceReader(opts.trace);
   const out = resolve(opts.out);
-  mkdirSync(out, { recursive: true });
-  const writer = new CallWriter(out);
+  // A folder of the user's own is not written into; an earlier export is replaced only once this one is whole.
+  checkReplaceable(out, 'manifest.json', '--out');
+  const partial = `${out}.partial-${process.pid}`;
+  rmSync(partial, { recursive: true, force: true });
+  mkdirSync(partial, { recursive: true });
+  try {
+    const manifest = writeExport(reader, opts.components, partial);
+    replaceFolder(partial, out);
+    return manifest;
+  } catch (err) {
+    rmSync(partial, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+function writeExport(reader: TraceReader, components: ExchangeComponent[], dir: string): ExchangeManifest {
+  const writer = new CallWriter(dir);
   const guidanceScale = reader.manifest.pipeline.guidanceScale ?? 1;
   const guided = recordedGuidance(reader, guidanceScale);
-  for (const component of opts.components) {
+  for (const component of components) {
     if (component === 'unet') exportUnet(reader, writer);
     if (component === 'text_encoder' || component === 'text_encoder_2') exportTextEncoder(reader, writer, guided, component);
     if (component === 'vae_encoder') exportVaeEncoder(reader, writer);
@@ -42,7 +58,7 @@ export function exportInputs(opts: ExportOptions): ExchangeManifest {
   const manifest: ExchangeManifest = {
     format: EXCHANGE_FORMAT,
     reference: reader.dir,
-    components: opts.components,
+    components,
     pipeline: reader.manifest.pipeline,
     guided,
     guidanceScale,
@@ -53,9 +69,17 @@ export function exportInputs(opts: ExportOptions): ExchangeManifest {
     ...(Object.keys(writer.context).length > 0 ? { context: writer.context } : {}),
     ...(writer.zeroNegative ? { zeroNegative: true } : {}),
   };
-  writeJsonAtomic(join(out, 'manifest.json'), manifest);
-  writeFileAtomic(join(out, 'README.md'), exchangeReadme(manifest));
+  writeJsonAtomic(join(dir, 'manifest.json'), manifest);
+  writeFileAtomic(join(dir, 'README.md'), exchangeReadme(manifest));
   return manifest;
+}
+
+/** Moves a finished folder to `target`, replacing an older one only now. */
+function replaceFolder(from: string, target: string): void {
+  const old = `${target}.old-${process.pid}`;
+  if (existsSync(target)) renameSync(target, old);
+  renameSync(from, target);
+  rmSync(old, { recursive: true, force: true });
 }
 
 /**

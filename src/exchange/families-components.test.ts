@@ -6,7 +6,7 @@
  * them; the imported trace must hold diffusers' own tensors (within 1e-5) and
  * `compare` must judge it — passing as is, failing on a perturbed answer.
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -267,6 +267,26 @@ describe('bad family exchanges: one line naming the file, exit 2', () => {
     const r = await cli(['import-outputs', '--inputs', vaeInputs, '--outputs', outputs, '--out', join(dir, 'tf-err-vae')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/image\/latent_parameters\.npy: holds float32\[1,4,8,8\]; expected the vae_encoder latent_parameters, float32\[1,8,8,8\], answering image/);
+  });
+
+  it('an --out folder of the user\'s is refused; a failed export leaves nothing; an earlier export is replaced', async () => {
+    const mine = join(dir, 'mine');
+    mkdirSync(mine);
+    writeFileSync(join(mine, 'notes.txt'), 'mine');
+    let r = await cli(['export-inputs', '--trace', sdxl, '--out', mine]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--out .*mine: the folder exists and is not lockstep's \(no manifest\.json\); refusing to replace it/);
+    expect(readdirSync(mine)).toEqual(['notes.txt']);
+    const failed = join(dir, 'failed-export');
+    r = await cli(['export-inputs', '--trace', traceOf('sd', 'ddim_s4'), '--out', failed, '--component', 'unet,text_encoder_2']);
+    expect(r.code).toBe(2);
+    expect(existsSync(failed)).toBe(false);
+    expect(readdirSync(dir).filter((e) => e.startsWith('failed-export'))).toEqual([]);
+    // Re-exporting over an export replaces it whole (a text-encoder export leaves no U-Net steps behind).
+    r = await cli(['export-inputs', '--trace', sdxl, '--out', inputs, '--component', 'text_encoder']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readdirSync(inputs).sort()).toEqual(['README.md', 'manifest.json', 'text']);
+    ({ inputs, manifest } = await exportCalls(sdxl, 'text_encoder,text_encoder_2', 'sdxl-errors'));
   });
 
   it('components the trace cannot export', async () => {

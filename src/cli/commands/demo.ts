@@ -29,7 +29,7 @@ const DEMO_MODEL = 'builtin:shapes';
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('generate an image and a trace with the built-in shapes model, and compare the live model against that trace')
+    .description('generate an image and a trace with a built-in model (default: the trained shapes model), and compare the live model against that trace')
     .option('--out <dir>', 'where the demo writes', 'reports/demo')
     .option('--model <name>', `the model: ${BUILTIN_HELP}, or a model folder`, DEMO_MODEL)
     .action(async (opts: { out: string; model: string }, cmd: Command) => {

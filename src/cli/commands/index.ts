@@ -28,7 +28,7 @@ export interface CommandEntry {
 export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'demo',
-    summary: 'generate an image and a trace with the built-in shapes model, and compare the live model against that trace',
+    summary: 'generate an image and a trace with a built-in model (default: the trained shapes model), and compare the live model against that trace',
     load: async () => [(await import('./demo.ts')).registerDemo],
   },
   {

@@ -105,6 +105,12 @@ describe.each([
     // Each encoder on its own (split at the answered widths) and the pooled embeddings.
     for (const c of ['textEncoder', 'textEncoder2', 'pooledEmbeds']) expect(doc.components[c].relL2, c).toBeLessThan(1e-5);
   });
+});
+
+// Perturbations on the encoded negative only (the zero negative's add nothing; suite time).
+describe('SDXL wrong text answers (euler_s4_negative)', () => {
+  const name = 'euler_s4_negative';
+  const reference = traceOf('sdxl', name);
 
   it('a perturbed text_encoder_2 answer fails compare naming text_encoder_2, not text_encoder', async () => {
     const { inputs, manifest } = await exportCalls(reference, 'text_encoder_2', `sdxl-bad-${name}`);

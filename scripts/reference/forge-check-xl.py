@@ -22,7 +22,7 @@ Then the whole folder as diffusers reads it: every component loaded the same way
 wrappers), the tokenizers, scheduler config and model_index.json's force_zeros_for_empty_prompt read from the
 folder, into the unmodified StableDiffusionXLPipeline / LatentConsistencyModelPipeline, and runs recorded with
 docs/examples/dump_diffusers_trace.py under `traces/` (64×64: sdxl 3 Euler steps without and with a negative
-prompt, lcm 2 steps). forge-xl.test.ts runs `lockstep generate` on the forged folder with each trace's settings
+prompt, and StableDiffusionXLImg2ImgPipeline at strength 0.6 through the forged VAE encoder; lcm 2 steps). forge-xl.test.ts runs `lockstep generate` on the forged folder with each trace's settings
 and requires every tensor within 1e-5 of max(1, max|ref|) (guided noise predictions times the guidance), pixels ±1.
 """
 import hashlib, importlib.util, json, os, shutil, sys
@@ -33,7 +33,8 @@ from onnx import numpy_helper
 import torch
 
 from diffusers import (AutoencoderKL, LatentConsistencyModelPipeline, LCMScheduler, EulerDiscreteScheduler,
-                       StableDiffusionXLPipeline, UNet2DConditionModel)
+                       StableDiffusionXLImg2ImgPipeline, StableDiffusionXLPipeline, UNet2DConditionModel)
+from PIL import Image
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -148,8 +149,21 @@ def forged_pipeline(folder, preset):
         force_zeros_for_empty_prompt=index["force_zeros_for_empty_prompt"])
 
 
+SIZE = 64
+
+
+def input_image():
+    """A deterministic SIZE×SIZE RGB image (gradients and a disc) for image-to-image."""
+    y, x = np.mgrid[0:SIZE, 0:SIZE].astype(np.float64)
+    r = 128 + 100 * np.sin(x / 7.0) * np.cos(y / 11.0)
+    g = 255 * y / (SIZE - 1)
+    b = np.where((x - 24) ** 2 + (y - 36) ** 2 < 12 ** 2, 220, 30 + x)
+    return Image.fromarray(np.clip(np.stack([r, g, b], -1), 0, 255).round().astype(np.uint8))
+
+
 TRACES = {
-    "sdxl": {"euler_s3_no_negative": {"steps": 3}, "euler_s3_negative": {"steps": 3, "negative_prompt": "blurry, low resolution"}},
+    "sdxl": {"euler_s3_no_negative": {"steps": 3}, "euler_s3_negative": {"steps": 3, "negative_prompt": "blurry, low resolution"},
+             "img2img_euler_s5_strength0.6": {"steps": 5, "negative_prompt": "blurry", "strength": 0.6, "image": True}},
     "lcm": {"lcm_s2_g8.5": {"steps": 2, "guidance": 8.5}},
 }
 
@@ -162,10 +176,14 @@ def record_traces(folder, preset, out_root):
     for name, kw in TRACES[preset].items():
         dst = os.path.join(out_root, "traces", name)
         shutil.rmtree(dst, ignore_errors=True)
-        settings = dict(prompt="a red cube on a wooden table", seed=42, guidance=7.5, height=64, width=64)
+        settings = dict(prompt="a red cube on a wooden table", seed=42, guidance=7.5, height=SIZE, width=SIZE)
         settings.update(kw)
+        run = pipe
+        if settings.get("image"):
+            settings["image"] = input_image()
+            run = StableDiffusionXLImg2ImgPipeline(**pipe.components, force_zeros_for_empty_prompt=pipe.config.force_zeros_for_empty_prompt)
         with torch.no_grad():
-            dump.record(pipe, dst, family=preset, **settings)
+            dump.record(run, dst, family=preset, **settings)
         print(f"{preset}: trace {name}")
 
 

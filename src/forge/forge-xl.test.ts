@@ -89,6 +89,8 @@ describe.each(TRACES)("forged %s folder in diffusers' own pipeline: generate rep
     const out = mkdtempSync(join(tmpdir(), 'lockstep-forge-xl-trace-'));
     try {
       const settings: PipelineSettings = { ...recorded, negativePrompt: recorded.negativePrompt ?? '' };
+      // Image-to-image: the input image travels with the trace (the manifest names it relative to the trace).
+      if (recorded.image !== undefined) settings.image = join(reference.dir, recorded.image);
       await generate({ model: await ensureForgedModel(preset, 0), settings, imageOut: join(out, 'image.png'), traceDir: join(out, 'trace') });
       const ours = new TraceReader(join(out, 'trace'));
       expect(ours.timesteps()).toEqual(reference.manifest.timesteps);

@@ -50,6 +50,19 @@ describe.each(CASES)('%s (%s): compare', (family, trace) => {
     for (const step of report.steps) expect(step.teacherForced.noisePred!.relL2).toBeLessThan(1e-4);
     expect(report.components.textEncoder!.relL2).toBeLessThan(1e-5);
     expect(report.components.vaeDecoder!.relL2).toBeLessThan(1e-5);
+    // The family checks (report 1.2, src/lockstep/component-checks.ts): made where the family has the component.
+    const img2img = trace.startsWith('img2img');
+    expect(report.components.vaeEncoder === null).toBe(!img2img);
+    if (img2img) expect(report.components.vaeEncoder!.count).toBe(8 * 8 * 8); // latent_parameters [1, 2·4, 8, 8]
+    for (const c of ['textEncoder2', 'pooledEmbeds'] as const) expect(report.components[c] === null).toBe(family !== 'sdxl');
+    if (family === 'sdxl') {
+      // prompt_embeds [2, 77, 32 + 32]: each encoder's part; text_embeds [2, 32].
+      expect([report.components.textEncoder!.count, report.components.textEncoder2!.count, report.components.pooledEmbeds!.count]).toEqual([2 * 77 * 32, 2 * 77 * 32, 2 * 32]);
+    }
+    for (const m of Object.values(report.components)) if (m) expect(m.relL2).toBeLessThan(1e-5);
+    for (const c of ['vaeEncoder', 'textEncoder2', 'pooledEmbeds']) {
+      if (report.components[c as 'vaeEncoder']) expect(report.gates.some((g) => g.id === `components.${c}.relL2` && g.passed)).toBe(true);
+    }
   });
 });
 

@@ -1,8 +1,11 @@
 /**
  * The per-family part of `npm run bench`: `generate` on each family's tiny
- * diffusers-built model (test/reference/families/, made by
- * scripts/reference/families.py) against its bare ONNX Runtime calls, next to
- * SD 1.x's figure from the same rounds. Every run is a process of its own; the
+ * models against its bare ONNX Runtime calls, next to SD 1.x's figure from the
+ * same rounds. Two groups, each with its own SD 1.x baseline: the
+ * diffusers-built models (test/reference/families/, made by
+ * scripts/reference/families.py; tokenizers a 1,114-token CLIP slice) and the
+ * forged presets (`lockstep forge tiny --preset sd|sd2|lcm|sdxl`; CLIP's full
+ * tokenizer, as real models have). Every run is a process of its own; the
  * cases are interleaved round by round and the medians reported, because on a
  * shared machine a single run's wall time is noise.
  */
@@ -13,12 +16,19 @@ import type { RunJob } from './child.ts';
 
 export interface FamilyCase {
   label: string;
-  /** Folder under test/reference/families/ (holds model/ and, for image-to-image, input.png). */
-  family: string;
+  /** The model folder. */
+  model: string;
   steps: number;
   settings: Partial<PipelineSettings>;
   /** What differs from the SD 1.x baseline's run, besides the model. */
   differs: string;
+}
+
+/** A baseline and the cases held to it. */
+export interface FamilyGroup {
+  name: string;
+  baseline: FamilyCase;
+  cases: FamilyCase[];
 }
 
 export const FAMILIES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'test', 'reference', 'families');
@@ -26,34 +36,51 @@ export const FAMILIES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..
 /** The settings every case shares: those of the diffusers reference traces (64×64, seed 42). */
 export const FAMILY_SIZE = 64;
 const NEGATIVE = 'low resolution, blurry';
+/** 64×64, made by scripts/reference/families.py: the image-to-image input of both groups. */
+const INPUT = join(FAMILIES_DIR, 'sd', 'input.png');
+const TXT2IMG = { negativePrompt: NEGATIVE };
+/** Image-to-image runs 5 scheduled steps at strength 0.8: the same 4 U-Net steps as text-to-image. */
+const IMG2IMG = { negativePrompt: NEGATIVE, strength: 0.8, image: INPUT };
+const IMG2IMG_DIFFERS = '+ VAE encoder and input PNG; 5 steps × strength 0.8 = 4 U-Net steps';
+const SDXL_DIFFERS = 'Euler (the folder\'s own), two tokenizers and text encoders, text_embeds + time_ids';
+const LCM_DIFFERS = 'LCM scheduler, guidance 8.5 as timestep_cond (batch 1, no negative prompt)';
+const SD2_DIFFERS = 'OpenCLIP pad token, gelu text encoder, v-prediction (DDIM)';
 
-/** SD 1.x text-to-image: the figure every family is held to. */
-export const BASELINE: FamilyCase = {
-  label: 'sd (SD 1.x) txt2img',
-  family: 'sd',
-  steps: 4,
-  settings: { negativePrompt: NEGATIVE },
-  differs: 'baseline: DDIM (the folder\'s own), 4 steps, guidance 7.5 (batch 2), 64×64',
+const diffusersModel = (family: string) => join(FAMILIES_DIR, family, 'model');
+
+/** The diffusers-built tiny models: SD 1.x text-to-image is the figure every family is held to. */
+export const DIFFUSERS_GROUP: FamilyGroup = {
+  name: 'diffusers-built tiny models (test/reference/families)',
+  baseline: { label: 'sd (SD 1.x) txt2img', model: diffusersModel('sd'), steps: 4, settings: TXT2IMG, differs: "baseline: DDIM (the folder's own), 4 steps, guidance 7.5 (batch 2), 64×64" },
+  cases: [
+    { label: 'sd (SD 1.x) img2img', model: diffusersModel('sd'), steps: 5, settings: IMG2IMG, differs: IMG2IMG_DIFFERS },
+    { label: 'sd2 txt2img', model: diffusersModel('sd2'), steps: 4, settings: TXT2IMG, differs: SD2_DIFFERS },
+    { label: 'lcm txt2img', model: diffusersModel('lcm'), steps: 4, settings: { guidanceScale: 8.5 }, differs: LCM_DIFFERS },
+    { label: 'turbo txt2img', model: diffusersModel('turbo'), steps: 4, settings: { guidanceScale: 0 }, differs: 'Euler trailing, guidance 0 (batch 1, no negative prompt)' },
+    { label: 'sdxl txt2img', model: diffusersModel('sdxl'), steps: 4, settings: TXT2IMG, differs: SDXL_DIFFERS },
+    { label: 'sdxl img2img', model: diffusersModel('sdxl'), steps: 5, settings: IMG2IMG, differs: `as sdxl, ${IMG2IMG_DIFFERS}` },
+  ],
 };
 
-/** Image-to-image runs 5 scheduled steps at strength 0.8: the same 4 U-Net steps as text-to-image. */
-const img2img = (family: string): Partial<PipelineSettings> => ({ negativePrompt: NEGATIVE, strength: 0.8, image: familyInput(family) });
-
-export const FAMILY_CASES: FamilyCase[] = [
-  { label: 'sd (SD 1.x) img2img', family: 'sd', steps: 5, settings: img2img('sd'), differs: '+ VAE encoder and input PNG; 5 steps × strength 0.8 = 4 U-Net steps' },
-  { label: 'sd2 txt2img', family: 'sd2', steps: 4, settings: { negativePrompt: NEGATIVE }, differs: 'OpenCLIP pad token, gelu text encoder, v-prediction (DDIM)' },
-  { label: 'lcm txt2img', family: 'lcm', steps: 4, settings: { guidanceScale: 8.5 }, differs: 'LCM scheduler, guidance 8.5 as timestep_cond (batch 1, no negative prompt)' },
-  { label: 'turbo txt2img', family: 'turbo', steps: 4, settings: { guidanceScale: 0 }, differs: 'Euler trailing, guidance 0 (batch 1, no negative prompt)' },
-  { label: 'sdxl txt2img', family: 'sdxl', steps: 4, settings: { negativePrompt: NEGATIVE }, differs: 'Euler (the folder\'s own), two text encoders, text_embeds + time_ids' },
-  { label: 'sdxl img2img', family: 'sdxl', steps: 5, settings: img2img('sdxl'), differs: 'as sdxl, + VAE encoder and input PNG; 5 steps × strength 0.8 = 4 U-Net steps' },
-];
-
-function familyInput(family: string): string {
-  return join(FAMILIES_DIR, family, 'input.png');
+/** The forged presets (no turbo preset: turbo is an sd folder with another scheduler, covered above). */
+export function forgedGroup(folder: (preset: string) => string): FamilyGroup {
+  return {
+    name: 'forged presets (lockstep forge tiny --preset, full CLIP tokenizers)',
+    baseline: { label: 'forged sd (SD 1.x) txt2img', model: folder('sd'), steps: 4, settings: TXT2IMG, differs: 'baseline: DDIM (the preset\'s), 4 steps, guidance 7.5 (batch 2), 64×64' },
+    cases: [
+      { label: 'forged sd (SD 1.x) img2img', model: folder('sd'), steps: 5, settings: IMG2IMG, differs: IMG2IMG_DIFFERS },
+      { label: 'forged sd2 txt2img', model: folder('sd2'), steps: 4, settings: TXT2IMG, differs: SD2_DIFFERS },
+      { label: 'forged lcm txt2img', model: folder('lcm'), steps: 4, settings: { guidanceScale: 8.5 }, differs: LCM_DIFFERS },
+      { label: 'forged sdxl txt2img', model: folder('sdxl'), steps: 4, settings: TXT2IMG, differs: SDXL_DIFFERS },
+      { label: 'forged sdxl img2img', model: folder('sdxl'), steps: 5, settings: IMG2IMG, differs: `as sdxl, ${IMG2IMG_DIFFERS}` },
+    ],
+  };
 }
 
+export const FORGED_PRESETS = ['sd', 'sd2', 'lcm', 'sdxl'] as const;
+
 export function familyJob(c: FamilyCase): RunJob {
-  return { kind: 'generate', model: join(FAMILIES_DIR, c.family, 'model'), steps: c.steps, size: FAMILY_SIZE, settings: c.settings };
+  return { kind: 'generate', model: c.model, steps: c.steps, size: FAMILY_SIZE, settings: c.settings };
 }
 
 /** One generate's timings, as bench/child.ts reports them. */

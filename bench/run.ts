@@ -8,11 +8,11 @@ import { cpSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, rena
 import { loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureTinyModel, MODELS_CACHE_DIR } from '../src/forge/cache.ts';
+import { ensureForgedModel, ensureTinyModel, MODELS_CACHE_DIR } from '../src/forge/cache.ts';
 import { FORGE_VERSION } from '../src/forge/version.ts';
 import { readModelFootprint } from '../src/models/memory-estimate.ts';
 import type { Job } from './child.ts';
-import { BASELINE, FAMILY_CASES, FAMILY_SIZE, type FamilyCase, type FamilyMedians, familyJob, type GenerateTimes, medians } from './families.ts';
+import { DIFFUSERS_GROUP, FAMILY_SIZE, type FamilyCase, type FamilyMedians, FORGED_PRESETS, familyJob, forgedGroup, type GenerateTimes, medians } from './families.ts';
 import { availableMemory, machine, round } from './machine.ts';
 import { freeDiskBytes, SDXL_BASE_PARAMS, sdxlFit, sdxlForgeSeconds } from './sdxl-fit.ts';
 import { measureStartup } from './startup.ts';
@@ -181,28 +181,35 @@ const familyRounds = (): number => Number(process.env.LOCKSTEP_BENCH_FAMILY_ROUN
 
 /**
  * Each family's generate against its bare ORT calls, next to SD 1.x's figure
- * from the same rounds (bench/families.ts). The order of the cases rotates
- * from round to round, so none always runs first or right after another.
+ * from the same rounds (bench/families.ts), for the diffusers-built models and
+ * the forged presets. All cases of both groups run interleaved, the order
+ * rotating from round to round, so none always runs first or right after another.
  */
-function families(): Record<string, unknown> {
+async function families(): Promise<Record<string, unknown>> {
   const rounds = familyRounds();
-  const cases = [BASELINE, ...FAMILY_CASES];
-  process.stdout.write(`pipeline families: generate on the diffusers-built tiny models (test/reference/families), ${FAMILY_SIZE}×${FAMILY_SIZE}, seed 42; medians of ${rounds} interleaved rounds, each run its own process\n`);
-  const runs: GenerateTimes[][] = cases.map(() => []);
+  const forged: Record<string, string> = {};
+  for (const preset of FORGED_PRESETS) forged[preset] = await ensureForgedModel(preset, 0);
+  const groups = [DIFFUSERS_GROUP, forgedGroup((preset) => forged[preset])];
+  const cases = groups.flatMap((g) => [g.baseline, ...g.cases]);
+  process.stdout.write(`pipeline families: generate, ${FAMILY_SIZE}×${FAMILY_SIZE}, seed 42; medians of ${rounds} interleaved rounds, each run its own process\n`);
+  const runs = new Map<FamilyCase, GenerateTimes[]>(cases.map((c) => [c, []]));
   for (let r = 0; r < rounds; r++) {
     for (let k = 0; k < cases.length; k++) {
-      const i = (k + r) % cases.length;
-      runs[i].push(child(familyJob(cases[i])) as unknown as GenerateTimes);
+      const c = cases[(k + r) % cases.length];
+      runs.get(c)!.push(child(familyJob(c)) as unknown as GenerateTimes);
     }
   }
-  const m = runs.map(medians);
-  const base = m[0];
-  cases.forEach((c, i) => familyLines(c, m[i], i === 0 ? undefined : base));
-  return {
-    rounds,
-    size: FAMILY_SIZE,
-    cases: cases.map((c, i) => ({ label: c.label, ...familyJob(c), differs: c.differs, medians: m[i], runs: runs[i] })),
-  };
+  const record = groups.map((g) => {
+    process.stdout.write(` ${g.name}\n`);
+    const base = medians(runs.get(g.baseline)!);
+    familyLines(g.baseline, base, undefined);
+    for (const c of g.cases) familyLines(c, medians(runs.get(c)!), base);
+    return {
+      name: g.name,
+      cases: [g.baseline, ...g.cases].map((c) => ({ label: c.label, ...familyJob(c), differs: c.differs, medians: medians(runs.get(c)!), runs: runs.get(c) })),
+    };
+  });
+  return { rounds, size: FAMILY_SIZE, groups: record };
 }
 
 function familyLines(c: FamilyCase, m: FamilyMedians, base: FamilyMedians | undefined): void {
@@ -336,7 +343,7 @@ async function main(): Promise<void> {
   if (run.has('startup')) startup();
   if (run.has('metrics')) metrics();
   if (run.has('tiny')) await tiny();
-  const familyRecord = run.has('families') ? families() : undefined;
+  const familyRecord = run.has('families') ? await families() : undefined;
   const sdxlRecord = run.has('sdxl') ? sdxl() : undefined;
   const skip = run.has('sd15') ? sd15SkipReason() : 'not among LOCKSTEP_BENCH_ONLY';
   if (skip) process.stdout.write(`sd15: skipped — ${skip}\n`);

@@ -1,20 +1,21 @@
 /**
  * The per-family bench (bench/families.ts) runs the diffusers-built tiny models
- * under test/reference/families: each case must point at a model folder of its
+ * under test/reference/families (and the forged presets): each case must point at a model folder of its
  * family and, for image-to-image, at an input image of the run's size, or the
  * bench fails after minutes instead of here.
  */
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { BASELINE, FAMILY_CASES, FAMILY_SIZE, familyJob, median, medians } from '../bench/families.ts';
+import { DIFFUSERS_GROUP, FAMILY_SIZE, familyJob, median, medians } from '../bench/families.ts';
 import { readModelLayout } from '../src/models/layout.ts';
 import { readPng } from '../src/pipeline/image.ts';
 
 describe('bench: pipeline family cases', () => {
-  it.each([BASELINE, ...FAMILY_CASES].map((c) => [c.label, c] as const))('%s: its model folder and input image exist', async (_, c) => {
+  it.each([DIFFUSERS_GROUP.baseline, ...DIFFUSERS_GROUP.cases].map((c) => [c.label, c] as const))('%s: its model folder and input image exist', async (_, c) => {
     const job = familyJob(c);
     const layout = readModelLayout(job.model);
-    const expected = { sd: 'StableDiffusionPipeline', sd2: 'StableDiffusionPipeline', turbo: 'StableDiffusionPipeline', lcm: 'LatentConsistencyModelPipeline', sdxl: 'StableDiffusionXLPipeline' }[c.family];
+    const family = c.label.split(' ')[0];
+    const expected = { sd: 'StableDiffusionPipeline', sd2: 'StableDiffusionPipeline', turbo: 'StableDiffusionPipeline', lcm: 'LatentConsistencyModelPipeline', sdxl: 'StableDiffusionXLPipeline' }[family];
     expect(layout.modelIndex._class_name).toBe(expected);
     if (c.settings.image !== undefined) {
       expect(existsSync(c.settings.image)).toBe(true);

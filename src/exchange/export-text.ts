@@ -3,10 +3,11 @@
  * `last_hidden_state` is the prompt embedding. SDXL: each encoder's penultimate
  * hidden state (`hidden_states[-2]`) is one part of prompt_embeds (concatenated
  * on the last axis) and text_encoder_2's `text_embeds` is the pooled embedding.
- * A trace does not record where prompt_embeds splits between the two encoders,
- * so their answers' widths are left to the runtime (-1); import-outputs checks
- * they add up, and fills an encoder not exported from the reference's own
- * prompt_embeds (exported as context).
+ * Where prompt_embeds splits between the two encoders is the trace's
+ * `textEncoderWidths` when it has one (lockstep's traces); diffusers' traces do
+ * not say, so the answers' widths are left to the runtime (-1). import-outputs
+ * checks they add up, and fills an encoder not exported from the reference's
+ * own prompt_embeds (exported as context).
  */
 import { UsageError } from '../errors.ts';
 import { COND, TEXT } from '../trace/names.ts';
@@ -29,6 +30,8 @@ const IDS: Record<TextEncoder, Record<Prompt, string>> = {
 };
 /** Folder of each encoder's calls in the exchange (inputs and answers alike). */
 export const TEXT_DIRS: Record<TextEncoder, string> = { text_encoder: 'text', text_encoder_2: 'text_2' };
+
+const ENCODER_INDEX: Record<TextEncoder, 0 | 1> = { text_encoder: 0, text_encoder_2: 1 };
 
 export function idsTraceName(encoder: TextEncoder, prompt: Prompt): string {
   return IDS[encoder][prompt];
@@ -67,12 +70,14 @@ function exportDual(reader: TraceReader, writer: CallWriter, guided: boolean, en
   // diffusers' force_zeros_for_empty_prompt: the negative's embeddings are zeros and no ids were recorded.
   const zeroNegative = guided && !reader.has(TEXT.uncondIds);
   writer.zeroNegative = zeroNegative;
+  // lockstep's own SDXL traces record where prompt_embeds split; diffusers' do not (then any width, checked at import).
+  const widths = reader.manifest.textEncoderWidths;
   const pooledWidth = encoder === 'text_encoder_2' ? needFloat(reader, COND.textEmbeds, 'the pooled embeddings, whose width text_encoder_2 answers').dims.at(-1)! : 0;
   const prompts: Prompt[] = guided && !zeroNegative ? ['uncond', 'cond'] : ['cond'];
   for (const prompt of prompts) {
     const ids = need(reader, IDS[encoder][prompt], `the ${encoder} input input_ids`);
     const [batch, tokens] = ids.dims;
-    const outputs: Record<string, { dims: number[] }> = { [PENULTIMATE]: { dims: [batch, tokens, ANY_SIZE] } };
+    const outputs: Record<string, { dims: number[] }> = { [PENULTIMATE]: { dims: [batch, tokens, widths?.[ENCODER_INDEX[encoder]] ?? ANY_SIZE] } };
     if (encoder === 'text_encoder_2') outputs[POOLED] = { dims: [batch, pooledWidth] };
     writer.add({ component: encoder, role: `${encoder === 'text_encoder' ? 'text' : 'text_2'} ${prompt}`, prompt }, `${TEXT_DIRS[encoder]}/${prompt}`, { input_ids: ids }, outputs);
   }

@@ -10,6 +10,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureForgedModel } from '../forge/cache.ts';
 import { DEFAULT_BACKEND } from '../models/backend.ts';
 import { OnnxComponent } from '../models/component.ts';
 import { readNpy, writeNpy } from '../tensor/npy.ts';
@@ -43,15 +44,18 @@ function penultimate(out: Record<string, Tensor>): Tensor {
 }
 
 /** Answers every call of the exchange with the family's ONNX components, as a port would. */
-async function answerWithOnnx(family: string, inputs: string, manifest: ExchangeManifest, outputs: string): Promise<void> {
+function answerWithOnnx(family: string, inputs: string, manifest: ExchangeManifest, outputs: string): Promise<void> {
+  return answerWithModel(modelOf(family), inputs, manifest, outputs);
+}
+
+/** Answers the exported calls of a model folder's components (the forged presets have no FAMILIES_REFERENCE folder). */
+async function answerWithModel(model: string, inputs: string, manifest: ExchangeManifest, outputs: string): Promise<void> {
   for (const component of manifest.components) {
-    const onnx = await OnnxComponent.open(component, join(modelOf(family), component, 'model.onnx'), DEFAULT_BACKEND);
+    const onnx = await OnnxComponent.open(component, join(model, component, 'model.onnx'), DEFAULT_BACKEND);
     try {
       for (const call of manifest.calls.filter((c) => c.component === component)) {
-        const feeds = Object.fromEntries(Object.entries(call.inputs).map(([n, f]) => [n, readNpy(join(inputs, f.file))]));
-        const out = await onnx.run(feeds);
-        const answers: Record<string, Tensor> = { penultimate_hidden_state: component.startsWith('text') ? penultimate(out) : out.latent_parameters };
-        for (const [name, spec] of Object.entries(call.outputs)) writeNpy(join(outputs, spec.file), toFloat32(answers[name] ?? out[name]));
+        const out = await onnx.run(Object.fromEntries(Object.entries(call.inputs).map(([n, f]) => [n, readNpy(join(inputs, f.file))])));
+        for (const [name, spec] of Object.entries(call.outputs)) writeNpy(join(outputs, spec.file), toFloat32(name === 'penultimate_hidden_state' ? penultimate(out) : out[name]));
       }
     } finally {
       await onnx.release();
@@ -104,6 +108,38 @@ describe.each([
     expect(code).toBe(0);
     // Each encoder on its own (split at the answered widths) and the pooled embeddings.
     for (const c of ['textEncoder', 'textEncoder2', 'pooledEmbeds']) expect(doc.components[c].relL2, c).toBeLessThan(1e-5);
+  });
+});
+
+describe('SDXL text encoders of different widths (forge tiny --preset sdxl: 16 and 32, pooled 40)', () => {
+  it('a lockstep trace states the widths, so the answers\' shapes are exact; without them the answered widths split prompt_embeds', async () => {
+    const model = await ensureForgedModel('sdxl', 0);
+    const reference = join(dir, 'ref-forged-sdxl');
+    const run = ['--prompt', 'a red cube', '--negative-prompt', 'blurry', '--seed', '5', '--steps', '2', '--height', '64', '--width', '64', '--quiet'];
+    expect((await cli(['generate', '--model', model, '--out', join(dir, 'forged.png'), '--trace', reference, ...run])).code).toBe(0);
+    const { inputs, manifest } = await exportCalls(reference, 'text_encoder,text_encoder_2', 'forged-sdxl');
+    const shapes = manifest.calls.map((c) => `${c.role}: ${Object.values(c.outputs).map((o) => o.shape.join('x')).join(' ')}`);
+    expect(shapes).toEqual(['text uncond: 1x77x16', 'text cond: 1x77x16', 'text_2 uncond: 1x77x32 1x40', 'text_2 cond: 1x77x32 1x40']);
+    const outputs = join(dir, 'out-forged-sdxl');
+    await answerWithModel(model, inputs, manifest, outputs);
+    const { code, doc, failed } = await importAndCompare(reference, inputs, outputs, 'forged-sdxl');
+    expect(failed).toEqual([]);
+    expect(code).toBe(0);
+    expect([doc.components.textEncoder.count, doc.components.textEncoder2.count, doc.components.pooledEmbeds.count]).toEqual([2 * 77 * 16, 2 * 77 * 32, 2 * 40]);
+    // The same reference without its widths (as diffusers records it): any width, split where the answers say.
+    const unstated = join(dir, 'ref-forged-sdxl-unstated');
+    cpSync(reference, unstated, { recursive: true });
+    const m = JSON.parse(readFileSync(join(unstated, 'manifest.json'), 'utf8'));
+    delete m.textEncoderWidths;
+    writeFileSync(join(unstated, 'manifest.json'), JSON.stringify(m));
+    const again = await exportCalls(unstated, 'text_encoder,text_encoder_2', 'forged-sdxl-unstated');
+    expect(again.manifest.calls[0].outputs.penultimate_hidden_state.shape).toEqual([1, 77, -1]);
+    const outputs2 = join(dir, 'out-forged-sdxl-unstated');
+    await answerWithModel(model, again.inputs, again.manifest, outputs2);
+    const imported = await importAndCompare(reference, again.inputs, outputs2, 'forged-sdxl-unstated');
+    expect(JSON.parse(readFileSync(join(imported.trace, 'manifest.json'), 'utf8')).textEncoderWidths).toEqual([16, 32]);
+    expect(imported.code).toBe(0);
+    expect(imported.doc.components.textEncoder.count).toBe(2 * 77 * 16);
   });
 });
 

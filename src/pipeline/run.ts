@@ -95,6 +95,7 @@ export class PipelineRun {
     settings = this.settings;
     this.guided = model.family.classifierFree && usesGuidance(settings) && model.unetConfig.timeCondProjDim === null;
     this.scheduler = createScheduler(settings.scheduler, model.schedulerConfig);
+    checkDecodableBy(model.family, this.scheduler, settings.scheduler);
     this.scheduler.setTimesteps(settings.steps);
     checkTrainingRange(this.scheduler, settings.steps, settings.scheduler, model.schedulerConfig);
     this.begin = this.imageBegin();
@@ -231,4 +232,16 @@ function scale(t: Tensor<'float32'>, factor: number): Tensor<'float32'> {
   if (factor === 1) return makeTensor('float32', t.dims, t.data.slice());
   const f = Math.fround(factor);
   return makeTensor('float32', t.dims, t.data.map((x) => x * f));
+}
+
+/**
+ * LatentConsistencyModelPipeline unpacks `latents, denoised = scheduler.step(...)` and decodes `denoised`:
+ * in diffusers 0.27.2 only LCMScheduler's step gives that pair (any other raises there), so lockstep refuses
+ * the combination instead of decoding something diffusers never would.
+ */
+function checkDecodableBy(family: Family, scheduler: Scheduler, name: string): void {
+  if (family.decodes !== 'denoised' || 'lastDenoised' in scheduler) return;
+  throw new UsageError(
+    `--scheduler ${name}: the ${family.name} pipeline (${family.pipelineClass}) decodes the denoised sample each scheduler step returns, which only LCMScheduler gives (diffusers 0.27.2 fails with any other); use --scheduler lcm or the model folder's own scheduler`,
+  );
 }

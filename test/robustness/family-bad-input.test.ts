@@ -12,6 +12,7 @@ import { FAMILIES_REFERENCE } from '../../src/testing/paths.ts';
 
 const SD = join(FAMILIES_REFERENCE, 'sd', 'model');
 const SDXL = join(FAMILIES_REFERENCE, 'sdxl', 'model');
+const LCM = join(FAMILIES_REFERENCE, 'lcm', 'model');
 const INPUT = join(FAMILIES_REFERENCE, 'sd', 'input.png');
 const PIPELINE = ['--prompt', 'a red cube', '--seed', '3', '--steps', '2', '--height', '64', '--width', '64', '--quiet'];
 
@@ -33,6 +34,7 @@ beforeAll(() => {
 const CASES: { name: string; args: () => string[]; names: RegExp }[] = [
   { name: 'an SDXL folder without text_encoder_2', args: () => ['generate', '--model', fx.sdxlNoTe2, '--out', out, ...PIPELINE], names: /text_encoder_2\/model\.onnx/ },
   { name: 'a U-Net without timestep_cond asked to run as lcm', args: () => ['generate', '--model', SD, '--pipeline', 'lcm', '--out', out, ...PIPELINE], names: /'timestep_cond'/ },
+  { name: 'an LCM model with a scheduler whose step gives no denoised sample', args: () => ['generate', '--model', LCM, '--scheduler', 'ddim', '--out', out, ...PIPELINE], names: /--scheduler ddim: the lcm pipeline .*only LCMScheduler/ },
   { name: 'an unknown --pipeline', args: () => ['generate', '--model', SD, '--pipeline', 'kandinsky', '--out', out, ...PIPELINE], names: /--pipeline/ },
   { name: '--strength 0', args: () => ['generate', '--model', SD, '--image', INPUT, '--strength', '0', '--out', out, ...PIPELINE], names: /--strength/ },
   { name: '--strength 1.5', args: () => ['generate', '--model', SD, '--image', INPUT, '--strength', '1.5', '--out', out, ...PIPELINE], names: /--strength/ },

@@ -36,12 +36,14 @@ export function registerDemo(program: Command): void {
       const out = resolve(opts.out);
       const say = (s: string) => process.stdout.write(`${s}\n`);
       const model = isBuiltin(opts.model) ? await resolveBuiltin(opts.model, '--model') : resolve(opts.model);
+      // Any other model runs its own scheduler: an LCM or Turbo model's is part of what it is.
+      const settings: PipelineSettings = opts.model === DEMO_MODEL ? DEMO_SETTINGS : { ...DEMO_SETTINGS, scheduler: '' };
       say(`model:  ${model} (${describe(opts.model)})`);
       say(`prompt: "${DEMO_SETTINGS.prompt}"`);
       const gen = createProgress('generate');
       const result = await generate({
         model,
-        settings: DEMO_SETTINGS,
+        settings,
         imageOut: join(out, 'image.png'),
         traceDir: join(out, 'trace'),
         onStep: (d, t) => gen.update(d, t),
@@ -53,7 +55,7 @@ export function registerDemo(program: Command): void {
       const report = await runLockstep({
         reference: { path: join(out, 'trace'), backend: DEFAULT_BACKEND },
         candidate: { path: model, backend: DEFAULT_BACKEND },
-        settings: DEMO_SETTINGS,
+        settings,
         thresholds: defaultThresholds(),
         reportDir: join(out, 'report'),
         onStep: (d, t) => cmp.update(d, t),

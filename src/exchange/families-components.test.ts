@@ -200,6 +200,10 @@ describe.each([
     expect((await cli(['import-outputs', '--inputs', inputs, '--outputs', outputs, '--out', trace])).code).toBe(0);
     expect(relativeError(ref(reference, 'image/latent_parameters'), ref(trace, 'image/latent_parameters'))).toBeLessThanOrEqual(1e-5);
     expect(relativeError(ref(reference, 'image/input'), ref(trace, 'image/input'))).toBe(0);
+    // The input image stays where the reference keeps it (the imported trace holds no PNG).
+    const image = JSON.parse(readFileSync(join(trace, 'manifest.json'), 'utf8')).pipeline.image;
+    expect(image).toBe(join(reference, 'image/input.png'));
+    expect(existsSync(image)).toBe(true);
     const { code, doc, failed } = await importAndCompare(reference, inputs, outputs, `vae-${family}`);
     expect(failed).toEqual([]);
     expect(code).toBe(0);

@@ -4,7 +4,7 @@
  * runtime's answer to the reference's own inputs at that step.
  */
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { applyGuidance } from '../pipeline/guidance.ts';
 import { type Tensor, shapeString } from '../tensor/tensor.ts';
@@ -63,7 +63,7 @@ function traceMeta(m: ExchangeManifest, inputsDir: string, outputsDir: string, t
   return {
     producer: `lockstep ${LOCKSTEP_VERSION} import-outputs (answers in ${outputsDir})`,
     teacherForced: true,
-    pipeline: m.pipeline,
+    pipeline: imageFromReference(m),
     schedulerConfig: m.schedulerConfig,
     timesteps: m.timesteps,
     reference: m.reference,
@@ -73,6 +73,12 @@ function traceMeta(m: ExchangeManifest, inputsDir: string, outputsDir: string, t
     // Without U-Net answers there are no step folders: the trace records part of a run.
     complete: m.components.includes('unet'),
   };
+}
+
+/** A trace names its image-to-image input relative to itself; this trace holds none, so it names the reference's. */
+function imageFromReference(m: ExchangeManifest): Record<string, unknown> {
+  const image = m.pipeline.image;
+  return typeof image === 'string' && !isAbsolute(image) ? { ...m.pipeline, image: resolve(m.reference, image) } : m.pipeline;
 }
 
 function putUnet(trace: TraceWriter, call: ExchangeCall, outSample: Tensor<'float32'>, m: ExchangeManifest, inputsDir: string): void {

@@ -150,3 +150,15 @@ describe('suite --html', () => {
     expect(r.stderr).toMatch(/--html.*some.*all, failing, none/s);
   });
 });
+
+describe('cases that cannot run', () => {
+  it('several are reported on one line, each named with its reason, exit 2', async () => {
+    const f = suiteFile('cnr.yaml', `name: cnr\nreference: { model: "builtin:tiny" }\ncandidate: { model: "builtin:tiny" }\ndefaults: { steps: 1, height: 64, width: 64, prompt: a cube, seed: 1 }\ncases:\n  - { name: a, image: nope-a.png }\n  - { name: b, image: nope-b.png }\n`);
+    const r = await runCli(['run', f, '--reports', join(dir, 'cnr'), '--quiet']);
+    expect(r.code).toBe(2);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/2 cases could not run: a: .*nope-a\.png.*; b: .*nope-b\.png/);
+    expect(lines[0]).not.toContain('\\x0a');
+  });
+});

@@ -57,11 +57,19 @@ export async function runSuiteCommand(file: string, flags: SuiteRunFlags, golden
     });
     writeSuiteOutputs(suite, results, { reportsDir: flags.reports, junit: flags.junit, summary: flags.summary });
     const code = suiteExitCode(results);
-    if (code === 2) throw new UsageError(results.filter((r) => r.error).map((r) => r.error).join('\n') || 'a case could not run');
+    if (code === 2) throw new UsageError(couldNotRun(results));
     return code;
   } finally {
     process.off('SIGINT', onSigint);
   }
+}
+
+/** One line for the cases that could not run (the error printer keeps errors to one line). */
+function couldNotRun(results: readonly CaseResult[]): string {
+  const failed = results.filter((r) => r.error);
+  if (failed.length === 0) return 'a case could not run';
+  if (failed.length === 1) return failed[0].error!;
+  return `${failed.length} cases could not run: ${failed.map((r) => `${r.name}: ${r.error}`).join('; ')}`;
 }
 
 function caseLine(r: CaseResult): string {

@@ -5,7 +5,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PRESETS } from '../src/forge/config.ts';
 import { forgePipeline } from '../src/forge/tiny.ts';
 import { defaultThresholds } from '../src/gates/defaults.ts';
 import { runLockstep } from '../src/lockstep/engine.ts';
@@ -17,6 +16,7 @@ import { loadSuite } from '../src/suite/load.ts';
 import { writeSuiteOutputs } from '../src/suite/outputs.ts';
 import { runSuite } from '../src/suite/run.ts';
 import { peakRssBytes } from './peak-rss.ts';
+import { BENCH_PRESETS } from './sdxl-full.ts';
 import { writeBenchSuite } from './suite-file.ts';
 
 export interface RunJob {
@@ -106,7 +106,7 @@ async function main(job: Job): Promise<Record<string, unknown>> {
   if (job.kind === 'load') return runLoad(job.model);
   if (job.kind === 'forge') {
     const start = performance.now();
-    const r = forgePipeline({ outDir: job.out, seed: job.seed, config: PRESETS[job.preset] });
+    const r = forgePipeline({ outDir: job.out, seed: job.seed, config: BENCH_PRESETS[job.preset] });
     return { wallSeconds: (performance.now() - start) / 1000, files: Object.keys(r.files).length };
   }
   const tmp = mkdtempSync(join(tmpdir(), 'lockstep-bench-'));

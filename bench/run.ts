@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: timing ratios and memory of lockstep itself, measured in one
  * run; prints them and writes reports/bench/bench.json. The sd15 part runs only
- * with LOCKSTEP_BENCH_SD15=1 and ≥ 16 GB available (docs/benchmarks.md).
+ * with LOCKSTEP_BENCH_SD15=1 and ≥ 16 GB available, the sdxl-full generate only
+ * with LOCKSTEP_BENCH_SDXL=1 and its projected peak available (docs/benchmarks.md).
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -288,11 +289,11 @@ const SHARED_MACHINE_CAP = 8 * GiB;
 
 /**
  * An SDXL-shaped preset (SDXL base 1.0's sizes, float32): whether it would fit, from its real
- * parameter counts, lockstep's memory estimate and the SD 1.5 measurements (bench/sdxl-fit.ts).
- * Nothing is built or run: the verdict and its numbers are printed and recorded.
+ * parameter counts, lockstep's memory estimate and the SD 1.5 measurements (bench/sdxl-fit.ts),
+ * printed and recorded; with LOCKSTEP_BENCH_SDXL=1 (an idle machine), forge it, load and generate.
  */
 function sdxl(): Record<string, unknown> {
-  process.stdout.write('sdxl-full (SDXL base 1.0 sizes, float32): would it fit? Computed, not run\n');
+  process.stdout.write('sdxl-full (SDXL base 1.0 sizes, float32): would it fit? (computed; nothing built)\n');
   const weights = Object.values(SDXL_BASE_PARAMS).reduce((a, b) => a + b, 0) * 4;
   for (const [c, n] of Object.entries(SDXL_BASE_PARAMS)) report(`sdxl-full ${c} weights (${(n / 1e6).toFixed(1)} M parameters)`, (n * 4) / GiB, 'GiB');
   report('sdxl-full weights, all components', weights / GiB, 'GiB');
@@ -314,9 +315,54 @@ function sdxl(): Record<string, unknown> {
       ? `does not fit: generate's projected peak at 512² is ${(smallest / GiB).toFixed(1)} GiB on a ${(total / GiB).toFixed(1)} GiB machine`
       : `generate would fit this ${(total / GiB).toFixed(1)} GiB machine alone (projected peak ${(smallest / GiB).toFixed(1)} GiB at 512², ` +
         `${(fits[0].projectedPeakBytes / GiB).toFixed(1)} GiB at 1024²; compare of two live builds would run sequentially), but not while it is shared: ` +
-        `the U-Net's float32 weights alone are ${((SDXL_BASE_PARAMS.unet * 4) / GiB).toFixed(1)} GiB, above the ${SHARED_MACHINE_CAP / GiB} GiB a bench job may take then; not run`;
+        `the U-Net's float32 weights alone are ${((SDXL_BASE_PARAMS.unet * 4) / GiB).toFixed(1)} GiB, above the ${SHARED_MACHINE_CAP / GiB} GiB a bench job may take then: run it (LOCKSTEP_BENCH_SDXL=1) on an otherwise idle machine`;
   process.stdout.write(`  sdxl-full: ${verdict}\n`);
-  return { verdict, params: SDXL_BASE_PARAMS, fits: fits.map((f) => ({ size: f.size, estimateBytes: f.estimate.total, completedBytes: f.completedBytes, unetStageBytes: f.unetStageBytes, projectedPeakBytes: f.projectedPeakBytes })) };
+  const fit = { verdict, params: SDXL_BASE_PARAMS, fits: fits.map((f) => ({ size: f.size, estimateBytes: f.estimate.total, completedBytes: f.completedBytes, unetStageBytes: f.unetStageBytes, projectedPeakBytes: f.projectedPeakBytes })) };
+  const { preset, size, steps } = sdxlRun();
+  const skip = sdxlSkipReason(preset, size);
+  if (skip) {
+    process.stdout.write(`  ${preset} generate: skipped — ${skip}\n`);
+    return { ...fit, run: { skipped: skip } };
+  }
+  return { ...fit, run: { preset, size, steps, ...sdxlGenerate(preset, size, steps) } };
+}
+
+/** LOCKSTEP_BENCH_SDXL_PRESET (default sdxl-full; `sdxl` runs the same part on the tiny preset), _SIZE (512), _STEPS (1). */
+function sdxlRun(): { preset: string; size: number; steps: number } {
+  const env = process.env;
+  return { preset: env.LOCKSTEP_BENCH_SDXL_PRESET ?? 'sdxl-full', size: Number(env.LOCKSTEP_BENCH_SDXL_SIZE ?? 512), steps: Number(env.LOCKSTEP_BENCH_SDXL_STEPS ?? 1) };
+}
+
+/** sdxl-full runs only when asked and when its projected peak, plus 2 GiB, is available: run it on an otherwise idle machine. */
+function sdxlSkipReason(preset: string, size: number): string | undefined {
+  if (process.env.LOCKSTEP_BENCH_SDXL !== '1') return 'LOCKSTEP_BENCH_SDXL is not 1 (set it on an otherwise idle machine: ~14 GB on disk, forge ~1–4 min, generate peaked at 11.3 GiB at 512²)';
+  if (preset !== 'sdxl-full') return undefined;
+  const need = sdxlFit(size).projectedPeakBytes + 2 * GiB;
+  const free = availableMemory();
+  if (free < need) return `only ${(free / GiB).toFixed(1)} GiB available, generate at ${size}² is projected to peak at ${((need - 2 * GiB) / GiB).toFixed(1)} GiB (+ 2 GiB margin)`;
+  return undefined;
+}
+
+/** Forges the preset (reused when present), then load and generate, each in its own process; no compare (two builds would not fit). */
+function sdxlGenerate(preset: string, size: number, steps: number): Record<string, unknown> {
+  const tag = `${preset} (${steps} step${steps === 1 ? '' : 's'}, ${size}²)`;
+  const model = join(MODELS_CACHE_DIR, `${preset}-bench-seed0-v${FORGE_VERSION}`);
+  let forged: Record<string, number> | undefined;
+  if (!existsSync(join(model, 'forge.json'))) {
+    const tmp = `${model}.tmp-${process.pid}`;
+    forged = child({ kind: 'forge', preset, out: tmp, seed: 0 });
+    renameSync(tmp, model);
+    report(`${preset} forge wall`, forged.wallSeconds, 's');
+    report(`${preset} forge peak RSS`, forged.peakRssBytes / GiB, 'GiB');
+  }
+  report(`${tag} model load (own process)`, child({ kind: 'load', model }).loadSeconds, 's');
+  const gen = child({ kind: 'generate', model, steps, size, settings: { guidanceScale: 5, negativePrompt: 'low resolution, blurry' } });
+  ortFigures(`${tag} generate`, gen);
+  const weights = weightBytes(model);
+  report(`${tag} generate peak RSS`, gen.peakRssBytes / GiB, 'GiB');
+  report(`${tag} generate peak RSS / weight bytes (text_encoder, unet, vae_decoder)`, gen.peakRssBytes / weights, '×');
+  if (preset === 'sdxl-full') report(`${tag} generate peak RSS / projected`, gen.peakRssBytes / sdxlFit(size).projectedPeakBytes, '×');
+  return { model, forged, generate: gen, weightBytes: weights };
 }
 
 /** LOCKSTEP_BENCH_SD15_SIZE (default 512) and LOCKSTEP_BENCH_SD15_STEPS (default 1: model load is then not amortised). */

@@ -21,7 +21,7 @@ import type { DualEncoding } from '../pipeline/conditioning.ts';
 import type { ComponentChecks, MetricSet } from '../report/schema.ts';
 import { type Tensor, concat0, makeTensor } from '../tensor/tensor.ts';
 import { type Tolerances, compareOptional, identical } from './compare-step.ts';
-import { type FinalTensors, type LiveCompute, type Side, type TextTensors, encodeIdsLikePipeline } from './sides.ts';
+import type { FinalTensors, LiveCompute, Side, TextTensors } from './sides.ts';
 
 /** Says a thing about the run once (engine notes). */
 export type Note = (key: string, message: string, step?: number) => void;
@@ -53,6 +53,14 @@ export async function textChecks(cand: Side, refText: TextTensors, candText: Tex
     textEncoder2: compareOptional(ref2, cand2, 'prompt_embeds (text_encoder_2 part)', tol('components', 'textEncoder2')),
     pooledEmbeds,
   };
+}
+
+/** [uncond; cond] ids encoded one prompt at a time, as diffusers does (one text encoder). */
+async function encodeIdsLikePipeline(live: LiveCompute, text: TextTensors): Promise<Tensor<'float32'> | undefined> {
+  if (!text.condIds) return undefined;
+  const cond = await live.encodeText(text.condIds);
+  if (!text.uncondIds) return cond;
+  return concat0([await live.encodeText(text.uncondIds), cond]);
 }
 
 /**

@@ -13,7 +13,7 @@ import type { PipelineSettings } from '../pipeline/settings.ts';
 import { type InputImage, PipelineRun, decode } from '../pipeline/run.ts';
 import { type EncodedImage, UNET_EXTRA_INPUTS, type UnetExtras } from '../models/sd-model.ts';
 import { type DualEncoding, encodePair } from '../pipeline/conditioning.ts';
-import { type Tensor, concat0, toFloat32 } from '../tensor/tensor.ts';
+import { type Tensor, toFloat32 } from '../tensor/tensor.ts';
 import { COND, FINAL, IMAGE, TEXT } from '../trace/names.ts';
 import { TraceReader } from '../trace/reader.ts';
 import { existsSync } from 'node:fs';
@@ -284,13 +284,4 @@ function recordedImage(reader: TraceReader): ImageTensors | undefined {
 
 function f32(t: Tensor | undefined): Tensor<'float32'> | undefined {
   return t ? toFloat32(t) : undefined;
-}
-
-/** [uncond; cond] ids encoded one prompt at a time, as diffusers does. */
-export async function encodeIdsLikePipeline(live: LiveCompute, text: TextTensors): Promise<Tensor<'float32'> | undefined> {
-  // SDXL's embeddings come from two encoders' hidden states: only the candidate's own run encodes them.
-  if (!text.condIds || text.condIds2) return undefined;
-  const cond = await live.encodeText(text.condIds);
-  if (!text.uncondIds) return cond;
-  return concat0([await live.encodeText(text.uncondIds), cond]);
 }

@@ -191,6 +191,9 @@ def record(pipe, out, *, family, prompt, negative_prompt="", seed=0, steps=10, g
         "files": rec.files,
         "complete": True,
     }
+    if family == "sdxl":
+        # Where prompt_embeds splits between the two encoders' hidden states, so lockstep can check each apart.
+        manifest["textEncoderWidths"] = [pipe.text_encoder.config.hidden_size, pipe.text_encoder_2.config.hidden_size]
     with open(os.path.join(out, "manifest.json"), "w") as fh:
         json.dump(manifest, fh, indent=2)
     return result

@@ -129,8 +129,7 @@ describe('sdxl: two recorded builds', () => {
     const copy = join(tmp('components-no-widths'), name);
     cpSync(trace('sdxl', name), copy, { recursive: true });
     const manifest = JSON.parse(readFileSync(join(copy, 'manifest.json'), 'utf8'));
-    expect(manifest.textEncoderWidths).toEqual([32, 32]); // dump_diffusers_trace.py writes it
-    delete manifest.textEncoderWidths;
+    delete manifest.textEncoderWidths; // the committed diffusers traces predate the key; newer dumps write it
     writeFileSync(join(copy, 'manifest.json'), JSON.stringify(manifest));
     return copy;
   }

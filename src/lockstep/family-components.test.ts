@@ -129,7 +129,7 @@ describe('sdxl: two recorded builds', () => {
     const copy = join(tmp('components-no-widths'), name);
     cpSync(trace('sdxl', name), copy, { recursive: true });
     const manifest = JSON.parse(readFileSync(join(copy, 'manifest.json'), 'utf8'));
-    delete manifest.textEncoderWidths; // the committed diffusers traces predate the key; newer dumps write it
+    delete manifest.textEncoderWidths; // as a trace dumped before the key existed
     writeFileSync(join(copy, 'manifest.json'), JSON.stringify(manifest));
     return copy;
   }

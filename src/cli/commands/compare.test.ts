@@ -67,3 +67,21 @@ describe('lockstep compare', () => {
     expect(finding.message).toContain('seed (reference 42, candidate 7)');
   });
 });
+
+describe('builtin: models on generate and compare', () => {
+  it('generate --model builtin:tiny?preset=sd2 and compare --reference builtin:tiny --candidate builtin:tiny?seed=1 run the forged folders', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'lockstep-cli-builtin-'));
+    const run = ['--prompt', 'a cube', '--seed', '1', '--steps', '1', '--height', '64', '--width', '64', '--quiet'];
+    const gen = await runCli(['generate', '--model', 'builtin:tiny?preset=sd2', '--out', join(root, 'a.png'), ...run]);
+    expect(gen.code, gen.stderr).toBe(0);
+    expect(existsSync(join(root, 'a.png'))).toBe(true);
+    const cmp = await runCli(['compare', '--reference', 'builtin:tiny', '--candidate', 'builtin:tiny?seed=1', '--report', join(root, 'r'), ...run]);
+    expect(cmp.code, cmp.stderr).toBe(1);
+    const report = JSON.parse(readFileSync(join(root, 'r', 'report.json'), 'utf8'));
+    expect(report.builds.reference.path).toMatch(/tiny-seed0-v\d+$/);
+    expect(report.builds.candidate.path).toMatch(/tiny-seed1-v\d+$/);
+    const bad = await runCli(['compare', '--reference', 'builtin:nope', '--candidate', 'builtin:tiny', '--report', join(root, 'r2'), ...run]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--reference: unknown builtin "builtin:nope"/);
+  });
+});

@@ -1,3 +1,4 @@
+import { isBuiltin, resolveBuiltin } from '../../models/builtin.ts';
 import { Command } from 'commander';
 import { resolve } from 'node:path';
 import { EXIT_INTERRUPTED, EXIT_PASS, EXIT_REGRESSION, UsageError } from '../../errors.ts';
@@ -26,8 +27,8 @@ export function registerCompare(program: Command): void {
   const cmd = program
     .command('compare')
     .description('run a reference and a candidate build side by side from the same seed; compare every step teacher-forced and free-running')
-    .requiredOption('--reference <path>', 'model folder or recorded trace folder (the build trusted)')
-    .requiredOption('--candidate <path>', 'model folder or recorded trace folder (the build under test)')
+    .requiredOption('--reference <path>', 'model folder, recorded trace folder or builtin: model (the build trusted)')
+    .requiredOption('--candidate <path>', 'model folder, recorded trace folder or builtin: model (the build under test)')
     .requiredOption('--report <dir>', 'where report.json, report.md and report.html go')
     .option('--sequential', 'load one build at a time (run the reference to a trace on disk first, then the candidate against it); by default this happens by itself when two live builds would not fit in the memory available')
     .option('--no-sequential', 'hold both live builds at once even when the memory estimate says they will not fit')
@@ -39,6 +40,8 @@ export function registerCompare(program: Command): void {
   addThresholdFlags(cmd);
   cmd.addHelpText('after', '\nWith a trace as reference (or candidate), pipeline settings default to its manifest.\nExit codes: 0 all gates pass, 1 a gate failed, 2 could not run, 130 interrupted.');
   cmd.action(async (opts: CompareFlags) => {
+    if (isBuiltin(opts.reference)) opts.reference = await resolveBuiltin(opts.reference, '--reference');
+    if (isBuiltin(opts.candidate)) opts.candidate = await resolveBuiltin(opts.candidate, '--candidate');
     const base = { ...recordedSettings(opts.candidate), ...recordedSettings(opts.reference) };
     requireRunIdentity(opts, base);
     const controller = new AbortController();

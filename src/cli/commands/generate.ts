@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { resolve } from 'node:path';
+import { BUILTIN_HELP, isBuiltin, resolveBuiltin } from '../../models/builtin.ts';
 import { generate } from '../../pipeline/generate.ts';
 import { addBackendFlags, backendFromFlags } from '../backend-flags.ts';
 import { type PipelineFlagValues, addPipelineFlags, settingsFromFlags } from '../pipeline-flags.ts';
@@ -9,7 +10,7 @@ export function registerGenerate(program: Command): void {
   const cmd = program
     .command('generate')
     .description('run text-to-image on a model folder exactly as diffusers does; optionally record every tensor as a trace')
-    .requiredOption('--model <dir>', 'model folder in the diffusers/optimum ONNX layout')
+    .requiredOption('--model <dir>', `model folder in the diffusers/optimum ONNX layout, or ${BUILTIN_HELP}`)
     .requiredOption('--out <image.png>', 'where to write the image')
     .option('--trace <dir>', 'record every intermediate tensor here (TRACE_FORMAT.md)')
     .option('--quiet', 'no progress output');
@@ -19,7 +20,7 @@ export function registerGenerate(program: Command): void {
     const progress = createProgress('generate', opts.quiet);
     try {
       const result = await generate({
-        model: opts.model,
+        model: isBuiltin(opts.model) ? await resolveBuiltin(opts.model, '--model') : opts.model,
         settings: settingsFromFlags(opts),
         backend: backendFromFlags(opts),
         imageOut: opts.out,

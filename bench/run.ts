@@ -13,7 +13,7 @@ import { ensureForgedModel, ensureTinyModel, MODELS_CACHE_DIR } from '../src/for
 import { FORGE_VERSION } from '../src/forge/version.ts';
 import { readModelFootprint } from '../src/models/memory-estimate.ts';
 import type { Job } from './child.ts';
-import { DIFFUSERS_GROUP, FAMILY_SIZE, type FamilyCase, type FamilyMedians, FORGED_PRESETS, familyJob, forgedGroup, type GenerateTimes, medians } from './families.ts';
+import { DIFFUSERS_GROUP, FAMILY_SIZE, type FamilyCase, type FamilyMedians, FORGED_PRESETS, familyJob, forgedGroup, type GenerateTimes, median, medians } from './families.ts';
 import { availableMemory, machine, round } from './machine.ts';
 import { freeDiskBytes, SDXL_BASE_PARAMS, sdxlFit, sdxlForgeSeconds } from './sdxl-fit.ts';
 import { measureStartup } from './startup.ts';
@@ -165,16 +165,30 @@ function cliSuiteSeconds(cases: number): number {
   }
 }
 
+/** LOCKSTEP_BENCH_SUITE_ROUNDS (default 5): interleaved rounds of the 1- and 4-case suites. */
+const suiteRounds = (): number => Number(process.env.LOCKSTEP_BENCH_SUITE_ROUNDS ?? 5);
+
+/**
+ * One sample of each is at the mercy of a single stall (on this 2-core machine one 4-case run took
+ * 4.3 s where its neighbours took 3.2-3.4 s), so the two suites run interleaved, `suiteRounds()` times
+ * each, and the medians are compared.
+ */
 function suiteFigures(): void {
-  const job = (cases: number): Record<string, number> => ({ ...child({ kind: 'suite', cases, steps: 3, size: 64 }), processSeconds: cliSuiteSeconds(cases) });
-  const one = job(1);
-  const four = job(4);
-  report('tiny suite, 1 case: process wall', one.processSeconds, 's');
-  report('tiny suite, 4 cases: process wall', four.processSeconds, 's');
-  report('tiny suite 4 / 1 cases, process wall', four.processSeconds / one.processSeconds, '×', { text: '≤ 1.6×', ok: (v) => v <= 1.6 });
-  report('tiny suite, 1 case: in-process wall', one.wallSeconds, 's');
-  report('tiny suite, 4 cases: in-process wall', four.wallSeconds, 's');
-  report('tiny suite 4 / 1 cases, in-process wall', four.wallSeconds / one.wallSeconds, '×');
+  const rounds = suiteRounds();
+  const samples = { 1: [] as Record<string, number>[], 4: [] as Record<string, number>[] };
+  for (let r = 0; r < rounds; r++) {
+    for (const cases of r % 2 === 0 ? ([1, 4] as const) : ([4, 1] as const)) {
+      samples[cases].push({ ...child({ kind: 'suite', cases, steps: 3, size: 64 }), processSeconds: cliSuiteSeconds(cases) });
+    }
+  }
+  const med = (cases: 1 | 4, key: string) => median(samples[cases].map((s) => s[key]));
+  process.stdout.write(`  (medians of ${rounds} interleaved rounds)\n`);
+  report('tiny suite, 1 case: process wall', med(1, 'processSeconds'), 's');
+  report('tiny suite, 4 cases: process wall', med(4, 'processSeconds'), 's');
+  report('tiny suite 4 / 1 cases, process wall', med(4, 'processSeconds') / med(1, 'processSeconds'), '×', { text: '≤ 1.6×', ok: (v) => v <= 1.6 });
+  report('tiny suite, 1 case: in-process wall', med(1, 'wallSeconds'), 's');
+  report('tiny suite, 4 cases: in-process wall', med(4, 'wallSeconds'), 's');
+  report('tiny suite 4 / 1 cases, in-process wall', med(4, 'wallSeconds') / med(1, 'wallSeconds'), '×');
 }
 
 /** LOCKSTEP_BENCH_FAMILY_ROUNDS (default 5): interleaved rounds of every family case. */

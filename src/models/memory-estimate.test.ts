@@ -1,5 +1,8 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ensureTinyModel } from '../forge/cache.ts';
+import { FAMILIES_REFERENCE } from '../testing/paths.ts';
+import { ensureForgedModel, ensureTinyModel } from '../forge/cache.ts';
 import { type ModelFootprint, checkFits, estimateRunMemory, formatBytes, readModelFootprint } from './memory-estimate.ts';
 
 /** Stable Diffusion 1.5 as optimum exports it in float32 (sizes of runwayml/stable-diffusion-v1-5's ONNX files). */
@@ -53,6 +56,44 @@ describe('estimateRunMemory', () => {
     expect(fp.textEncoder.hidden).toBe(32);
     const e = estimateRunMemory(fp, { height: 64, width: 64, guidanceScale: 7.5 });
     expect(e.total).toBeLessThan(100 * 2 ** 20);
+  });
+});
+
+describe('estimateRunMemory: SDXL and image-to-image folders', () => {
+  const bytesUnder = (dir: string) =>
+    readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile() && !/\.(json|txt|md)$/i.test(e.name))
+      .reduce((n, e) => n + statSync(join(e.parentPath ?? e.path, e.name)).size, 0);
+
+  it("counts text_encoder_2 and the VAE encoder: weights are every component folder's bytes, each has its activations", () => {
+    const model = join(FAMILIES_REFERENCE, 'sdxl', 'model');
+    const fp = readModelFootprint(model);
+    expect(Object.keys(fp.weightBytes).sort()).toEqual(['text_encoder', 'text_encoder_2', 'unet', 'vae_decoder', 'vae_encoder']);
+    const components = ['text_encoder', 'text_encoder_2', 'unet', 'vae_decoder', 'vae_encoder'] as const;
+    for (const c of components) expect(fp.weightBytes[c], c).toBe(bytesUnder(join(model, c)));
+    expect(fp.textEncoder2?.hidden).toBe(JSON.parse(readFileSync(join(model, 'text_encoder_2', 'config.json'), 'utf8')).hidden_size);
+    const e = estimateRunMemory(fp, { height: 64, width: 64, guidanceScale: 5 });
+    expect(e.weights.total).toBe(components.reduce((n, c) => n + fp.weightBytes[c]!, 0));
+    expect(e.activations.text_encoder_2).toBeGreaterThan(0);
+    expect(e.activations.vae_encoder).toBe(e.activations.vae_decoder);
+  });
+
+  it("per-block head counts: each level's attention with its own heads (SDXL [5, 10, 20]), not the first for all", () => {
+    const unet = { blockOutChannels: [320, 640, 1280], attentionLevels: [false, true, true], layersPerBlock: 2 };
+    const at = (heads: number | number[]) => estimateRunMemory({ ...SD15, unet: { ...unet, heads } }, { height: 1024, width: 1024, guidanceScale: 5 }).activations.unet;
+    // 1024² → 128² latents; level 1 (64² = 4096 tokens) has the largest score matrix: 10 heads there.
+    expect(at([5, 10, 20])).toBe(at(10));
+    expect(at([5, 10, 20])).toBeGreaterThan(at(5));
+    const sdxlConfig = { ...SD15, unet: { ...unet, heads: 5 } };
+    expect(estimateRunMemory(sdxlConfig, { height: 1024, width: 1024, guidanceScale: 5 }).activations.unet).toBeLessThan(at([5, 10, 20]));
+  });
+
+  it('reads per-block head counts from unet/config.json (the forged sdxl preset states a list)', async () => {
+    const model = await ensureForgedModel('sdxl', 0);
+    const config = JSON.parse(readFileSync(join(model, 'unet', 'config.json'), 'utf8'));
+    const heads = config.num_attention_heads ?? config.attention_head_dim;
+    expect(Array.isArray(heads)).toBe(true);
+    expect(readModelFootprint(model).unet.heads).toEqual(heads);
   });
 });
 

@@ -17,27 +17,39 @@ import { freemem } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { readPythonJson } from '../util/json.ts';
-import type { REQUIRED_COMPONENTS } from './component.ts';
-
-/** The components every export has (an SDXL folder's text_encoder_2 and the VAE encoder are not estimated yet). */
-export type EstimatedComponent = (typeof REQUIRED_COMPONENTS)[number];
+import { type ComponentName, OPTIONAL_COMPONENTS, type REQUIRED_COMPONENTS } from './component.ts';
 import { readModelLayout } from './layout.ts';
 
-const COMPONENTS: EstimatedComponent[] = ['text_encoder', 'unet', 'vae_decoder'];
+/** Every component an export may hold: the three all have, and SDXL's text_encoder_2 and the VAE encoder where present. */
+export type EstimatedComponent = ComponentName;
+type Required = (typeof REQUIRED_COMPONENTS)[number];
+/** Per component; the optional ones only where the folder has them. */
+export type PerComponent = Record<Required, number> & Partial<Record<(typeof OPTIONAL_COMPONENTS)[number], number>>;
+
+const REQUIRED: Required[] = ['text_encoder', 'unet', 'vae_decoder'];
 
 /** What the estimate needs to know about a model folder: bytes on disk and the configs' widths. */
 export interface ModelFootprint {
   dir: string;
   /** model.onnx plus its external-data files (what ORT reads into memory), per component. */
-  weightBytes: Record<EstimatedComponent, number>;
+  weightBytes: PerComponent;
   /** 2^(len(vae block_out_channels) - 1). */
   vaeScaleFactor: number;
   latentChannels: number;
-  unet: { blockOutChannels: number[]; attentionLevels: boolean[]; heads: number; layersPerBlock: number };
+  /** `heads`: one count for every level, or one per level (diffusers' per-block lists; the mid block takes the last). */
+  unet: { blockOutChannels: number[]; attentionLevels: boolean[]; heads: number | number[]; layersPerBlock: number };
   vae: { blockOutChannels: number[] };
-  textEncoder: { positions: number; hidden: number; heads: number };
+  textEncoder: TextEncoderShape;
+  /** SDXL's second text encoder, when the folder has one. */
+  textEncoder2?: TextEncoderShape;
   /** Bytes per activation element: 4 (float32) unless the caller knows the model runs in another dtype. */
   elementBytes: number;
+}
+
+export interface TextEncoderShape {
+  positions: number;
+  hidden: number;
+  heads: number;
 }
 
 /** The run settings the estimate depends on. */
@@ -50,9 +62,10 @@ export interface MemorySettings {
 }
 
 export interface MemoryEstimate {
-  weights: Record<EstimatedComponent, number> & { total: number };
+  /** Every component's weights count, also those a run frees before the U-Net: conservative. */
+  weights: PerComponent & { total: number };
   /** Peak intermediate tensors of one call of each component (ORT runs one component at a time). */
-  activations: Record<EstimatedComponent, number> & { peak: number };
+  activations: PerComponent & { peak: number };
   /** Latents and every latent-sized tensor a step keeps (scheduler history included). */
   latents: number;
   /** The VAE output as float32, its 8-bit RGB copy and the PNG encoder's buffer. */
@@ -66,15 +79,20 @@ export interface MemoryEstimate {
 /** Reads file sizes and component configs; missing configs fall back to SD 1.x's values. */
 export function readModelFootprint(dir: string): ModelFootprint {
   const layout = readModelLayout(dir);
-  const weightBytes = {} as Record<EstimatedComponent, number>;
-  for (const c of COMPONENTS) weightBytes[c] = componentWeightBytes(layout.onnx[c]);
+  const weightBytes = {} as PerComponent;
+  for (const c of REQUIRED) weightBytes[c] = componentWeightBytes(layout.onnx[c]);
+  for (const c of OPTIONAL_COMPONENTS) {
+    const file = layout.onnx[c];
+    if (file) weightBytes[c] = componentWeightBytes(file);
+  }
   const unet = readConfig(join(layout.dir, 'unet', 'config.json'));
   const vae = readConfig(join(layout.dir, 'vae_decoder', 'config.json'));
   const text = readConfig(join(layout.dir, 'text_encoder', 'config.json'));
   const unetBlocks = numbers(unet.block_out_channels, [320, 640, 1280, 1280]);
   const downTypes = Array.isArray(unet.down_block_types) ? unet.down_block_types.map(String) : ['CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'DownBlock2D'];
-  // diffusers: num_attention_heads defaults to attention_head_dim (a historical misnomer: it is the head count).
-  const heads = firstNumber(unet.num_attention_heads) ?? firstNumber(unet.attention_head_dim) ?? 8;
+  // diffusers: num_attention_heads defaults to attention_head_dim (a historical misnomer: it is the head count),
+  // a number or one per block (SD 2.x [5, 10, 20, 20], SDXL [5, 10, 20]).
+  const heads = headCounts(unet.num_attention_heads) ?? headCounts(unet.attention_head_dim) ?? 8;
   return {
     dir: layout.dir,
     weightBytes,
@@ -87,11 +105,8 @@ export function readModelFootprint(dir: string): ModelFootprint {
       layersPerBlock: firstNumber(unet.layers_per_block) ?? 2,
     },
     vae: { blockOutChannels: numbers(vae.block_out_channels, [128, 256, 512, 512]) },
-    textEncoder: {
-      positions: firstNumber(text.max_position_embeddings) ?? 77,
-      hidden: firstNumber(text.hidden_size) ?? 768,
-      heads: firstNumber(text.num_attention_heads) ?? 12,
-    },
+    textEncoder: textEncoderShape(text),
+    ...(layout.onnx.text_encoder_2 && { textEncoder2: textEncoderShape(readConfig(join(layout.dir, 'text_encoder_2', 'config.json'))) }),
     elementBytes: 4,
   };
 }
@@ -104,13 +119,15 @@ export function estimateRunMemory(fp: ModelFootprint, settings: MemorySettings):
   const w = Math.ceil(settings.width / fp.vaeScaleFactor);
   const e = fp.elementBytes;
   const weights = { ...fp.weightBytes, total: sum(Object.values(fp.weightBytes)) };
-  const activations = {
-    text_encoder: textEncoderActivations(fp, e),
+  const perCall: PerComponent = {
+    text_encoder: textEncoderActivations(fp.textEncoder, e),
     unet: unetActivations(fp, unetBatch, h, w, e),
     vae_decoder: vaeActivations(fp, batch, h, w, e),
-    peak: 0,
+    ...(fp.textEncoder2 && { text_encoder_2: textEncoderActivations(fp.textEncoder2, e) }),
+    // The encoder mirrors the decoder: its widest maps at full resolution, the same mid-block attention.
+    ...(fp.weightBytes.vae_encoder !== undefined && { vae_encoder: vaeActivations(fp, batch, h, w, e) }),
   };
-  activations.peak = Math.max(activations.text_encoder, activations.unet, activations.vae_decoder);
+  const activations = { ...perCall, peak: Math.max(...Object.values(perCall)) };
   const latentBytes = batch * fp.latentChannels * h * w * 4;
   // latents, the doubled batch, latent_model_input, uncond/text/guided predictions, new latents, and up to
   // 5 of scheduler history (PNDM keeps 4 ets + cur_sample): 16 latent-sized float32 tensors, guidance doubling some.
@@ -135,7 +152,7 @@ export function checkFits(estimate: MemoryEstimate, available = availableMemory(
   if (estimate.total <= available) return;
   const s = estimate.settings;
   const a = estimate.activations;
-  const largest = (Object.keys(a) as (keyof typeof a)[]).filter((k) => k !== 'peak').sort((x, y) => a[y] - a[x])[0];
+  const largest = Object.entries(a).filter(([k]) => k !== 'peak').sort(([, x], [, y]) => (y ?? 0) - (x ?? 0))[0][0];
   throw new UsageError(
     `--height ${s.height} --width ${s.width}: ${what} needs an estimated ${formatBytes(estimate.total)} ` +
       `(weights ${formatBytes(estimate.weights.total)}, ${largest} activations ${formatBytes(a.peak)}, ` +
@@ -166,6 +183,7 @@ export function formatBytes(n: number): string {
  */
 function unetActivations(fp: ModelFootprint, batch: number, h: number, w: number, e: number): number {
   const { blockOutChannels: ch, attentionLevels, heads, layersPerBlock } = fp.unet;
+  const headsAt = (i: number) => (Array.isArray(heads) ? (heads[i] ?? heads[heads.length - 1]) : heads);
   const tokensAt = (i: number) => Math.ceil(h / 2 ** i) * Math.ceil(w / 2 ** i);
   let skips = 0;
   let widest = 0;
@@ -174,7 +192,7 @@ function unetActivations(fp: ModelFootprint, batch: number, h: number, w: number
     const map = batch * c * tokensAt(i) * e;
     skips += (layersPerBlock + 1) * map;
     widest = Math.max(widest, map);
-    if (attentionLevels[i] || i === ch.length - 1) attention = Math.max(attention, 2 * batch * heads * tokensAt(i) ** 2 * e);
+    if (attentionLevels[i] || i === ch.length - 1) attention = Math.max(attention, 2 * batch * headsAt(i) * tokensAt(i) ** 2 * e);
   });
   return skips + 4 * widest + attention;
 }
@@ -195,8 +213,7 @@ function vaeActivations(fp: ModelFootprint, batch: number, h: number, w: number,
 }
 
 /** Text encoder (one prompt per call): 8 hidden-state-sized tensors plus the attention scores. */
-function textEncoderActivations(fp: ModelFootprint, e: number): number {
-  const { positions, hidden, heads } = fp.textEncoder;
+function textEncoderActivations({ positions, hidden, heads }: TextEncoderShape, e: number): number {
   return 8 * positions * hidden * e + 2 * heads * positions ** 2 * e;
 }
 
@@ -240,6 +257,20 @@ function readConfig(file: string): Record<string, unknown> {
   if (!existsSync(file)) return {};
   const v = readPythonJson(file);
   return v && typeof v === 'object' ? (v as Record<string, unknown>) : {};
+}
+
+function textEncoderShape(config: Record<string, unknown>): TextEncoderShape {
+  return {
+    positions: firstNumber(config.max_position_embeddings) ?? 77,
+    hidden: firstNumber(config.hidden_size) ?? 768,
+    heads: firstNumber(config.num_attention_heads) ?? 12,
+  };
+}
+
+/** A head count, or one per block (every entry a positive number); undefined otherwise. */
+function headCounts(v: unknown): number | number[] | undefined {
+  if (typeof v === 'number' && v > 0) return v;
+  return Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'number' && x > 0) ? (v as number[]) : undefined;
 }
 
 function firstNumber(v: unknown): number | undefined {

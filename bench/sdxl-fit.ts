@@ -29,17 +29,18 @@ export const SD15_MEASURED = { generatePeakPerWeight: 1.453, peakPerUnetStage: 5
 
 const F32 = 4;
 
-/** The footprint readModelFootprint would give an SDXL base export in float32 (it reads text_encoder, unet, vae_decoder). */
+/** The footprint readModelFootprint gives an SDXL base export in float32 (every component, each level's heads). */
 export function sdxlFootprint(): ModelFootprint {
+  const bytes = (c: keyof typeof SDXL_BASE_PARAMS) => SDXL_BASE_PARAMS[c] * F32;
   return {
     dir: '(SDXL base 1.0, float32, not built)',
-    weightBytes: { text_encoder: SDXL_BASE_PARAMS.text_encoder * F32, unet: SDXL_BASE_PARAMS.unet * F32, vae_decoder: SDXL_BASE_PARAMS.vae_decoder * F32 },
+    weightBytes: { text_encoder: bytes('text_encoder'), text_encoder_2: bytes('text_encoder_2'), unet: bytes('unet'), vae_decoder: bytes('vae_decoder'), vae_encoder: bytes('vae_encoder') },
     vaeScaleFactor: 8,
     latentChannels: 4,
-    // readModelFootprint takes the first of attention_head_dim [5, 10, 20] as the head count of every level.
-    unet: { blockOutChannels: [320, 640, 1280], attentionLevels: [false, true, true], heads: SDXL_HEADS[0], layersPerBlock: 2 },
+    unet: { blockOutChannels: [320, 640, 1280], attentionLevels: [false, true, true], heads: SDXL_HEADS, layersPerBlock: 2 },
     vae: { blockOutChannels: [128, 256, 512, 512] },
     textEncoder: { positions: 77, hidden: 768, heads: 12 },
+    textEncoder2: { positions: 77, hidden: 1280, heads: 20 },
     elementBytes: F32,
   };
 }
@@ -47,7 +48,7 @@ export function sdxlFootprint(): ModelFootprint {
 export interface SdxlFit {
   size: number;
   weightBytes: number;
-  /** lockstep's estimate as it stands (text_encoder, U-Net, VAE decoder; one head count for every level). */
+  /** lockstep's estimate (every component; each U-Net level with its own head count since 2026-12-02). */
   estimate: MemoryEstimate;
   /** The same, plus text_encoder_2's and the VAE encoder's weights, and each level's own head count. */
   completedBytes: number;

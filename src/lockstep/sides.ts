@@ -8,7 +8,7 @@ import { type ComponentName, type OrtClock, type OrtClockReading, castTo } from 
 import type { LoadedModel } from '../pipeline/load.ts';
 import { type ModelLease, loadedModels } from '../pipeline/loaded-models.ts';
 import { applyGuidance, type GuidedPrediction } from '../pipeline/guidance.ts';
-import { type RgbImage, decodedToImage, readInputImage, readPng } from '../pipeline/image.ts';
+import { type RgbImage, decodedToImage, readPng, startReading } from '../pipeline/image.ts';
 import type { PipelineSettings } from '../pipeline/settings.ts';
 import { type InputImage, PipelineRun, decode } from '../pipeline/run.ts';
 import { type EncodedImage, UNET_EXTRA_INPUTS, type UnetExtras } from '../models/sd-model.ts';
@@ -130,9 +130,10 @@ export class LiveSide implements Side {
   }
 
   static async open(path: string, backend: BackendOptions, settings: PipelineSettings): Promise<LiveSide> {
+    const image = startReading(settings);
     const lease = await loadedModels.acquire(path, backend, settings);
     try {
-      return new LiveSide(path, lease, settings, await readInputImage(settings));
+      return new LiveSide(path, lease, settings, await image);
     } catch (err) {
       await lease.release();
       throw err;

@@ -5,7 +5,7 @@ import { TraceWriter } from '../trace/writer.ts';
 import { FINAL, IMAGE } from '../trace/names.ts';
 import { readFileSync } from 'node:fs';
 import { LOCKSTEP_VERSION } from '../version.ts';
-import { encodePng, readInputImage } from './image.ts';
+import { encodePng, startReading } from './image.ts';
 import { type LoadedModel, loadPipelineModel } from './load.ts';
 import type { PipelineSettings } from './settings.ts';
 import { FAMILIES, type FamilyName } from './family.ts';
@@ -36,13 +36,13 @@ export interface GenerateResult extends FinalResult {
 
 export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
   const start = performance.now();
+  const image = startReading(opts.settings);
   const model = await loadPipelineModel(opts.model, opts.backend, opts.settings);
   opts.onLoaded?.(model);
   let trace: TraceWriter | undefined;
   let run: PipelineRun;
   try {
-    const image = await readInputImage(opts.settings);
-    run = new PipelineRun(model, opts.settings, { tensor: (name, t) => trace?.put(name, t), warning: opts.onWarning }, image);
+    run = new PipelineRun(model, opts.settings, { tensor: (name, t) => trace?.put(name, t), warning: opts.onWarning }, await image);
   } catch (err) {
     await model.onnx.release();
     throw err;

@@ -41,6 +41,16 @@ export async function encodePng(img: RgbImage): Promise<Buffer> {
 }
 
 /** The `--image` of an image-to-image run, read; null for text-to-image. */
+/**
+ * Starts reading the input image (sharp decodes on libuv's threads) so that it overlaps with opening
+ * the model's sessions; awaiting the promise gives the image or the reading error, as readInputImage.
+ */
+export function startReading(settings: { image?: string }): Promise<{ path: string; image: RgbImage } | null> {
+  const reading = readInputImage(settings);
+  reading.catch(() => undefined); // awaited (and its error thrown) after the model has opened
+  return reading;
+}
+
 export async function readInputImage(settings: { image?: string }): Promise<{ path: string; image: RgbImage } | null> {
   if (settings.image === undefined) return null;
   return { path: settings.image, image: await readPng(settings.image) };

@@ -12,18 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { defaultThresholds } from '../gates/index.ts';
-import { recordedSettings } from '../lockstep/builds.ts';
-import { runLockstep } from '../lockstep/engine.ts';
-import { DEFAULT_BACKEND } from '../models/backend.ts';
-import { generate } from '../pipeline/generate.ts';
-import { readPng } from '../pipeline/image.ts';
-import type { PipelineSettings } from '../pipeline/settings.ts';
 import { TraceReader } from '../trace/reader.ts';
-import { readNpy } from '../tensor/npy.ts';
-import type { Tensor } from '../tensor/tensor.ts';
 import { FAMILIES_REFERENCE, REPO_ROOT } from '../testing/paths.ts';
-import { relativeError } from '../testing/relative-error.ts';
+import { compareWithRecorded, expectGenerateReproduces, expectSessionMatchesTorch } from '../testing/diffusers-trace.ts';
 import { loadClipTokenizer } from '../tokenizer/index.ts';
 import { ensureForgedModel } from './cache.ts';
 import { SD, SD2 } from './config.ts';
@@ -51,7 +42,6 @@ const CASES = Object.entries(BUILDS).flatMap(([preset, parts]) => Object.keys(pa
 
 const session = (model: ModelProto) =>
   ort.InferenceSession.create(encodeModel(model), { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1 });
-const toOrt = (t: Tensor) => new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, t.dims as number[]);
 
 type Meta = { name: string; type?: string; shape?: unknown[] };
 const signature = (s: ort.InferenceSession) => {
@@ -64,19 +54,7 @@ describe.each(CASES)('forged %s %s against PyTorch', (preset, component) => {
     const dir = join(TORCH_CHECKS, preset, component);
     const s = await session(BUILDS[preset][component]());
     try {
-      const feeds: Record<string, ort.Tensor> = {};
-      for (const f of readdirSync(dir).filter((n) => n.startsWith('in.'))) feeds[f.slice(3, -4)] = toOrt(readNpy(join(dir, f)));
-      expect(Object.keys(feeds).sort()).toEqual([...s.inputNames].sort());
-      const out = await s.run(feeds);
-      const expected = readdirSync(dir).filter((n) => n.startsWith('out.')).map((f) => f.slice(4, -4));
-      expect(expected.sort()).toEqual([...s.outputNames].sort());
-      for (const name of expected) {
-        const actual = out[name];
-        const torch = readNpy(join(dir, `out.${name}.npy`));
-        expect(actual.dims, name).toEqual(torch.dims);
-        const err = relativeError(torch, { dtype: 'float32', dims: [...actual.dims], data: actual.data as Float32Array } as Tensor);
-        expect(err, `${name} (regenerate with scripts/reference/forge-check.py if the forge changed on purpose)`).toBeLessThanOrEqual(1e-5);
-      }
+      await expectSessionMatchesTorch(s, dir, 'scripts/reference/forge-check.py');
     } finally {
       await s.release();
     }
@@ -105,46 +83,14 @@ const RUNS = ['sd', 'sd2'].flatMap((preset) => readdirSync(join(TORCH_CHECKS, pr
 
 describe.each(RUNS)("generate on the forged %s folder reproduces diffusers' pipeline holding its weights (%s)", (preset, name) => {
   it('every recorded tensor within 1e-5 of max(1, max|ref|) (guided noise_pred × guidance), pixels within ±1', async () => {
-    const reference = new TraceReader(join(TORCH_CHECKS, preset, 'traces', name));
-    const recorded = reference.manifest.pipeline as PipelineSettings & { strength?: number };
-    const settings: PipelineSettings = { ...recorded, negativePrompt: recorded.negativePrompt ?? '' };
-    if (recorded.strength !== undefined) settings.image = join(TORCH_CHECKS, preset, 'input.png');
-    const out = join(tmp, `${preset}-${name}`);
-    await generate({ model: await ensureForgedModel(preset, SEED), settings, imageOut: join(out, 'image.png'), traceDir: join(out, 'trace') });
-    const ours = new TraceReader(join(out, 'trace'));
-    expect(ours.timesteps()).toEqual(reference.manifest.timesteps);
-    let compared = 0;
-    for (const file of Object.keys(reference.manifest.files)) {
-      const tensorName = file.replace(/\.npy$/, '');
-      const expected = reference.require(tensorName);
-      const actual = ours.get(tensorName);
-      expect(actual, `lockstep did not record ${tensorName}`).toBeDefined();
-      if (tensorName.endsWith('timestep') || tensorName.includes('_ids')) {
-        expect(Array.from(actual!.data as ArrayLike<unknown>, Number), tensorName).toEqual(Array.from(expected.data as ArrayLike<unknown>, Number));
-        continue;
-      }
-      const guided = /noise_pred$/.test(tensorName) && reference.has(tensorName.replace(/noise_pred$/, 'noise_pred_uncond'));
-      expect(relativeError(expected, actual!), tensorName).toBeLessThanOrEqual(1e-5 * (guided ? recorded.guidanceScale : 1));
-      compared++;
-    }
-    expect(compared).toBeGreaterThanOrEqual(10);
-    const [expectedPng, actualPng] = [await readPng(join(reference.dir, 'final/image.png')), await readPng(join(out, 'image.png'))];
-    expect([actualPng.width, actualPng.height]).toEqual([expectedPng.width, expectedPng.height]);
-    let worst = 0;
-    for (let i = 0; i < expectedPng.data.length; i++) worst = Math.max(worst, Math.abs(expectedPng.data[i] - actualPng.data[i]));
-    expect(worst).toBeLessThanOrEqual(1);
+    const reference = join(TORCH_CHECKS, preset, 'traces', name);
+    const image = (new TraceReader(reference).manifest.pipeline as { strength?: number }).strength !== undefined ? join(TORCH_CHECKS, preset, 'input.png') : undefined;
+    await expectGenerateReproduces({ model: await ensureForgedModel(preset, SEED), reference, image, out: join(tmp, `${preset}-${name}`), minCompared: 10 });
   }, 60_000);
 
   it("compare: diffusers' recorded run against the live forged folder passes, teacher-forced noisePred relL2 < 1e-5 at every step", async () => {
     const trace = join(TORCH_CHECKS, preset, 'traces', name);
-    const settings = recordedSettings(trace) as PipelineSettings;
-    const report = await runLockstep({
-      reference: { path: trace, backend: DEFAULT_BACKEND },
-      candidate: { path: await ensureForgedModel(preset, SEED), backend: DEFAULT_BACKEND },
-      settings: { ...settings, negativePrompt: settings.negativePrompt ?? '' },
-      thresholds: defaultThresholds(),
-      reportDir: join(tmp, `${preset}-${name}-compare`),
-    });
+    const report = await compareWithRecorded(trace, await ensureForgedModel(preset, SEED), join(tmp, `${preset}-${name}-compare`));
     expect(report.verdict).toBe('pass');
     expect(report.steps.length).toBe(new TraceReader(trace).timesteps().length);
     for (const step of report.steps) expect(step.teacherForced.noisePred!.relL2).toBeLessThan(1e-5);

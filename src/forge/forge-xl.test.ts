@@ -15,14 +15,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { generate } from '../pipeline/generate.ts';
-import { readPng } from '../pipeline/image.ts';
 import type { PipelineSettings } from '../pipeline/settings.ts';
-import { readNpy } from '../tensor/npy.ts';
 import { TraceReader } from '../trace/reader.ts';
-import type { Tensor } from '../tensor/tensor.ts';
 import { FAMILIES_REFERENCE, REPO_ROOT } from '../testing/paths.ts';
-import { relativeError } from '../testing/relative-error.ts';
+import { expectGenerateReproduces, expectSessionMatchesTorch } from '../testing/diffusers-trace.ts';
 import { ensureForgedModel } from './cache.ts';
 
 const TORCH_CHECKS = join(REPO_ROOT, 'test', 'reference', 'forge-xl');
@@ -35,7 +31,6 @@ async function session(preset: string, component: string): Promise<ort.Inference
   const dir = await ensureForgedModel(preset, 0);
   return ort.InferenceSession.create(join(dir, component, 'model.onnx'), { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1 });
 }
-const toOrt = (t: Tensor) => new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, t.dims as number[]);
 
 type Meta = { name: string; type?: string; shape?: unknown[] };
 /** Names, dtypes, ranks in order; `hidden_states.0…N` as one entry (the layer count is a size, not a convention). */
@@ -52,19 +47,7 @@ describe.each(CASES)('forged %s %s against PyTorch', (preset, component) => {
     const dir = join(TORCH_CHECKS, preset, component);
     const s = await session(preset, component);
     try {
-      const feeds: Record<string, ort.Tensor> = {};
-      for (const f of readdirSync(dir).filter((n) => n.startsWith('in.'))) feeds[f.slice(3, -4)] = toOrt(readNpy(join(dir, f)));
-      expect(Object.keys(feeds).sort()).toEqual([...s.inputNames].sort());
-      const out = await s.run(feeds);
-      const expected = readdirSync(dir).filter((n) => n.startsWith('out.')).map((f) => f.slice(4, -4));
-      expect(expected.sort()).toEqual([...s.outputNames].sort());
-      for (const name of expected) {
-        const actual = out[name];
-        const torch = readNpy(join(dir, `out.${name}.npy`));
-        expect(actual.dims, name).toEqual(torch.dims);
-        const err = relativeError(torch, { dtype: 'float32', dims: [...actual.dims], data: actual.data as Float32Array } as Tensor);
-        expect(err, `${name} (regenerate with scripts/reference/forge-check-xl.py if the forge changed on purpose)`).toBeLessThanOrEqual(1e-5);
-      }
+      await expectSessionMatchesTorch(s, dir, 'scripts/reference/forge-check-xl.py');
     } finally {
       await s.release();
     }
@@ -84,36 +67,13 @@ const TRACES = Object.keys(CHECKED).flatMap((preset) =>
 
 describe.each(TRACES)("forged %s folder in diffusers' own pipeline: generate reproduces the trace %s", (preset, name) => {
   it('every recorded tensor within 1e-5 of max(1, max|ref|) (guided noise predictions × guidance), pixels within ±1', { timeout: 60_000 }, async () => {
-    const reference = new TraceReader(join(TORCH_CHECKS, preset, 'traces', name));
-    const recorded = reference.manifest.pipeline as PipelineSettings;
+    const reference = join(TORCH_CHECKS, preset, 'traces', name);
+    const recorded = new TraceReader(reference).manifest.pipeline as PipelineSettings;
     const out = mkdtempSync(join(tmpdir(), 'lockstep-forge-xl-trace-'));
     try {
-      const settings: PipelineSettings = { ...recorded, negativePrompt: recorded.negativePrompt ?? '' };
       // Image-to-image: the input image travels with the trace (the manifest names it relative to the trace).
-      if (recorded.image !== undefined) settings.image = join(reference.dir, recorded.image);
-      await generate({ model: await ensureForgedModel(preset, 0), settings, imageOut: join(out, 'image.png'), traceDir: join(out, 'trace') });
-      const ours = new TraceReader(join(out, 'trace'));
-      expect(ours.timesteps()).toEqual(reference.manifest.timesteps);
-      let compared = 0;
-      for (const file of Object.keys(reference.manifest.files)) {
-        const tensorName = file.replace(/\.npy$/, '');
-        const expected = reference.require(tensorName);
-        const actual = ours.get(tensorName);
-        expect(actual, `lockstep did not record ${tensorName}`).toBeDefined();
-        if (tensorName.endsWith('timestep') || tensorName.includes('_ids')) {
-          expect(Array.from(actual!.data, Number), tensorName).toEqual(Array.from(expected.data, Number));
-          continue;
-        }
-        const guided = /noise_pred$/.test(tensorName) && reference.has(tensorName.replace(/noise_pred$/, 'noise_pred_uncond'));
-        expect(relativeError(expected, actual!), tensorName).toBeLessThanOrEqual(1e-5 * (guided ? recorded.guidanceScale : 1));
-        compared++;
-      }
-      expect(compared).toBeGreaterThanOrEqual(6);
-      const [want, got] = await Promise.all([readPng(join(reference.dir, 'final/image.png')), readPng(join(out, 'image.png'))]);
-      expect([got.width, got.height]).toEqual([want.width, want.height]);
-      let worst = 0;
-      for (let i = 0; i < want.data.length; i++) worst = Math.max(worst, Math.abs(want.data[i] - got.data[i]));
-      expect(worst).toBeLessThanOrEqual(1);
+      const image = recorded.image !== undefined ? join(reference, recorded.image) : undefined;
+      await expectGenerateReproduces({ model: await ensureForgedModel(preset, 0), reference, image, out, minCompared: 6 });
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

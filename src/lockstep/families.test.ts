@@ -9,12 +9,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { forgeVariant } from '../forge/variants/forge-variant.ts';
-import { defaultThresholds } from '../gates/index.ts';
-import { DEFAULT_BACKEND } from '../models/backend.ts';
-import type { PipelineSettings } from '../pipeline/settings.ts';
 import { FAMILIES_REFERENCE } from '../testing/paths.ts';
-import { recordedSettings } from './builds.ts';
-import { runLockstep } from './engine.ts';
+import { compareWithRecorded } from '../testing/diffusers-trace.ts';
 
 const CASES = [
   ['sd', 'img2img_euler-a_strength0.8'],
@@ -28,16 +24,7 @@ const VARIANT_CASES = CASES.filter(([family]) => family === 'lcm' || family === 
 
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), `lockstep-${p}-`));
 
-async function compare(reference: string, candidate: string) {
-  const settings = recordedSettings(reference) as PipelineSettings;
-  return runLockstep({
-    reference: { path: reference, backend: DEFAULT_BACKEND },
-    candidate: { path: candidate, backend: DEFAULT_BACKEND },
-    settings: { ...settings, negativePrompt: settings.negativePrompt ?? '' },
-    thresholds: defaultThresholds(),
-    reportDir: tmp('family-report'),
-  });
-}
+const compare = (reference: string, candidate: string) => compareWithRecorded(reference, candidate, tmp('family-report'));
 
 describe.each(CASES)('%s (%s): compare', (family, trace) => {
   const model = join(FAMILIES_REFERENCE, family, 'model');

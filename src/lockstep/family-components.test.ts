@@ -29,21 +29,13 @@ import { float32, toFloat32 } from '../tensor/tensor.ts';
 import { FAMILIES_REFERENCE } from '../testing/paths.ts';
 import { recordedSettings } from './builds.ts';
 import { runLockstep } from './engine.ts';
+import { compareWithRecorded } from '../testing/diffusers-trace.ts';
 
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), `lockstep-${p}-`));
 const trace = (family: string, name: string) => join(FAMILIES_REFERENCE, family, 'traces', name);
 const model = (family: string) => join(FAMILIES_REFERENCE, family, 'model');
 
-async function compare(reference: string, candidate: string): Promise<ReportDocument> {
-  const settings = recordedSettings(reference) as PipelineSettings;
-  return runLockstep({
-    reference: { path: reference, backend: DEFAULT_BACKEND },
-    candidate: { path: candidate, backend: DEFAULT_BACKEND },
-    settings: { ...settings, negativePrompt: settings.negativePrompt ?? '' },
-    thresholds: defaultThresholds(),
-    reportDir: tmp('components-report'),
-  });
-}
+const compare = (reference: string, candidate: string) => compareWithRecorded(reference, candidate, tmp('components-report'));
 
 const failingComponents = (r: ReportDocument) => [...new Set(r.gates.filter((g) => !g.passed && g.scope === 'component').map((g) => g.tensor))];
 

@@ -11,12 +11,13 @@ import { runLockstep } from '../src/lockstep/engine.ts';
 import { DEFAULT_BACKEND } from '../src/models/backend.ts';
 import { generate } from '../src/pipeline/generate.ts';
 import { loadPipelineModel } from '../src/pipeline/load.ts';
-import { DEFAULT_SETTINGS, type PipelineSettings } from '../src/pipeline/settings.ts';
+import type { PipelineSettings } from '../src/pipeline/settings.ts';
 import { loadSuite } from '../src/suite/load.ts';
 import { writeSuiteOutputs } from '../src/suite/outputs.ts';
 import { runSuite } from '../src/suite/run.ts';
 import { peakRssBytes } from './peak-rss.ts';
 import { BENCH_PRESETS } from './sdxl-full.ts';
+import { jobSettings } from './job-settings.ts';
 import { writeBenchSuite } from './suite-file.ts';
 
 export interface RunJob {
@@ -42,15 +43,7 @@ export interface SuiteJob {
 }
 export type Job = RunJob | CompareJob | SuiteJob | { kind: 'load'; model: string } | { kind: 'forge'; preset: string; out: string; seed: number };
 
-const settings = (job: { steps: number; size: number; settings?: Partial<PipelineSettings> }): PipelineSettings => ({
-  ...DEFAULT_SETTINGS,
-  prompt: 'a photograph of an astronaut riding a horse',
-  seed: 42,
-  steps: job.steps,
-  height: job.size,
-  width: job.size,
-  ...job.settings,
-});
+const settings = jobSettings;
 
 async function runGenerate(job: RunJob, tmp: string) {
   const start = performance.now();

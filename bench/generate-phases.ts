@@ -13,20 +13,12 @@ import { DEFAULT_BACKEND } from '../src/models/backend.ts';
 import { encodePng, readInputImage } from '../src/pipeline/image.ts';
 import { loadPipelineModel, refuseWhatCannotFit } from '../src/pipeline/load.ts';
 import { PipelineRun } from '../src/pipeline/run.ts';
-import { DEFAULT_SETTINGS, type PipelineSettings } from '../src/pipeline/settings.ts';
 import { writeFileAtomic } from '../src/util/fs.ts';
 import type { RunJob } from './child.ts';
+import { jobSettings } from './job-settings.ts';
 
 const job = JSON.parse(process.argv[2]) as RunJob;
-const settings: PipelineSettings = {
-  ...DEFAULT_SETTINGS,
-  prompt: 'a photograph of an astronaut riding a horse',
-  seed: 42,
-  steps: job.steps,
-  height: job.size,
-  width: job.size,
-  ...job.settings,
-};
+const settings = jobSettings(job);
 
 const phases: Record<string, { wall: number; ort: number }> = {};
 let clock = { seconds: 0, sessionSeconds: 0 };

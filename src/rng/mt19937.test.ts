@@ -18,4 +18,13 @@ describe('Mt19937', () => {
     const mt = new Mt19937(0xffffffff);
     expect([mt.nextUint32(), mt.nextUint32(), mt.nextUint32()]).toEqual([419326371, 479346978, 3918654476]);
   });
+
+  it('skip(n) reaches the 10000th word of init_genrand(5489) (4123659995) across several twists', () => {
+    const mt = new Mt19937(5489);
+    mt.skip(1);
+    mt.skip(0);
+    mt.skip(623);
+    mt.skip(9375);
+    expect(mt.nextUint32()).toBe(4123659995);
+  });
 });

@@ -35,6 +35,17 @@ export class Mt19937 {
     return y >>> 0;
   }
 
+  /** Advances the stream by `count` words, as `count` calls of nextUint32 would, without tempering them. */
+  skip(count: number): void {
+    let left = count;
+    while (left > 0) {
+      if (this.index >= N) this.twist();
+      const take = Math.min(left, N - this.index);
+      this.index += take;
+      left -= take;
+    }
+  }
+
   private twist(): void {
     const mt = this.state;
     for (let k = 0; k < N; k++) {

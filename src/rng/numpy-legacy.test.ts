@@ -15,6 +15,12 @@ describe('NumpyLegacyGenerator', () => {
     expect(bitDiff(joined, ref.data).mismatches).toBe(0);
   });
 
+  it('skipRandn leaves the stream where randn does (the reference split 3 + 253, the first 3 skipped)', () => {
+    const g = new NumpyLegacyGenerator(0);
+    g.skipRandn([3]);
+    expect(bitDiff(g.randn([253]).data, ref.data.subarray(3)).mismatches).toBe(0);
+  });
+
   it('rejects seeds numpy rejects (≥ 2^32) naming --seed', () => {
     expect(() => new NumpyLegacyGenerator(2 ** 32)).toThrow(/--seed.*2\^32/);
   });

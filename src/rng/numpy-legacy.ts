@@ -24,6 +24,11 @@ export class NumpyLegacyGenerator implements NoiseGenerator {
     return float32(dims, data);
   }
 
+  /** The polar method rejects a data-dependent number of pairs: the values must be drawn to know how many words go. */
+  skipRandn(dims: readonly number[]): void {
+    this.randn(dims);
+  }
+
   /** `random_double` (legacy): 27 + 26 bits → [0, 1) with 53-bit resolution. */
   private uniformF64(): number {
     const a = this.mt.nextUint32() >>> 5;

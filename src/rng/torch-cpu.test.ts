@@ -80,6 +80,26 @@ describe('TorchCpuGenerator semantics', () => {
   });
 });
 
+describe('TorchCpuGenerator.skipRandn: the stream where randn leaves it', () => {
+  it("skipping torch's first draw gives its second (randn/torch_seq_seed42_draw1.npy)", () => {
+    const g = new TorchCpuGenerator(42);
+    g.skipRandn([1, 4, 8, 8]);
+    expect(bitDiff(g.randn([1, 4, 8, 8]).data, readReference('randn/torch_seq_seed42_draw1.npy').data).mismatches).toBe(0);
+  });
+
+  // Sizes around the 16-element blocks (a redrawn tail or not), the double path (< 16, cached value)
+  // and more words than one MT19937 state (624) holds.
+  for (const first of [[1], [3], [15], [16], [17], [31], [32], [1, 4, 8, 9], [700], [1, 4, 64, 64]]) {
+    it(`skipRandn([${first}]) then randn equals randn([${first}]) then randn`, () => {
+      const drawn = new TorchCpuGenerator(7);
+      const skipped = new TorchCpuGenerator(7);
+      drawn.randn(first);
+      skipped.skipRandn(first);
+      for (const next of [[1], [40], [3]]) expect(bitDiff(skipped.randn(next).data, drawn.randn(next).data).mismatches).toBe(0);
+    });
+  }
+});
+
 describe("TorchCpuGenerator({ kernel: 'scalar' }) against randn/scalar_path, bit for bit", () => {
   const dir = join(RANDN_DIR, 'scalar_path');
   const files = readdirSync(dir).filter((f) => f.endsWith('.npy')).sort();

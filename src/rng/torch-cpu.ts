@@ -53,6 +53,16 @@ export class TorchCpuGenerator implements NoiseGenerator {
     return float32(dims, data);
   }
 
+  /**
+   * Where `randn(dims)` leaves the stream: ≥16 elements take one word each (and 16 more for a redrawn
+   * tail), without the Box–Muller transform that is most of randn's cost; fewer go the cached double path.
+   */
+  skipRandn(dims: readonly number[]): void {
+    const n = elementCount(dims);
+    if (n < 16) this.randn(dims);
+    else this.mt.skip(n % 16 === 0 ? n : n + 16);
+  }
+
   /** `torch.rand(dims, generator=g)`, float32: one 32-bit word per element. */
   rand(dims: readonly number[]): Tensor<'float32'> {
     const data = new Float32Array(elementCount(dims));

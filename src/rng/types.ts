@@ -12,4 +12,9 @@ export interface NoiseGenerator {
   readonly kind: NoiseKind;
   /** Standard normal float32 samples, C order. */
   randn(dims: readonly number[]): Tensor<'float32'>;
+  /**
+   * Leaves the stream exactly where `randn(dims)` would, without computing the values: for draws that
+   * diffusers makes and never uses (Euler's per-step noise with s_churn = 0).
+   */
+  skipRandn(dims: readonly number[]): void;
 }

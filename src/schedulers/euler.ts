@@ -2,7 +2,7 @@
  * EulerDiscreteScheduler of diffusers 0.27.2 (k-diffusion's Euler, with
  * s_churn = 0 as the pipelines call it). Timesteps are float32. Each step
  * draws one noise tensor from the generator and, with s_churn = 0, never uses
- * it — drawn here too so the generator stream stays where diffusers leaves it.
+ * it — here the stream is moved past that draw, so it stays where diffusers leaves it.
  */
 import type { Tensor } from '../tensor/tensor.ts';
 import type { NoiseGenerator } from '../rng/types.ts';
@@ -147,8 +147,8 @@ export class EulerDiscreteScheduler implements Scheduler {
   step(modelOutput: Tensor<'float32'>, timestep: number, sample: Tensor<'float32'>, generator?: NoiseGenerator): Tensor<'float32'> {
     checkSameShape(modelOutput, sample, EulerDiscreteScheduler.className);
     const i = this.index.current(this.timesteps, timestep, EulerDiscreteScheduler.className);
-    // diffusers draws eps every step; with s_churn = 0 (gamma = 0) it is unused.
-    generator?.randn(modelOutput.dims);
+    // diffusers draws eps every step; with s_churn = 0 (gamma = 0) it is unused: only the stream moves on.
+    generator?.skipRandn(modelOutput.dims);
     const sigma = this.sigmas[i];
     const dt = f(this.sigmas[i + 1] - sigma);
     const m = modelOutput.data;

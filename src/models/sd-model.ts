@@ -49,19 +49,33 @@ export interface SdComponents {
   decodeLatents(latents: Tensor<'float32'>): Promise<Tensor<'float32'>>;
 }
 
+type OptionalComponent = (typeof OPTIONAL_COMPONENTS)[number];
+
+export interface OpenOptions {
+  /**
+   * Optional components opened only when a run first calls them: text-to-image never calls the VAE
+   * encoder, so opening it would only cost its session's time and weights.
+   */
+  deferred?: readonly OptionalComponent[];
+}
+
 export class OnnxStableDiffusion implements SdComponents {
   readonly clock: OrtClock;
+  /** Files of the deferred components not opened yet. */
+  private readonly deferred: Partial<Record<OptionalComponent, string>>;
 
   private constructor(
     readonly layout: ModelLayout,
     readonly backend: BackendOptions,
     private readonly parts: Partial<Record<ComponentName, OnnxComponent>> & Record<'text_encoder' | 'unet' | 'vae_decoder', OnnxComponent>,
     clock: OrtClock,
+    deferred: Partial<Record<OptionalComponent, string>>,
   ) {
     this.clock = clock;
+    this.deferred = deferred;
   }
 
-  static async open(dir: string, backend: BackendOptions = DEFAULT_BACKEND): Promise<OnnxStableDiffusion> {
+  static async open(dir: string, backend: BackendOptions = DEFAULT_BACKEND, options: OpenOptions = {}): Promise<OnnxStableDiffusion> {
     const layout = readModelLayout(dir);
     const clock = new OrtClock();
     const open = (c: ComponentName, file: string) => OnnxComponent.open(c, file, backend, clock);
@@ -70,19 +84,19 @@ export class OnnxStableDiffusion implements SdComponents {
       unet: await open('unet', layout.onnx.unet),
       vae_decoder: await open('vae_decoder', layout.onnx.vae_decoder),
     };
+    const deferred: Partial<Record<OptionalComponent, string>> = {};
     for (const c of OPTIONAL_COMPONENTS) {
       const file = layout.onnx[c];
-      if (file) parts[c] = await open(c, file);
+      if (file && options.deferred?.includes(c)) deferred[c] = file;
+      else if (file) parts[c] = checkOptional(await open(c, file));
     }
     parts.text_encoder.requireInputs(['input_ids']);
-    parts.text_encoder_2?.requireInputs(['input_ids']);
-    parts.vae_encoder?.requireInputs(['sample']);
     parts.unet.requireInputs(['sample', 'timestep', 'encoder_hidden_states']);
     parts.vae_decoder.requireInputs(['latent_sample']);
     parts.unet.requireFloatInputs(['sample', 'encoder_hidden_states']);
     parts.vae_decoder.requireFloatInputs(['latent_sample']);
     checkLatentChannels(parts.unet, layout.latentChannels);
-    return new OnnxStableDiffusion(layout, backend, parts, clock);
+    return new OnnxStableDiffusion(layout, backend, parts, clock, deferred);
   }
 
   /** The ONNX Runtime build that runs this model (every component opens in the same one). */
@@ -96,9 +110,9 @@ export class OnnxStableDiffusion implements SdComponents {
     return out;
   }
 
-  /** Which components the folder has, and the U-Net's input names (for family detection). */
+  /** Which components the folder has (opened or deferred), and the U-Net's input names (for family detection). */
   has(component: ComponentName): boolean {
-    return this.parts[component] !== undefined;
+    return this.parts[component] !== undefined || this.deferred[component as OptionalComponent] !== undefined;
   }
 
   unetInputNames(): string[] {
@@ -111,7 +125,7 @@ export class OnnxStableDiffusion implements SdComponents {
   }
 
   async encodeTextOutputs(ids: Tensor<'int64'>, encoder: TextEncoderName): Promise<Record<string, Tensor<'float32'>>> {
-    const part = this.require(encoder);
+    const part = await this.require(encoder);
     const out = await part.run({ input_ids: ids });
     const floats: Record<string, Tensor<'float32'>> = {};
     for (const [name, t] of Object.entries(out)) floats[name] = asFloat32(t, `${encoder} ${name}`);
@@ -133,16 +147,21 @@ export class OnnxStableDiffusion implements SdComponents {
   }
 
   async encodeImage(image: Tensor<'float32'>): Promise<EncodedImage> {
-    const out = await this.require('vae_encoder').run({ sample: image });
+    const out = await (await this.require('vae_encoder')).run({ sample: image });
     if (out.latent_parameters) return { kind: 'latent_parameters', tensor: asFloat32(out.latent_parameters, 'vae_encoder latent_parameters') };
     if (out.latent_sample) return { kind: 'latent_sample', tensor: asFloat32(out.latent_sample, 'vae_encoder latent_sample') };
     const names = Object.keys(out).join(', ');
     throw new UsageError(`${this.layout.onnx.vae_encoder}: the VAE encoder outputs ${names}; expected 'latent_parameters' (optimum) or 'latent_sample' (older exports)`);
   }
 
-  private require(component: ComponentName): OnnxComponent {
-    const part = this.parts[component];
-    if (!part) throw new UsageError(`${this.layout.dir}: missing ${component}/model.onnx, which this pipeline needs`);
+  private async require(component: ComponentName): Promise<OnnxComponent> {
+    const opened = this.parts[component];
+    if (opened) return opened;
+    const file = this.deferred[component as OptionalComponent];
+    if (!file) throw new UsageError(`${this.layout.dir}: missing ${component}/model.onnx, which this pipeline needs`);
+    const part = checkOptional(await OnnxComponent.open(component, file, this.backend, this.clock));
+    delete this.deferred[component as OptionalComponent];
+    this.parts[component] = part;
     return part;
   }
 
@@ -163,6 +182,12 @@ export class OnnxStableDiffusion implements SdComponents {
   async release(): Promise<void> {
     for (const p of Object.values(this.parts)) await p.release();
   }
+}
+
+/** The inputs lockstep feeds an optional component, checked when it opens. */
+function checkOptional(part: OnnxComponent): OnnxComponent {
+  part.requireInputs([part.name === 'vae_encoder' ? 'sample' : 'input_ids']);
+  return part;
 }
 
 /** optimum declares timestep as [steps] (fed [1]); some ports use a scalar or a fixed batch. */

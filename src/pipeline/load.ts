@@ -22,7 +22,8 @@ export interface LoadedModel extends PipelineModel {
  */
 export async function loadPipelineModel(dir: string, backend?: BackendOptions, settings?: PipelineSettings): Promise<LoadedModel> {
   if (settings) refuseWhatCannotFit(dir, settings);
-  const onnx = await OnnxStableDiffusion.open(dir, backend);
+  // Text-to-image never calls the VAE encoder: it opens when an image-to-image run first needs it.
+  const onnx = await OnnxStableDiffusion.open(dir, backend, settings && !settings.image ? { deferred: ['vae_encoder'] } : {});
   try {
     const { layout } = onnx;
     const family = detectFamily({ layout, unetInputs: onnx.unetInputNames() }, settings?.family || undefined);

@@ -21,19 +21,17 @@ export function decodedToImage(decoded: Tensor<'float32'>): RgbImage {
   if (decoded.dims.length !== 4 || c !== 3) throw new UsageError(`decoded image: expected [B,3,H,W], got [${decoded.dims.join(',')}]`);
   const plane = height * width;
   const data = new Uint8Array(plane * 3);
+  const src = decoded.data;
   for (let ch = 0; ch < 3; ch++) {
-    for (let p = 0; p < plane; p++) {
-      const x = decoded.data[ch * plane + p];
-      const v = Math.min(Math.max(f(f(x / 2) + 0.5), 0), 1);
-      data[p * 3 + ch] = roundHalfEven(f(v * 255));
+    for (let p = 0, from = ch * plane, to = ch; p < plane; p++, from++, to += 3) {
+      const v = f(f(src[from] / 2) + 0.5);
+      const y = f((v < 0 ? 0 : v > 1 ? 1 : v) * 255);
+      // numpy rounds half to even. A NaN passes the clamp and is stored as 0 by the Uint8Array.
+      const r = Math.round(y);
+      data[to] = r - y === 0.5 && (r & 1) === 1 ? r - 1 : r;
     }
   }
   return { width, height, data };
-}
-
-function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 export async function encodePng(img: RgbImage): Promise<Buffer> {

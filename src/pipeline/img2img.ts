@@ -45,11 +45,15 @@ export function preprocessImage(img: RgbImage, height: number, width: number, pa
   }
   const plane = height * width;
   const out = new Float32Array(3 * plane);
-  for (let p = 0; p < plane; p++) {
-    for (let c = 0; c < 3; c++) out[c * plane + p] = f(f(2 * f(img.data[p * 3 + c] / 255)) - 1);
+  const rgb = img.data;
+  for (let c = 0; c < 3; c++) {
+    for (let p = 0, at = c; p < plane; p++, at += 3) out[c * plane + p] = UNIT_OF_BYTE[rgb[at]];
   }
   return makeTensor('float32', [1, 3, height, width], out);
 }
+
+/** A byte's value as VaeImageProcessor makes it, 2 · (v / 255) − 1 in float32, for each of the 256 bytes. */
+const UNIT_OF_BYTE = Float32Array.from({ length: 256 }, (_, v) => f(f(2 * f(v / 255)) - 1));
 
 export async function prepareImageLatents(
   model: PipelineModel,

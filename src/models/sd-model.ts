@@ -154,6 +154,11 @@ export class OnnxStableDiffusion implements SdComponents {
     throw new UsageError(`${this.layout.onnx.vae_encoder}: the VAE encoder outputs ${names}; expected 'latent_parameters' (optimum) or 'latent_sample' (older exports)`);
   }
 
+  /** Opens a deferred component now (its signature is then known); a no-op when it is open or absent. */
+  async openDeferred(component: OptionalComponent): Promise<void> {
+    if (this.deferred[component]) await this.require(component);
+  }
+
   private async require(component: ComponentName): Promise<OnnxComponent> {
     const opened = this.parts[component];
     if (opened) return opened;

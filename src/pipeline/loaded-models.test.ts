@@ -4,6 +4,9 @@ import { ensureTinyModel } from '../forge/cache.ts';
 import { DEFAULT_BACKEND } from '../models/backend.ts';
 import { makeTensor } from '../tensor/tensor.ts';
 import { ModelPool, buildKey } from './loaded-models.ts';
+import { join } from 'node:path';
+import { FAMILIES_REFERENCE } from '../testing/paths.ts';
+import { DEFAULT_SETTINGS, type PipelineSettings } from './settings.ts';
 
 describe('ModelPool', () => {
   it('two users of the same build share one load; sessions go when the last lease ends', async () => {
@@ -50,6 +53,19 @@ describe('ModelPool', () => {
     expect(pool.size).toBe(1);
     await unkeep();
     expect(pool.size).toBe(0);
+  });
+
+  it('a build first loaded for text-to-image opens its VAE encoder for an image-to-image user', async () => {
+    const model = join(FAMILIES_REFERENCE, 'sd', 'model');
+    const settings: PipelineSettings = { ...DEFAULT_SETTINGS, prompt: 'a cat', seed: 0, height: 64, width: 64 };
+    const pool = new ModelPool();
+    const text = await pool.acquire(model, DEFAULT_BACKEND, settings);
+    expect(Object.keys(text.model.onnx.signatures())).not.toContain('vae_encoder');
+    const image = await pool.acquire(model, DEFAULT_BACKEND, { ...settings, strength: 0.8, image: join(FAMILIES_REFERENCE, 'sd', 'input.png') });
+    expect(image.model).toBe(text.model);
+    expect(Object.keys(image.model.onnx.signatures())).toContain('vae_encoder');
+    await text.release();
+    await image.release();
   });
 
   it('the key is the real path and every backend setting', () => {

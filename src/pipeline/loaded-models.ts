@@ -74,6 +74,9 @@ export class ModelPool {
       if (this.entries.get(key) === entry) this.entries.delete(key);
       throw err;
     }
+    // A build first loaded for text-to-image has its VAE encoder deferred: an image-to-image user opens it
+    // now, so that its signature is in this run's report like the other components'.
+    if (settings?.image) await model.onnx.openDeferred('vae_encoder');
     let released = false;
     const done = new Set<ComponentName>();
     const lease = entry;

@@ -74,6 +74,8 @@ export class EulerDiscreteScheduler implements Scheduler {
 
   private readonly T: number;
   private readonly alphasCumprod: Float32Array;
+  /** Training sigmas, ascending (never modified). */
+  private readonly trainSigmas: Float32Array;
   private readonly prediction: PredictionType;
   private readonly spacing: TimestepSpacing;
   private readonly stepsOffset: number;
@@ -98,8 +100,9 @@ export class EulerDiscreteScheduler implements Scheduler {
     this.sigmaMax = r.nullableNumber('sigma_max');
     this.continuous = r.oneOf('timestep_type', ['discrete', 'continuous']) === 'continuous';
     this.logLinear = r.oneOf('interpolation_type', ['linear', 'log_linear']) === 'log_linear';
-    const train = trainingSigmas(this.alphasCumprod);
-    this.sigmas = Float32Array.from([...train.reverse(), 0]);
+    this.trainSigmas = trainingSigmas(this.alphasCumprod);
+    this.sigmas = new Float32Array(this.T + 1);
+    this.sigmas.set(this.trainSigmas.slice().reverse());
   }
 
   get initNoiseSigma(): number {
@@ -109,7 +112,7 @@ export class EulerDiscreteScheduler implements Scheduler {
   setTimesteps(n: number): void {
     checkStepCount(n, this.T, EulerDiscreteScheduler.className);
     let timesteps: number[] = floatTimesteps(this.spacing, this.T, n, this.stepsOffset);
-    const train = trainingSigmas(this.alphasCumprod);
+    const train = this.trainSigmas;
     // log_linear: torch.linspace(log σ_max, log σ_min, n + 1).exp() — one sigma more than timesteps, so
     // the last step ends at σ_min and the appended 0 is never reached, as in diffusers.
     let sigmas = this.logLinear

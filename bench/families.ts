@@ -118,6 +118,31 @@ export function medians(rounds: GenerateTimes[]): FamilyMedians {
   };
 }
 
+/**
+ * A family's wall / ORT against SD 1.x's, paired by round: each round's two runs are minutes apart at most,
+ * so a load that rises or falls over the bench moves both, and the difference keeps what the family adds.
+ * Rounds are matched by index (both lists in round order).
+ */
+export interface PairedDifference {
+  /** Median over the rounds of (family's wall / ORT − SD 1.x's); ≤ 0: the family costs no more. */
+  median: number;
+  /**
+   * The noise of that median: 1.253 · 1.4826 · MAD / √n, the standard error of a median of normal
+   * samples with the spread estimated robustly (one stalled run does not widen it).
+   */
+  standardError: number;
+  rounds: number;
+}
+
+export function pairedDifference(family: GenerateTimes[], baseline: GenerateTimes[]): PairedDifference {
+  if (family.length !== baseline.length || family.length === 0) throw new Error(`paired rounds: ${family.length} family runs, ${baseline.length} baseline runs`);
+  const ratio = (r: GenerateTimes) => r.wallSeconds / (r.ortSeconds + r.ortSessionSeconds);
+  const diffs = family.map((r, i) => ratio(r) - ratio(baseline[i]));
+  const m = median(diffs);
+  const mad = median(diffs.map((d) => Math.abs(d - m)));
+  return { median: m, standardError: (1.253 * 1.4826 * mad) / Math.sqrt(diffs.length), rounds: diffs.length };
+}
+
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DIFFUSERS_GROUP, FAMILY_SIZE, familyJob, median, medians } from '../bench/families.ts';
+import { DIFFUSERS_GROUP, FAMILY_SIZE, familyJob, type GenerateTimes, median, medians, pairedDifference } from '../bench/families.ts';
 import { readModelLayout } from '../src/models/layout.ts';
 import { readPng } from '../src/pipeline/image.ts';
 
@@ -34,5 +34,16 @@ describe('bench: pipeline family cases', () => {
       { wallSeconds: 10, ortSeconds: 1, ortSessionSeconds: 1, ortCalls: 7, peakRssBytes: 2 },
     ]);
     expect(m).toEqual({ wallSeconds: 3, ortSeconds: 1, ortSessionSeconds: 1, ortCalls: 7, ratio: 2, overheadSeconds: 1, peakRssBytes: 2 });
+  });
+
+  it('pairs each round of a family with the same round of SD 1.x: median difference and its standard error', () => {
+    const run = (wallSeconds: number): GenerateTimes => ({ wallSeconds, ortSeconds: 0.5, ortSessionSeconds: 0.5, ortCalls: 7, peakRssBytes: 1 });
+    // Ratios (wall / 1 s of ORT): baseline 1.10, 1.30, 1.20; family 1.12, 1.31, 1.50 → differences 0.02, 0.01, 0.30.
+    const d = pairedDifference([run(1.12), run(1.31), run(1.5)], [run(1.1), run(1.3), run(1.2)]);
+    expect(d.median).toBeCloseTo(0.02, 12);
+    // MAD of (0, 0.01, 0.28) is 0.01: one stalled round does not widen the error.
+    expect(d.standardError).toBeCloseTo((1.253 * 1.4826 * 0.01) / Math.sqrt(3), 12);
+    expect(d.rounds).toBe(3);
+    expect(() => pairedDifference([run(1)], [])).toThrow(/paired rounds/);
   });
 });

@@ -1,6 +1,7 @@
 """Ground truth for lockstep's pipeline families, made with real PyTorch + diffusers 0.27.2 (never with lockstep).
 
-    . /work/pyref/env.sh && nice $PY scripts/reference/families.py [OUT]     # default OUT: test/reference/families
+    . /work/pyref/env.sh && nice $PY scripts/reference/families.py [OUT] [FAMILY...] [--traces-only]
+                                                                           # default OUT: test/reference/families
 
 For each family it builds a tiny pipeline from the stock classes (seeded random weights; a 1,114-token slice of
 the real CLIP BPE so the text encoders stay small), exports every component with torch.onnx.export(dynamo=False)
@@ -8,7 +9,8 @@ in optimum's layout, names and dtypes (opset 14), stores one torch input/output 
 checks/ (lockstep's tests run the ONNX file in onnxruntime-node against it), and records runs of the unmodified
 pipeline __call__ with docs/examples/dump_diffusers_trace.py.
 
-  sd    SD 1.x-shaped, DDIM config of SD 1.5, with vae_encoder: image-to-image traces (strength 0.6/0.8/1.0, DDIM, Euler a)
+  sd    SD 1.x-shaped, DDIM config of SD 1.5, with vae_encoder: image-to-image traces (strength 0.6/0.8/1.0, DDIM, Euler a;
+        PNDM with and without skip_prk_steps)
   sd2   SD 2.x-shaped: OpenCLIP tokenizer (pad token "!"), gelu text encoder, v-prediction (DDIM and Euler)
   turbo SD-Turbo-shaped: Euler, timestep_spacing "trailing", guidance 0, 1 and 4 steps
   lcm   LCM-distilled SD 1.x (U-Net time_cond_proj_dim): LatentConsistencyModelPipeline, 1, 2 and 4 steps
@@ -26,7 +28,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "docs", "examples"))
 import dump_diffusers_trace as dump  # noqa: E402
 
 from diffusers import (AutoencoderKL, DDIMScheduler, EulerAncestralDiscreteScheduler, EulerDiscreteScheduler,  # noqa: E402
-                       LCMScheduler, LatentConsistencyModelPipeline, StableDiffusionImg2ImgPipeline,
+                       LCMScheduler, LatentConsistencyModelPipeline, PNDMScheduler, StableDiffusionImg2ImgPipeline,
                        StableDiffusionPipeline, StableDiffusionXLImg2ImgPipeline, StableDiffusionXLPipeline,
                        UNet2DConditionModel)
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer  # noqa: E402
@@ -264,6 +266,15 @@ def record_traces(pipe, family, out):
             for s in (0.6, 0.8, 1.0):
                 with_scheduler(i2i, cls, out)
                 trace(i2i, "sd", out, f"img2img_{tag}_strength{s}", negative_prompt=NEGATIVE, steps=5, image=image, strength=s)
+        # PNDM from the folder's config keeps skip_prk_steps False: its Runge-Kutta steps index prk_timesteps by their
+        # own counter, not by the (cut) timesteps the loop passes — a diffusers quirk, recorded as it is.
+        with_scheduler(i2i, PNDMScheduler, out)
+        trace(i2i, "sd", out, "img2img_pndm_strength0.8", negative_prompt=NEGATIVE, steps=5, image=image, strength=0.8)
+        # PLMS as SD 1.5 ships it (skip_prk_steps True); the trace's schedulerConfig says so.
+        config = PNDMScheduler.load_config(os.path.join(out, "model", "scheduler"))
+        for s in (0.6, 0.8):
+            i2i.scheduler = PNDMScheduler.from_config(config, skip_prk_steps=True)
+            trace(i2i, "sd", out, f"img2img_plms_strength{s}", negative_prompt=NEGATIVE, steps=5, image=image, strength=s)
         with_scheduler(pipe, DDIMScheduler, out)
         trace(pipe, "sd", out, "ddim_s4", negative_prompt=NEGATIVE)
     elif family == "sd2":
@@ -287,12 +298,20 @@ def record_traces(pipe, family, out):
 
 
 def main():
-    root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "..", "test", "reference", "families")
-    only = sys.argv[2:] or ["sd", "sd2", "turbo", "lcm", "sdxl"]
+    args = [a for a in sys.argv[1:] if a != "--traces-only"]
+    # --traces-only: rebuild each family's pipeline in memory (the same seeds) and record its traces again, leaving the
+    # committed model folder and checks/ as they are; the existing traces coming out bitwise unchanged shows it is the same.
+    traces_only = len(args) < len(sys.argv) - 1
+    root = args[0] if args else os.path.join(HERE, "..", "..", "test", "reference", "families")
+    only = args[1:] or ["sd", "sd2", "turbo", "lcm", "sdxl"]
     torch.set_num_threads(1)
     for family in only:
         print(family)
         out = os.path.join(root, family)
+        if traces_only:
+            with tempfile.TemporaryDirectory() as tmp:
+                record_traces(build(family, tmp), family, out)
+            continue
         model = os.path.join(out, "model")
         shutil.rmtree(out, ignore_errors=True)
         os.makedirs(model)

@@ -169,7 +169,7 @@ export const SD15: PipelineConfig = {
 
 /**
  * `sd`: SD 1.x — the tiny pipeline plus its VAE encoder, with a DDIM scheduler config (SD 1.5's betas;
- * lockstep's PNDM has no add_noise, which image-to-image needs). Same seed → the same text encoder, U-Net
+ * chosen when lockstep's PNDM had no add_noise for image-to-image, and kept: the preset's checked runs use it). Same seed → the same text encoder, U-Net
  * and VAE decoder bytes as `tiny` (weights are keyed by parameter name): `tiny` is `sd` without vae_encoder/
  * and with SD 1.5's PNDM config, kept because its folder has exactly the layout of the reference tiny-sd.
  */

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_BACKEND } from '../models/backend.ts';
 import { type ComponentName, OnnxComponent } from '../models/component.ts';
-import { expectGenerateReproduces, readTorchCheck } from '../testing/diffusers-trace.ts';
+import { expectGenerateReproduces, modelForTrace, readTorchCheck } from '../testing/diffusers-trace.ts';
 import { relativeError } from '../testing/relative-error.ts';
 import { TraceReader } from '../trace/reader.ts';
 import { FAMILIES_REFERENCE } from '../testing/paths.ts';
@@ -26,7 +26,8 @@ describe.each(CASES)('%s: generate reproduces the diffusers trace %s', (family, 
     const dir = join(FAMILIES_REFERENCE, family);
     const reference = join(dir, 'traces', name);
     const image = (new TraceReader(reference).manifest.pipeline as { strength?: number }).strength !== undefined ? join(dir, 'input.png') : undefined;
-    await expectGenerateReproduces({ model: join(dir, 'model'), reference, image, out: mkdtempSync(join(tmpdir(), 'lockstep-family-')), minCompared: 6 });
+    const out = mkdtempSync(join(tmpdir(), 'lockstep-family-'));
+    await expectGenerateReproduces({ model: modelForTrace(join(dir, 'model'), reference, out), reference, image, out, minCompared: 6 });
   });
 });
 

@@ -10,6 +10,7 @@ import { ConfigReader, PREDICTION_TYPES, TIMESTEP_SPACINGS, type PredictionType,
 import { BETA_OPTIONS, SPACINGS, type OptionTable, configure } from './options.ts';
 import { checkSameShape, f, mapElements, sqrtF } from './ops.ts';
 import { integerTimesteps } from './ddim.ts';
+import { addNoiseByAlpha } from './add-noise.ts';
 
 export const PNDM_OPTIONS: OptionTable = {
   ...BETA_OPTIONS,
@@ -87,6 +88,15 @@ export class PNDMScheduler implements Scheduler {
 
   scaleModelInput(sample: Tensor<'float32'>): Tensor<'float32'> {
     return sample;
+  }
+
+  /**
+   * DDPM-style add_noise (image-to-image). PNDM's `order` is 1 in diffusers, so get_timesteps cuts the
+   * schedule (with skip_prk_steps, the repeated timestep included) at int(steps · strength) from the end,
+   * and step() counts its own calls from there, as diffusers' counter does.
+   */
+  addNoise(original: Tensor<'float32'>, noise: Tensor<'float32'>, timestep: number): Tensor<'float32'> {
+    return addNoiseByAlpha(this.alphasCumprod, original, noise, timestep, PNDMScheduler.className);
   }
 
   step(modelOutput: Tensor<'float32'>, timestep: number, sample: Tensor<'float32'>): Tensor<'float32'> {

@@ -3,7 +3,7 @@
  * reproducing a recorded diffusers trace, a comparison against a recorded trace with its own
  * settings, and the stored torch input/output pairs of single components.
  */
-import { readdirSync } from 'node:fs';
+import { cpSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { expect } from 'vitest';
@@ -19,6 +19,7 @@ import { readNpy } from '../tensor/npy.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { TraceReader } from '../trace/reader.ts';
 import { relativeError } from './relative-error.ts';
+import { createScheduler, loadSchedulerConfig } from '../schedulers/index.ts';
 
 export interface ReproduceOptions {
   /** The model folder `generate` runs. */
@@ -67,6 +68,25 @@ export async function expectGenerateReproduces(o: ReproduceOptions): Promise<voi
   let worst = 0;
   for (let i = 0; i < want.data.length; i++) worst = Math.max(worst, Math.abs(want.data[i] - got.data[i]));
   expect(worst).toBeLessThanOrEqual(1);
+}
+
+/**
+ * The model folder to reproduce a trace with: the folder itself when the scheduler lockstep builds from the
+ * folder's scheduler_config.json (as diffusers' from_config does) is configured as the trace's was, or else a
+ * copy in `tmp` whose scheduler_config.json is the trace's own (a run made with from_config overrides, e.g.
+ * PNDM with skip_prk_steps as SD 1.5 ships it, where the folder holds a DDIM config).
+ */
+export function modelForTrace(model: string, reference: string, tmp: string): string {
+  const { manifest } = new TraceReader(reference);
+  const recorded = manifest.schedulerConfig as Record<string, unknown>;
+  const scheduler = (manifest.pipeline as PipelineSettings).scheduler;
+  const fromFolder = createScheduler(scheduler, loadSchedulerConfig(join(model, 'scheduler', 'scheduler_config.json'))).config;
+  const differs = Object.keys(fromFolder).some((k) => !k.startsWith('_') && k in recorded && JSON.stringify(recorded[k]) !== JSON.stringify(fromFolder[k]));
+  if (!differs) return model;
+  const copy = join(tmp, 'model');
+  cpSync(model, copy, { recursive: true });
+  writeFileSync(join(copy, 'scheduler', 'scheduler_config.json'), JSON.stringify({ ...recorded, _class_name: scheduler }, null, 2));
+  return copy;
 }
 
 /** `compare` of a recorded trace (its own settings; an absent negative prompt is '') against a candidate, default gates. */

@@ -10,7 +10,7 @@ checks/ (lockstep's tests run the ONNX file in onnxruntime-node against it), and
 pipeline __call__ with docs/examples/dump_diffusers_trace.py.
 
   sd    SD 1.x-shaped, DDIM config of SD 1.5, with vae_encoder: image-to-image traces (strength 0.6/0.8/1.0, DDIM, Euler a;
-        PNDM with and without skip_prk_steps)
+        PNDM with and without skip_prk_steps; the second-order Heun)
   sd2   SD 2.x-shaped: OpenCLIP tokenizer (pad token "!"), gelu text encoder, v-prediction (DDIM and Euler)
   turbo SD-Turbo-shaped: Euler, timestep_spacing "trailing", guidance 0, 1 and 4 steps
   lcm   LCM-distilled SD 1.x (U-Net time_cond_proj_dim): LatentConsistencyModelPipeline, 1, 2 and 4 steps
@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "docs", "examples"))
 import dump_diffusers_trace as dump  # noqa: E402
 
 from diffusers import (AutoencoderKL, DDIMScheduler, EulerAncestralDiscreteScheduler, EulerDiscreteScheduler,  # noqa: E402
-                       LCMScheduler, LatentConsistencyModelPipeline, PNDMScheduler, StableDiffusionImg2ImgPipeline,
+                       HeunDiscreteScheduler, LCMScheduler, LatentConsistencyModelPipeline, PNDMScheduler, StableDiffusionImg2ImgPipeline,
                        StableDiffusionPipeline, StableDiffusionXLImg2ImgPipeline, StableDiffusionXLPipeline,
                        UNet2DConditionModel)
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer  # noqa: E402
@@ -266,6 +266,10 @@ def record_traces(pipe, family, out):
             for s in (0.6, 0.8, 1.0):
                 with_scheduler(i2i, cls, out)
                 trace(i2i, "sd", out, f"img2img_{tag}_strength{s}", negative_prompt=NEGATIVE, steps=5, image=image, strength=s)
+        # Heun is second order (order 2): get_timesteps cuts its doubled schedule at t_start * 2. (KDPM2's interpolated
+        # timesteps are fractional, which the int64 timestep of these exports truncates: no trace of it can match.)
+        with_scheduler(i2i, HeunDiscreteScheduler, out)
+        trace(i2i, "sd", out, "img2img_heun_strength0.6", negative_prompt=NEGATIVE, steps=5, image=image, strength=0.6)
         # PNDM from the folder's config keeps skip_prk_steps False: its Runge-Kutta steps index prk_timesteps by their
         # own counter, not by the (cut) timesteps the loop passes — a diffusers quirk, recorded as it is.
         with_scheduler(i2i, PNDMScheduler, out)

@@ -63,7 +63,7 @@ export async function prepareImageLatents(
   generator: NoiseGenerator,
   emit: (name: string, t: Tensor) => void,
 ): Promise<ImageStart> {
-  if (!scheduler.addNoise) throw new UsageError(`image-to-image: lockstep has no add_noise for ${scheduler.name}; use one that has it (ddim, pndm, euler, euler-a, lcm, lms, ddpm, tcd, …)`);
+  if (!scheduler.addNoise) throw new UsageError(`image-to-image: lockstep has no add_noise for ${scheduler.name}; use one that has it (ddim, pndm, euler, euler-a, heun, lcm, lms, ddpm, tcd, …)`);
   emit(IMAGE.input, image);
   const encoded = await model.components.encodeImage(image);
   let sample: Tensor<'float32'>;

@@ -106,7 +106,8 @@ export class PipelineRun {
     if (!this.inputImage) return 0;
     const strength = this.settings.strength ?? DEFAULT_STRENGTH;
     validateStrength(strength, this.settings.steps);
-    const begin = strengthBeginIndex(this.settings.steps, strength);
+    // get_timesteps: `timesteps[t_start * order:]` and set_begin_index(t_start * order).
+    const begin = strengthBeginIndex(this.settings.steps, strength) * (this.scheduler.callsPerStep ?? 1);
     this.scheduler.setBeginIndex?.(begin);
     return begin;
   }

@@ -16,6 +16,7 @@ import { eulerInitNoiseSigma, scaleBySigma } from './euler.ts';
 import { kSchedule } from './k-schedule.ts';
 import { trainingSigmas } from './sigmas.ts';
 import { StepIndex } from './step-index.ts';
+import { addNoiseBySigma } from './add-noise.ts';
 import { type KPrediction, K_PREDICTIONS, kPredictX0, readKarrasRange } from './k-common.ts';
 
 export const HEUN_OPTIONS: OptionTable = {
@@ -42,6 +43,8 @@ export class HeunDiscreteScheduler implements Scheduler {
   static readonly className = 'HeunDiscreteScheduler';
   static readonly options = HEUN_OPTIONS;
   readonly name = 'heun';
+  /** diffusers' `order`: two U-Net calls per step, so image-to-image cuts the schedule at t_start · 2. */
+  readonly callsPerStep = 2;
   readonly generatorUse: GeneratorUse = 'none';
   readonly config: Readonly<SchedulerConfig>;
   timesteps: readonly number[] = [];
@@ -95,6 +98,16 @@ export class HeunDiscreteScheduler implements Scheduler {
     this.timestepDtype = s.timestepDtype;
     this.pending = null;
     this.index.reset();
+  }
+
+  setBeginIndex(index: number): void {
+    this.index.setBegin(index);
+  }
+
+  /** x + noise·σ at the begin index (img2img: t_start · order, a first-order call), as diffusers' add_noise. */
+  addNoise(original: Tensor<'float32'>, noise: Tensor<'float32'>, timestep: number): Tensor<'float32'> {
+    const i = this.index.forAddNoise(this.timesteps, timestep, HeunDiscreteScheduler.className);
+    return addNoiseBySigma(this.sigmas[i], original, noise, HeunDiscreteScheduler.className);
   }
 
   scaleModelInput(sample: Tensor<'float32'>, timestep: number): Tensor<'float32'> {

@@ -40,9 +40,9 @@ const CASES: { name: string; args: () => string[]; names: RegExp }[] = [
   { name: '--strength 1.5', args: () => ['generate', '--model', SD, '--image', INPUT, '--strength', '1.5', '--out', out, ...PIPELINE], names: /--strength/ },
   { name: '--strength without --image', args: () => ['generate', '--model', SD, '--strength', '0.5', '--out', out, ...PIPELINE], names: /--strength.*--image/ },
   {
-    name: 'image-to-image with a scheduler lockstep has no add_noise for (heun)',
-    args: () => ['generate', '--model', SD, '--image', INPUT, '--scheduler', 'heun', '--out', out, ...PIPELINE],
-    names: /image-to-image: lockstep has no add_noise for heun/,
+    name: 'image-to-image with a scheduler lockstep has no add_noise for (kdpm2)',
+    args: () => ['generate', '--model', SD, '--image', INPUT, '--scheduler', 'kdpm2', '--out', out, ...PIPELINE],
+    names: /image-to-image: lockstep has no add_noise for kdpm2/,
   },
   { name: '--image that is not an image', args: () => ['generate', '--model', SD, '--image', fx.notImage, '--out', out, ...PIPELINE], names: /not-an-image\.png/ },
   {

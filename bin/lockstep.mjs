@@ -5,6 +5,12 @@
 // and `npm ci && npm run demo` needs none.
 import { existsSync } from 'node:fs';
 
+// A reader that stops early (`lockstep schedulers | head`) closes the pipe: later output is dropped and the
+// command finishes its work (a run still writes its report), instead of dying on an unhandled EPIPE.
+process.stdout.on('error', (err) => {
+  if (err.code !== 'EPIPE') throw err;
+});
+
 const sources = new URL('../src/cli/main.ts', import.meta.url);
 let main;
 if (existsSync(sources)) {

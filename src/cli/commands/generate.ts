@@ -9,7 +9,7 @@ import { createProgress } from '../progress.ts';
 export function registerGenerate(program: Command): void {
   const cmd = program
     .command('generate')
-    .description('run text-to-image on a model folder exactly as diffusers does; optionally record every tensor as a trace')
+    .description('run text-to-image (image-to-image with --image) on a model folder exactly as diffusers does; optionally record every tensor as a trace')
     .requiredOption('--model <dir>', `model folder in the diffusers/optimum ONNX layout, or ${BUILTIN_HELP}`)
     .requiredOption('--out <image.png>', 'where to write the image')
     .option('--trace <dir>', 'record every intermediate tensor here (TRACE_FORMAT.md)')

@@ -33,7 +33,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'generate',
-    summary: 'run text-to-image on a model folder exactly as diffusers does; optionally record every tensor as a trace',
+    summary: 'run text-to-image (image-to-image with --image) on a model folder exactly as diffusers does; optionally record every tensor as a trace',
     load: async () => [(await import('./generate.ts')).registerGenerate],
   },
   {

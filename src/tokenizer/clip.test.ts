@@ -107,6 +107,22 @@ describe('tokenizer folder errors and settings', () => {
     expect(() => loadClipTokenizer(folder({ 'vocab.json': tinyVocab, 'merges.txt': '#v\na b c\n' }))).toThrow(/merges\.txt: line 2/);
   });
 
+  it('reads merges lines with any whitespace around or between the two symbols as transformers does', () => {
+    const merges = '#version: 0.2\na b\n  a\tb</w>  \nb  a\nab b</w>\n';
+    const { ranks } = readTokenizerFolder(folder({ 'vocab.json': tinyVocab, 'merges.txt': merges }));
+    expect([...ranks]).toEqual([['a b', 0], ['a b</w>', 1], ['b a', 2], ['ab b</w>', 3]]);
+    // Spaces only (the fast path): leading, trailing and doubled spaces still mean two symbols.
+    const spaced = readTokenizerFolder(folder({ 'vocab.json': tinyVocab, 'merges.txt': '#v\n a b\nb a \nab  b\n' })).ranks;
+    expect([...spaced]).toEqual([['a b', 0], ['b a', 1], ['ab b', 2]]);
+    expect(() => readTokenizerFolder(folder({ 'vocab.json': tinyVocab, 'merges.txt': '#v\na b\nab\n' }))).toThrow(/merges\.txt: line 3 is "ab"/);
+    expect(() => readTokenizerFolder(folder({ 'vocab.json': tinyVocab, 'merges.txt': '#v\n a\tb c\n' }))).toThrow(/merges\.txt: line 2/);
+  });
+
+  it('names a vocabulary id that is not a non-negative integer', () => {
+    const bad = JSON.stringify({ a: 0, b: -1 });
+    expect(() => readTokenizerFolder(folder({ 'vocab.json': bad, 'merges.txt': tinyMerges }))).toThrow(/vocab\.json: token "b" has id -1/);
+  });
+
   it('refuses special tokens missing from the vocabulary', () => {
     expect(() => loadClipTokenizer(folder({ 'vocab.json': tinyVocab, 'merges.txt': tinyMerges }))).toThrow(
       /bos token "<\|startoftext\|>" is not in the vocabulary/,

@@ -86,7 +86,10 @@ function parseVocab(text: string, file: string): Map<string, number> {
     throw new UsageError(`${file}: expected a JSON object mapping tokens to ids`);
   }
   const vocab = new Map<string, number>();
-  for (const [token, id] of Object.entries(json)) {
+  const ids = json as Record<string, unknown>;
+  // Keys, not Object.entries: CLIP's 49,408 [token, id] pairs cost more to allocate than the map itself.
+  for (const token of Object.keys(ids)) {
+    const id = ids[token];
     if (!Number.isInteger(id) || (id as number) < 0) {
       throw new UsageError(`${file}: token ${JSON.stringify(token)} has id ${JSON.stringify(id)}, expected a non-negative integer`);
     }
@@ -99,14 +102,28 @@ function parseVocab(text: string, file: string): Map<string, number> {
 function parseMerges(text: string, file: string): Map<string, number> {
   const lines = text.trim().split(/\r\n|\r|\n/).slice(1, MERGES_END);
   const ranks = new Map<string, number>();
-  lines.forEach((line, rank) => {
-    const parts = line.trim().split(/\s+/);
-    if (parts.length !== 2) {
-      throw new UsageError(`${file}: line ${rank + 2} is ${JSON.stringify(line)}, expected two symbols separated by a space`);
-    }
-    ranks.set(`${parts[0]} ${parts[1]}`, rank);
-  });
+  // A file whose only whitespace is spaces and line ends (CLIP's) has lines "a b" that are their own key:
+  // checking one space is enough, and a fifth of the time of splitting each of 48,894 lines.
+  const plain = !OTHER_WHITESPACE.test(text);
+  for (let rank = 0; rank < lines.length; rank++) {
+    const line = lines[rank];
+    const space = plain ? line.indexOf(' ') : -1;
+    const isPair = space > 0 && space < line.length - 1 && line.indexOf(' ', space + 1) === -1;
+    ranks.set(isPair ? line : mergeKey(line, rank, file), rank);
+  }
   return ranks;
+}
+
+/** Whitespace other than the space and line ends. */
+const OTHER_WHITESPACE = /[^\S \r\n]/;
+
+/** "a b" from a line of two symbols with any whitespace around and between them. */
+function mergeKey(line: string, rank: number, file: string): string {
+  const parts = line.trim().split(/\s+/);
+  if (parts.length !== 2) {
+    throw new UsageError(`${file}: line ${rank + 2} is ${JSON.stringify(line)}, expected two symbols separated by a space`);
+  }
+  return `${parts[0]} ${parts[1]}`;
 }
 
 /** special_tokens_map.json overrides tokenizer_config.json (as from_pretrained does), which overrides the CLIP defaults. */

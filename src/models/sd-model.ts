@@ -63,6 +63,8 @@ export class OnnxStableDiffusion implements SdComponents {
   readonly clock: OrtClock;
   /** Files of the deferred components not opened yet. */
   private readonly deferred: Partial<Record<OptionalComponent, string>>;
+  /** Deferred components being opened now. */
+  private readonly opening = new Map<ComponentName, Promise<OnnxComponent>>();
 
   private constructor(
     readonly layout: ModelLayout,
@@ -164,7 +166,23 @@ export class OnnxStableDiffusion implements SdComponents {
     if (opened) return opened;
     const file = this.deferred[component as OptionalComponent];
     if (!file) throw new UsageError(`${this.layout.dir}: missing ${component}/model.onnx, which this pipeline needs`);
-    const part = checkOptional(await OnnxComponent.open(component, file, this.backend, this.clock));
+    // One opening however many callers ask at once; a failed one is forgotten, so a later call tries again.
+    let opening = this.opening.get(component);
+    if (!opening) {
+      opening = this.openChecked(component, file).finally(() => this.opening.delete(component));
+      this.opening.set(component, opening);
+    }
+    return opening;
+  }
+
+  private async openChecked(component: ComponentName, file: string): Promise<OnnxComponent> {
+    const part = await OnnxComponent.open(component, file, this.backend, this.clock);
+    try {
+      checkOptional(part);
+    } catch (err) {
+      await part.release();
+      throw err;
+    }
     delete this.deferred[component as OptionalComponent];
     this.parts[component] = part;
     return part;

@@ -6,7 +6,8 @@
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { OnnxComponent } from '../models/component.ts';
 import { UsageError } from '../errors.ts';
 import { FAMILIES_REFERENCE } from '../testing/paths.ts';
 import { generate } from './generate.ts';
@@ -50,6 +51,21 @@ describe('the VAE encoder opens only when a run calls it', () => {
     } finally {
       await lazy.onnx.release();
       await eager.onnx.release();
+    }
+  });
+
+  it('callers that need it at once share one opening', async () => {
+    const model = await loadPipelineModel(MODEL, undefined, TXT2IMG);
+    const opens = vi.spyOn(OnnxComponent, 'open');
+    try {
+      const image = preprocessImage(await readPng(INPUT), 64, 64, INPUT);
+      const [a, b] = await Promise.all([model.onnx.encodeImage(image), model.onnx.encodeImage(image)]);
+      expect(Array.from(a.tensor.data)).toEqual(Array.from(b.tensor.data));
+      await model.onnx.openDeferred('vae_encoder'); // already open: a no-op
+      expect(opens.mock.calls.filter(([name]) => name === 'vae_encoder')).toHaveLength(1);
+    } finally {
+      opens.mockRestore();
+      await model.onnx.release();
     }
   });
 

@@ -258,6 +258,36 @@ describe('a reference whose VAE encoder sampled inside its graph (latent_sample,
   });
 });
 
+describe('a VAE encoder answer in the other convention than the reference recorded', () => {
+  it('latent_sample where the manifest asks for latent_parameters: imported under its own name; compare says it was not checked', async () => {
+    const reference = traceOf('sd', 'img2img_ddim_strength0.6');
+    const { inputs } = await exportCalls(reference, 'vae_encoder', 'vae-other');
+    const outputs = join(dir, 'out-vae-other');
+    mkdirSync(join(outputs, 'image'), { recursive: true });
+    cpSync(join(reference, 'image/latent_sample.npy'), join(outputs, 'image/latent_sample.npy'));
+    const { trace, code, doc } = await importAndCompare(reference, inputs, outputs, 'vae-other');
+    expect(existsSync(join(trace, 'image/latent_parameters.npy'))).toBe(false);
+    expect(relativeError(ref(reference, 'image/latent_sample'), ref(trace, 'image/latent_sample'))).toBe(0);
+    const messages: string[] = doc.findings.map((f: { message: string }) => f.message);
+    expect(doc.components.vaeEncoder).toBeNull();
+    expect(messages.some((m) => /VAE encoder was not checked.*latent_parameters.*latent_sample/.test(m))).toBe(true);
+    // Only the encoder was answered, and it could not be compared: nothing was checked, which is not a pass.
+    expect(messages.some((m) => /Nothing was gated/.test(m))).toBe(true);
+    expect(code).toBe(1);
+  });
+
+  it('a latent_sample of the wrong channel count is refused naming the file and the shape its kind needs', async () => {
+    const reference = traceOf('sd', 'img2img_ddim_strength0.6');
+    const { inputs } = await exportCalls(reference, 'vae_encoder', 'vae-other-bad');
+    const outputs = join(dir, 'out-vae-other-bad');
+    mkdirSync(join(outputs, 'image'), { recursive: true });
+    cpSync(join(reference, 'image/latent_parameters.npy'), join(outputs, 'image/latent_sample.npy')); // 8 channels, not 4
+    const r = await cli(['import-outputs', '--inputs', inputs, '--outputs', outputs, '--out', join(dir, 'tf-vae-other-bad')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/image\/latent_sample\.npy: holds float32\[1,8,8,8\]; expected the vae_encoder latent_sample, float32\[1,4,8,8\]/);
+  });
+});
+
 describe('LCM through the exchange (no classifier-free batch: guidance is timestep_cond)', () => {
   it('exports one prompt and unbatched U-Net calls; the ONNX answers import and compare passes teacher-forced', async () => {
     const reference = traceOf('lcm', 'lcm_s2_g8.5');

@@ -7,9 +7,35 @@ import { type Tensor, sameDims, shapeString, toFloat32 } from '../tensor/tensor.
 import { containedFile } from '../util/safe-paths.ts';
 import { ACCEPTED_OUTPUT_DTYPES, type ExchangeCall, type ExchangeFile, type ExchangeManifest, fitsShape, specShape } from './format.ts';
 
-/** Each expected output of one call, checked against the manifest. */
+/**
+ * Each expected output of one call, checked against the manifest. A VAE encoder may answer in the other
+ * convention than the reference recorded (the manifest names that one): `latent_sample.npy` beside a
+ * missing `latent_parameters.npy` (an export that samples inside its graph), or the reverse — read with
+ * the channel count of its own kind, returned under its own name.
+ */
 export function readAnswers(call: ExchangeCall, outputsDir: string): Record<string, Tensor<'float32'>> {
-  return Object.fromEntries(Object.entries(call.outputs).map(([name, spec]) => [name, readAnswer(call, name, spec, outputsDir)]));
+  return Object.fromEntries(
+    Object.entries(call.outputs).map(([name, spec]) => {
+      const other = call.component === 'vae_encoder' ? otherConvention(name, spec, outputsDir) : undefined;
+      return other ? [other.name, readAnswer(call, other.name, other.spec, outputsDir)] : [name, readAnswer(call, name, spec, outputsDir)];
+    }),
+  );
+}
+
+const VAE_CONVENTIONS: Record<string, { other: string; channels: (c: number) => number }> = {
+  latent_parameters: { other: 'latent_sample', channels: (c) => c / 2 },
+  latent_sample: { other: 'latent_parameters', channels: (c) => c * 2 },
+};
+
+/** The VAE encoder's answer in the other convention, when only that file is there. */
+function otherConvention(name: string, spec: ExchangeFile, outputsDir: string): { name: string; spec: ExchangeFile } | undefined {
+  const convention = VAE_CONVENTIONS[name];
+  if (!convention || !spec.file.endsWith(`/${name}.npy`)) return undefined;
+  const file = `${spec.file.slice(0, -`${name}.npy`.length)}${convention.other}.npy`;
+  const present = (f: string) => existsSync(containedFile(outputsDir, f, `the exchange manifest (vae_encoder output)`, { optional: true }));
+  if (present(spec.file) || !present(file)) return undefined;
+  const shape = spec.shape.map((d, i) => (i === 1 && typeof d === 'number' ? convention.channels(d) : d));
+  return { name: convention.other, spec: { ...spec, file, shape } };
 }
 
 /**

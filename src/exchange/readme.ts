@@ -50,4 +50,6 @@ you do not answer).${m.zeroNegative ? ' The negative prompt is empty, so its emb
 const VAE_ENCODER = `
 VAE encoder: \`sample\` is the preprocessed image in [-1, 1]; answer the encoder's raw output — \`latent_parameters\`
 (mean and log-variance, 2C channels) or, where the reference's export sampled inside the graph, \`latent_sample\`.
+An encoder of the other kind may write the other file instead (latent_sample.npy with C channels, or
+latent_parameters.npy with 2C); compare then notes that the two outputs are different quantities and skips the check.
 `;

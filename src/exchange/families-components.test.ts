@@ -276,6 +276,24 @@ describe('a VAE encoder answer in the other convention than the reference record
     expect(code).toBe(1);
   });
 
+  it('latent_parameters where the manifest asks for latent_sample: imported with 2C channels', async () => {
+    const reference = join(dir, 'ref-latent-sample-2');
+    cpSync(traceOf('sd', 'img2img_ddim_strength0.6'), reference, { recursive: true });
+    rmSync(join(reference, 'image/latent_parameters.npy'));
+    const m = JSON.parse(readFileSync(join(reference, 'manifest.json'), 'utf8'));
+    delete m.files['image/latent_parameters.npy'];
+    writeFileSync(join(reference, 'manifest.json'), JSON.stringify(m));
+    const { inputs, manifest } = await exportCalls(reference, 'vae_encoder', 'vae-other-rev');
+    expect(Object.keys(manifest.calls[0].outputs)).toEqual(['latent_sample']);
+    const outputs = join(dir, 'out-vae-other-rev');
+    mkdirSync(join(outputs, 'image'), { recursive: true });
+    cpSync(join(traceOf('sd', 'img2img_ddim_strength0.6'), 'image/latent_parameters.npy'), join(outputs, 'image/latent_parameters.npy'));
+    const trace = join(dir, 'tf-vae-other-rev');
+    expect((await cli(['import-outputs', '--inputs', inputs, '--outputs', outputs, '--out', trace])).code).toBe(0);
+    expect(readNpy(join(trace, 'image/latent_parameters.npy')).dims).toEqual([1, 8, 8, 8]);
+    expect(existsSync(join(trace, 'image/latent_sample.npy'))).toBe(false);
+  });
+
   it('a latent_sample of the wrong channel count is refused naming the file and the shape its kind needs', async () => {
     const reference = traceOf('sd', 'img2img_ddim_strength0.6');
     const { inputs } = await exportCalls(reference, 'vae_encoder', 'vae-other-bad');

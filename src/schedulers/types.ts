@@ -44,7 +44,7 @@ export interface Scheduler {
   addNoise?(original: Tensor<'float32'>, noise: Tensor<'float32'>, timestep: number): Tensor<'float32'>;
   /** Returns prev_sample. `generator` is used by schedulers that add noise (Euler ancestral, LCM). */
   step(modelOutput: Tensor<'float32'>, timestep: number, sample: Tensor<'float32'>, generator?: NoiseGenerator): Tensor<'float32'>;
-  /** diffusers' class `order`: U-Net calls per step (2 for Heun and KDPM2, whose timesteps hold both; 1 when absent). */
+  /** diffusers' class `order`: U-Net calls per step, where the timesteps hold both (2: Heun); 1 when absent. */
   readonly callsPerStep?: number;
   /** diffusers' `set_begin_index`: image-to-image starts at this index of the schedule (after setTimesteps). */
   setBeginIndex?(index: number): void;

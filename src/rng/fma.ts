@@ -16,11 +16,12 @@ export function fmaf32(a: number, b: number, c: number): number {
   const s = p + c;
   const r = Math.fround(s);
   if (r === s) return r;
+  // If s is a float32 midpoint, its reflection through s is the other neighbour. Nearly every s is not
+  // one, so this cheaper test comes before TwoSum (both only ever decide "r is right").
+  const other = 2 * s - r;
+  if (Math.fround(other) !== other) return r;
   const bv = s - p;
   const err = p - (s - bv) + (c - bv);
   if (err === 0) return r;
-  // If s is a float32 midpoint, its reflection through s is the other neighbour.
-  const other = 2 * s - r;
-  if (Math.fround(other) !== other) return r;
   return err > 0 ? Math.max(r, other) : Math.min(r, other);
 }

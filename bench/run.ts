@@ -18,6 +18,7 @@ import { availableMemory, machine, round } from './machine.ts';
 import { freeDiskBytes, SDXL_BASE_PARAMS, sdxlFit, sdxlForgeSeconds } from './sdxl-fit.ts';
 import { measureStartup } from './startup.ts';
 import { writeBenchSuite } from './suite-file.ts';
+import { FAMILY_BASE_REV, openRevWorktree } from './rev-worktree.ts';
 import { measureThroughput } from './throughput.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -199,57 +200,86 @@ const familyRounds = (): number => Number(process.env.LOCKSTEP_BENCH_FAMILY_ROUN
  * from the same rounds (bench/families.ts), for the diffusers-built models and
  * the forged presets. All cases of both groups run interleaved, the order
  * rotating from round to round, so none always runs first or right after another.
+ * The target is issue #11's: no more than SD 1.x "today", i.e. SD 1.x's generate
+ * at the commit before the families (bench/rev-worktree.ts), run in the same
+ * rounds; without that commit (no git history) today's SD 1.x stands in.
  */
 async function families(): Promise<Record<string, unknown>> {
   const rounds = familyRounds();
   const forged: Record<string, string> = {};
   for (const preset of FORGED_PRESETS) forged[preset] = await ensureForgedModel(preset, 0);
   const groups = [DIFFUSERS_GROUP, forgedGroup((preset) => forged[preset])];
-  const cases = groups.flatMap((g) => [g.baseline, ...g.cases]);
-  process.stdout.write(`pipeline families: generate, ${FAMILY_SIZE}×${FAMILY_SIZE}, seed 42; medians of ${rounds} interleaved rounds, each run its own process\n`);
-  const runs = new Map<FamilyCase, GenerateTimes[]>(cases.map((c) => [c, []]));
-  for (let r = 0; r < rounds; r++) {
-    for (let k = 0; k < cases.length; k++) {
-      const c = cases[(k + r) % cases.length];
-      runs.get(c)!.push(child(familyJob(c)) as unknown as GenerateTimes);
+  const baseRev = process.env.LOCKSTEP_BENCH_FAMILY_BASE ?? FAMILY_BASE_REV;
+  const opened = baseRev ? openRevWorktree(ROOT, baseRev) : { unavailable: 'LOCKSTEP_BENCH_FAMILY_BASE is empty' };
+  const old = 'unavailable' in opened ? undefined : opened;
+  try {
+    type Entry = { c: FamilyCase; old: boolean };
+    const entries: Entry[] = groups.flatMap((g) => [...(old ? [{ c: g.baseline, old: true }] : []), ...[g.baseline, ...g.cases].map((c) => ({ c, old: false }))]);
+    process.stdout.write(`pipeline families: generate, ${FAMILY_SIZE}×${FAMILY_SIZE}, seed 42; medians of ${rounds} interleaved rounds, each run its own process
+`);
+    process.stdout.write(old ? `  target: ≤ SD 1.x at ${old.rev} (the commit before the families), paired by round
+` : `  SD 1.x before the families not run (${(opened as { unavailable: string }).unavailable}): target against today's SD 1.x
+`);
+    const runs = new Map<Entry, GenerateTimes[]>(entries.map((e) => [e, []]));
+    for (let r = 0; r < rounds; r++) {
+      for (let k = 0; k < entries.length; k++) {
+        const e = entries[(k + r) % entries.length];
+        runs.get(e)!.push(e.old ? old!.generate(familyJob(e.c)) : (child(familyJob(e.c)) as unknown as GenerateTimes));
+      }
     }
+    const of = (c: FamilyCase, isOld = false) => runs.get(entries.find((e) => e.c === c && e.old === isOld)!)!;
+    const record = groups.map((g) => {
+      process.stdout.write(` ${g.name}
+`);
+      const baseRuns = of(g.baseline);
+      const oldRuns = old ? of(g.baseline, true) : undefined;
+      const base = medians(baseRuns);
+      if (oldRuns) familyLines(`${g.baseline.label} at ${old!.rev}`, 'SD 1.x before the pipeline families', medians(oldRuns), undefined, {}, false);
+      const vs = (c: FamilyCase) => ({ today: pairedDifference(of(c), baseRuns), ...(oldRuns && { before: pairedDifference(of(c), oldRuns) }) });
+      familyLines(g.baseline.label, g.baseline.differs, base, undefined, oldRuns ? { before: pairedDifference(baseRuns, oldRuns) } : {}, false);
+      for (const c of g.cases) familyLines(c.label, c.differs, medians(of(c)), base, vs(c));
+      return {
+        name: g.name,
+        ...(oldRuns && { sd1xAtRev: { rev: old!.rev, medians: medians(oldRuns), runs: oldRuns } }),
+        cases: [g.baseline, ...g.cases].map((c) => ({
+          label: c.label,
+          ...familyJob(c),
+          differs: c.differs,
+          medians: medians(of(c)),
+          ...(c !== g.baseline && { pairedWithBaseline: vs(c).today }),
+          ...(oldRuns && { pairedWithRev: pairedDifference(of(c), oldRuns) }),
+          runs: of(c),
+        })),
+      };
+    });
+    return { rounds, size: FAMILY_SIZE, baseRev: old?.rev ?? null, groups: record };
+  } finally {
+    old?.close();
   }
-  const record = groups.map((g) => {
-    process.stdout.write(` ${g.name}\n`);
-    const baseRuns = runs.get(g.baseline)!;
-    const base = medians(baseRuns);
-    familyLines(g.baseline, base, undefined, undefined);
-    const paired = (c: FamilyCase) => pairedDifference(runs.get(c)!, baseRuns);
-    for (const c of g.cases) familyLines(c, medians(runs.get(c)!), base, paired(c));
-    return {
-      name: g.name,
-      cases: [g.baseline, ...g.cases].map((c) => ({
-        label: c.label,
-        ...familyJob(c),
-        differs: c.differs,
-        medians: medians(runs.get(c)!),
-        ...(c !== g.baseline && { pairedWithBaseline: paired(c) }),
-        runs: runs.get(c),
-      })),
-    };
-  });
-  return { rounds, size: FAMILY_SIZE, groups: record };
 }
 
-function familyLines(c: FamilyCase, m: FamilyMedians, base: FamilyMedians | undefined, paired: PairedDifference | undefined): void {
-  process.stdout.write(`  ${c.label}: ${c.differs}\n`);
-  const tag = `family ${c.label} generate`;
+interface FamilyPairs {
+  /** Against SD 1.x of this run. */
+  today?: PairedDifference;
+  /** Against SD 1.x at the commit before the families: the target when present. */
+  before?: PairedDifference;
+}
+
+/** `targeted`: a family case, judged by its pairs; SD 1.x's own lines are figures only. */
+function familyLines(label: string, differs: string, m: FamilyMedians, base: FamilyMedians | undefined, pairs: FamilyPairs, targeted = true): void {
+  process.stdout.write(`  ${label}: ${differs}\n`);
+  const tag = `family ${label} generate`;
   const sd = (value: number) => (base ? { label: 'SD 1.x', value } : undefined);
   const percent = (x: FamilyMedians) => (100 * x.overheadSeconds) / x.wallSeconds;
   report(`${tag} wall`, m.wallSeconds, 's', undefined, sd(base?.wallSeconds ?? 0));
   report(`${tag} ORT run() sum (${m.ortCalls} calls)`, m.ortSeconds, 's', undefined, sd(base?.ortSeconds ?? 0));
   report(`${tag} ORT session create + release`, m.ortSessionSeconds, 's', undefined, sd(base?.ortSessionSeconds ?? 0));
   report(`${tag} wall / ORT (sessions + runs)`, m.ratio, '×', undefined, sd(base?.ratio ?? 0));
-  if (paired) {
-    // In points of ORT time (wall / ORT − 1 is lockstep's own time as a share of ORT's): 0.004× reads as 0.4.
-    const noise = `median of ${paired.rounds} rounds, standard error ${round(100 * paired.standardError, 2)}`;
-    report(`${tag} wall / ORT − SD 1.x's, paired by round (${noise})`, 100 * paired.median, '% of ORT', { text: '≤ 0', ok: (v) => v <= 0 });
-  }
+  // In points of ORT time (wall / ORT − 1 is lockstep's own time as a share of ORT's): 0.004× reads as 0.4.
+  const noise = (p: PairedDifference) => `median of ${p.rounds} rounds, standard error ${round(100 * p.standardError, 2)}`;
+  const target = targeted ? { text: '≤ 0', ok: (v: number) => v <= 0 } : undefined;
+  if (pairs.today) report(`${tag} wall / ORT − today's SD 1.x's, paired (${noise(pairs.today)})`, 100 * pairs.today.median, '% of ORT', pairs.before ? undefined : target);
+  if (pairs.before) report(`${tag} wall / ORT − SD 1.x's before the families, paired (${noise(pairs.before)})`, 100 * pairs.before.median, '% of ORT', target);
   report(`${tag} overhead wall − ORT`, m.overheadSeconds, 's', undefined, sd(base?.overheadSeconds ?? 0));
   report(`${tag} overhead (wall − ORT) / wall`, percent(m), '%', undefined, sd(base ? percent(base) : 0));
   report(`${tag} peak RSS`, m.peakRssBytes / GiB, 'GiB', undefined, sd((base?.peakRssBytes ?? 0) / GiB));

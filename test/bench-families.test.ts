@@ -9,6 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { DIFFUSERS_GROUP, FAMILY_SIZE, familyJob, type GenerateTimes, median, medians, pairedDifference } from '../bench/families.ts';
 import { readModelLayout } from '../src/models/layout.ts';
 import { readPng } from '../src/pipeline/image.ts';
+import { REPO_ROOT } from '../src/testing/paths.ts';
+import { openRevWorktree } from '../bench/rev-worktree.ts';
 
 describe('bench: pipeline family cases', () => {
   it.each([DIFFUSERS_GROUP.baseline, ...DIFFUSERS_GROUP.cases].map((c) => [c.label, c] as const))('%s: its model folder and input image exist', async (_, c) => {
@@ -45,5 +47,12 @@ describe('bench: pipeline family cases', () => {
     expect(d.standardError).toBeCloseTo((1.253 * 1.4826 * 0.01) / Math.sqrt(3), 12);
     expect(d.rounds).toBe(3);
     expect(() => pairedDifference([run(1)], [])).toThrow(/paired rounds/);
+  });
+});
+
+describe('bench: SD 1.x at an earlier commit (bench/rev-worktree.ts)', () => {
+  it('says why when the commit is not in the checkout, and leaves no worktree', () => {
+    const r = openRevWorktree(REPO_ROOT, '0000000000000000000000000000000000000000');
+    expect('unavailable' in r && r.unavailable).toMatch(/commit 0{40} is not in this checkout/);
   });
 });

@@ -238,15 +238,20 @@ describe.each([
   });
 });
 
+/** The sd diffusers trace without its moments: what a lockstep trace of a latent_sample export holds. */
+function latentSampleReference(name: string): string {
+  const reference = join(dir, name);
+  cpSync(traceOf('sd', 'img2img_ddim_strength0.6'), reference, { recursive: true });
+  rmSync(join(reference, 'image/latent_parameters.npy'));
+  const m = JSON.parse(readFileSync(join(reference, 'manifest.json'), 'utf8'));
+  delete m.files['image/latent_parameters.npy'];
+  writeFileSync(join(reference, 'manifest.json'), JSON.stringify(m));
+  return reference;
+}
+
 describe('a reference whose VAE encoder sampled inside its graph (latent_sample, older optimum exports)', () => {
   it('asks for latent_sample and imports it as image/latent_sample', async () => {
-    // The diffusers trace without its moments: what a lockstep trace of a latent_sample export holds.
-    const reference = join(dir, 'ref-latent-sample');
-    cpSync(traceOf('sd', 'img2img_ddim_strength0.6'), reference, { recursive: true });
-    rmSync(join(reference, 'image/latent_parameters.npy'));
-    const m = JSON.parse(readFileSync(join(reference, 'manifest.json'), 'utf8'));
-    delete m.files['image/latent_parameters.npy'];
-    writeFileSync(join(reference, 'manifest.json'), JSON.stringify(m));
+    const reference = latentSampleReference('ref-latent-sample');
     const { inputs, manifest } = await exportCalls(reference, 'vae_encoder', 'vae-sample');
     expect(manifest.calls[0].outputs).toEqual({ latent_sample: { file: 'image/latent_sample.npy', dtype: 'float32', shape: [1, 4, 8, 8] } });
     const outputs = join(dir, 'out-vae-sample');
@@ -277,12 +282,7 @@ describe('a VAE encoder answer in the other convention than the reference record
   });
 
   it('latent_parameters where the manifest asks for latent_sample: imported with 2C channels', async () => {
-    const reference = join(dir, 'ref-latent-sample-2');
-    cpSync(traceOf('sd', 'img2img_ddim_strength0.6'), reference, { recursive: true });
-    rmSync(join(reference, 'image/latent_parameters.npy'));
-    const m = JSON.parse(readFileSync(join(reference, 'manifest.json'), 'utf8'));
-    delete m.files['image/latent_parameters.npy'];
-    writeFileSync(join(reference, 'manifest.json'), JSON.stringify(m));
+    const reference = latentSampleReference('ref-latent-sample-2');
     const { inputs, manifest } = await exportCalls(reference, 'vae_encoder', 'vae-other-rev');
     expect(Object.keys(manifest.calls[0].outputs)).toEqual(['latent_sample']);
     const outputs = join(dir, 'out-vae-other-rev');

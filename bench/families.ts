@@ -46,35 +46,44 @@ const SDXL_DIFFERS = 'Euler (the folder\'s own), two tokenizers and text encoder
 const LCM_DIFFERS = 'LCM scheduler, guidance 8.5 as timestep_cond (batch 1, no negative prompt)';
 const SD2_DIFFERS = 'OpenCLIP pad token, gelu text encoder, v-prediction (DDIM)';
 
-const diffusersModel = (family: string) => join(FAMILIES_DIR, family, 'model');
+/**
+ * The cases of one group, from its model folders: SD 1.x text-to-image (the baseline) and each family that
+ * group has (`turbo` only among the diffusers-built models: a turbo model is an sd folder with another scheduler).
+ */
+function familyGroup(name: string, prefix: string, folder: (family: string) => string, families: readonly string[], sdConfig: string): FamilyGroup {
+  const c = (label: string, family: string, steps: number, settings: Partial<PipelineSettings>, differs: string): FamilyCase => ({
+    label: `${prefix}${label}`,
+    model: folder(family),
+    steps,
+    settings,
+    differs,
+  });
+  const cases: Record<string, FamilyCase[]> = {
+    sd: [c('sd (SD 1.x) img2img', 'sd', 5, IMG2IMG, IMG2IMG_DIFFERS)],
+    sd2: [c('sd2 txt2img', 'sd2', 4, TXT2IMG, SD2_DIFFERS)],
+    lcm: [c('lcm txt2img', 'lcm', 4, { guidanceScale: 8.5 }, LCM_DIFFERS)],
+    turbo: [c('turbo txt2img', 'turbo', 4, { guidanceScale: 0 }, 'Euler trailing, guidance 0 (batch 1, no negative prompt)')],
+    sdxl: [c('sdxl txt2img', 'sdxl', 4, TXT2IMG, SDXL_DIFFERS), c('sdxl img2img', 'sdxl', 5, IMG2IMG, `as sdxl, ${IMG2IMG_DIFFERS}`)],
+  };
+  return {
+    name,
+    baseline: c('sd (SD 1.x) txt2img', 'sd', 4, TXT2IMG, `baseline: DDIM (${sdConfig}), 4 steps, guidance 7.5 (batch 2), 64×64`),
+    cases: families.flatMap((f) => cases[f]),
+  };
+}
 
 /** The diffusers-built tiny models: SD 1.x text-to-image is the figure every family is held to. */
-export const DIFFUSERS_GROUP: FamilyGroup = {
-  name: 'diffusers-built tiny models (test/reference/families)',
-  baseline: { label: 'sd (SD 1.x) txt2img', model: diffusersModel('sd'), steps: 4, settings: TXT2IMG, differs: "baseline: DDIM (the folder's own), 4 steps, guidance 7.5 (batch 2), 64×64" },
-  cases: [
-    { label: 'sd (SD 1.x) img2img', model: diffusersModel('sd'), steps: 5, settings: IMG2IMG, differs: IMG2IMG_DIFFERS },
-    { label: 'sd2 txt2img', model: diffusersModel('sd2'), steps: 4, settings: TXT2IMG, differs: SD2_DIFFERS },
-    { label: 'lcm txt2img', model: diffusersModel('lcm'), steps: 4, settings: { guidanceScale: 8.5 }, differs: LCM_DIFFERS },
-    { label: 'turbo txt2img', model: diffusersModel('turbo'), steps: 4, settings: { guidanceScale: 0 }, differs: 'Euler trailing, guidance 0 (batch 1, no negative prompt)' },
-    { label: 'sdxl txt2img', model: diffusersModel('sdxl'), steps: 4, settings: TXT2IMG, differs: SDXL_DIFFERS },
-    { label: 'sdxl img2img', model: diffusersModel('sdxl'), steps: 5, settings: IMG2IMG, differs: `as sdxl, ${IMG2IMG_DIFFERS}` },
-  ],
-};
+export const DIFFUSERS_GROUP: FamilyGroup = familyGroup(
+  'diffusers-built tiny models (test/reference/families)',
+  '',
+  (family) => join(FAMILIES_DIR, family, 'model'),
+  ['sd', 'sd2', 'lcm', 'turbo', 'sdxl'],
+  "the folder's own",
+);
 
 /** The forged presets (no turbo preset: turbo is an sd folder with another scheduler, covered above). */
 export function forgedGroup(folder: (preset: string) => string): FamilyGroup {
-  return {
-    name: 'forged presets (lockstep forge tiny --preset, full CLIP tokenizers)',
-    baseline: { label: 'forged sd (SD 1.x) txt2img', model: folder('sd'), steps: 4, settings: TXT2IMG, differs: 'baseline: DDIM (the preset\'s), 4 steps, guidance 7.5 (batch 2), 64×64' },
-    cases: [
-      { label: 'forged sd (SD 1.x) img2img', model: folder('sd'), steps: 5, settings: IMG2IMG, differs: IMG2IMG_DIFFERS },
-      { label: 'forged sd2 txt2img', model: folder('sd2'), steps: 4, settings: TXT2IMG, differs: SD2_DIFFERS },
-      { label: 'forged lcm txt2img', model: folder('lcm'), steps: 4, settings: { guidanceScale: 8.5 }, differs: LCM_DIFFERS },
-      { label: 'forged sdxl txt2img', model: folder('sdxl'), steps: 4, settings: TXT2IMG, differs: SDXL_DIFFERS },
-      { label: 'forged sdxl img2img', model: folder('sdxl'), steps: 5, settings: IMG2IMG, differs: `as sdxl, ${IMG2IMG_DIFFERS}` },
-    ],
-  };
+  return familyGroup('forged presets (lockstep forge tiny --preset, full CLIP tokenizers)', 'forged ', folder, ['sd', 'sd2', 'lcm', 'sdxl'], "the preset's");
 }
 
 export const FORGED_PRESETS = ['sd', 'sd2', 'lcm', 'sdxl'] as const;

@@ -195,18 +195,27 @@ def main():
     checked = {}
     for name in COMPONENTS[preset]:
         inputs, outputs = unet_case(folder, g) if name == "unet" else text_encoder_case(folder, name)
-        dst = os.path.join(out_root, name)
-        os.makedirs(dst, exist_ok=True)
-        for n, t in inputs.items():
-            np.save(os.path.join(dst, f"in.{n}.npy"), t.numpy())
-        for n, t in outputs.items():
-            np.save(os.path.join(dst, f"out.{n}.npy"), t.numpy())
-        model_file = os.path.join(folder, name, "model.onnx")
-        checked[name] = hashlib.sha256(open(model_file, "rb").read()).hexdigest()
-        print(f"{preset}/{name}: {len(outputs)} outputs, max |out| {max(float(t.abs().max()) for t in outputs.values()):.3g}")
+        checked[name] = save_check(folder, preset, name, inputs, outputs, out_root)
+    record_traces(folder, preset, out_root)
+    write_checked(folder, preset, checked, out_root)
+
+
+def save_check(folder, preset, name, inputs, outputs, out_root):
+    """One component's torch call as in.NAME.npy / out.NAME.npy under OUT/<component>; returns its model.onnx sha256."""
+    dst = os.path.join(out_root, name)
+    os.makedirs(dst, exist_ok=True)
+    for n, t in inputs.items():
+        np.save(os.path.join(dst, f"in.{n}.npy"), t.numpy())
+    for n, t in outputs.items():
+        np.save(os.path.join(dst, f"out.{n}.npy"), t.numpy())
+    print(f"{preset}/{name}: {len(outputs)} outputs, max |out| {max(float(t.abs().max()) for t in outputs.values()):.3g}")
+    return hashlib.sha256(open(os.path.join(folder, name, "model.onnx"), "rb").read()).hexdigest()
+
+
+def write_checked(folder, preset, checked, out_root):
+    """OUT/checked.json: the preset, its forge version, each checked model.onnx's sha256 and the library versions."""
     versions = {"torch": torch.__version__, "diffusers": __import__("diffusers").__version__,
                 "transformers": __import__("transformers").__version__}
-    record_traces(folder, preset, out_root)
     with open(os.path.join(out_root, "checked.json"), "w") as f:
         json.dump({"preset": preset, "forge": json.load(open(os.path.join(folder, "forge.json")))["forge_version"],
                    "model_sha256": checked, "versions": versions}, f, indent=2, sort_keys=True)

@@ -23,7 +23,7 @@ max(1, max|torch|) in onnxruntime-node.
 Checked: sd (= tiny + vae_encoder) text_encoder, unet, vae_encoder, vae_decoder; sd2 text_encoder (gelu) and
 unet (linear projections, per-block heads). sd2's VAE files are byte for byte sd's (same config, same seed).
 """
-import hashlib, importlib.util, json, os, sys
+import importlib.util, json, os, sys
 
 import numpy as np
 import torch
@@ -178,21 +178,9 @@ def main():
             inputs, outputs = text_encoder_case(folder, name)
         else:
             inputs, outputs = vae_case(folder, name, g)
-        dst = os.path.join(out_root, name)
-        os.makedirs(dst, exist_ok=True)
-        for n, t in inputs.items():
-            np.save(os.path.join(dst, f"in.{n}.npy"), t.numpy())
-        for n, t in outputs.items():
-            np.save(os.path.join(dst, f"out.{n}.npy"), t.numpy())
-        checked[name] = hashlib.sha256(open(os.path.join(folder, name, "model.onnx"), "rb").read()).hexdigest()
-        print(f"{preset}/{name}: {len(outputs)} outputs, max |out| {max(float(t.abs().max()) for t in outputs.values()):.3g}")
+        checked[name] = xl.save_check(folder, preset, name, inputs, outputs, out_root)
     trace_case(folder, preset, out_root)
-    versions = {"torch": torch.__version__, "diffusers": __import__("diffusers").__version__,
-                "transformers": __import__("transformers").__version__}
-    with open(os.path.join(out_root, "checked.json"), "w") as f:
-        json.dump({"preset": preset, "forge": json.load(open(os.path.join(folder, "forge.json")))["forge_version"],
-                   "model_sha256": checked, "versions": versions}, f, indent=2, sort_keys=True)
-        f.write("\n")
+    xl.write_checked(folder, preset, checked, out_root)
 
 
 if __name__ == "__main__":

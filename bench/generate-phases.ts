@@ -48,7 +48,7 @@ await phase('release encoders', async () => {
 for (let i = 0; i < run.timesteps.length; i++) await phase('U-Net steps', () => run.step(i));
 await phase('release U-Net', () => model.onnx.releaseComponent('unet'));
 const result = await phase('VAE decode', () => run.finish());
-await phase('PNG encode + write', async () => writeFileAtomic(join(tmp, 'image.png'), await encodePng(result.image)));
+await phase('PNG encode + write', async () => writeFileAtomic(join(tmp, 'image.png'), encodePng(result.image)));
 const wall = (performance.now() - start) / 1000;
 await model.onnx.release();
 rmSync(tmp, { recursive: true, force: true });

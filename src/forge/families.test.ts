@@ -46,7 +46,7 @@ async function inputImage(): Promise<string> {
   const data = new Uint8Array(size * size * 3);
   for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) data.set([4 * x, 4 * y, 255 - 2 * (x + y)], 3 * (y * size + x));
   const path = join(tmp, 'input.png');
-  writeFileSync(path, await encodePng({ width: size, height: size, data }));
+  writeFileSync(path, encodePng({ width: size, height: size, data }));
   return path;
 }
 

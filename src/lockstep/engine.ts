@@ -237,7 +237,7 @@ function worstStepTracker(report: ReportDocument) {
 /** Final images and latents beside the report, for the heatmaps. */
 async function saveArtifacts(dir: string, rf: FinalTensors, cf: FinalTensors): Promise<void> {
   for (const [side, f] of [['reference', rf], ['candidate', cf]] as const) {
-    if (f.image) writeFileAtomic(join(dir, 'images', `${side}.png`), await encodePng(f.image));
+    if (f.image) writeFileAtomic(join(dir, 'images', `${side}.png`), encodePng(f.image));
     if (f.latents) writeNpy(join(dir, 'tensors', `final_latents.${side}.npy`), f.latents);
   }
 }

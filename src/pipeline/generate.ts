@@ -66,7 +66,7 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
     }
     await model.onnx.releaseComponent('unet');
     const result = await run.finish();
-    const png = await encodePng(result.image);
+    const png = encodePng(result.image);
     if (opts.imageOut) writeFileAtomic(opts.imageOut, png);
     if (trace) {
       trace.putFile(FINAL.image, png);

@@ -2,6 +2,7 @@
 import sharp from 'sharp';
 import type { Tensor } from '../tensor/tensor.ts';
 import { UsageError } from '../errors.ts';
+import { encodeRgbPng } from './png.ts';
 
 export interface RgbImage {
   width: number;
@@ -34,11 +35,11 @@ export function decodedToImage(decoded: Tensor<'float32'>): RgbImage {
   return { width, height, data };
 }
 
-export async function encodePng(img: RgbImage): Promise<Buffer> {
-  return sharp(Buffer.from(img.data), { raw: { width: img.width, height: img.height, channels: 3 } }).png().toBuffer();
+/** The PNG lockstep writes for a generated image (src/pipeline/png.ts: why not sharp). */
+export function encodePng(img: RgbImage): Buffer {
+  return encodeRgbPng(img.width, img.height, img.data);
 }
 
-/** The `--image` of an image-to-image run, read; null for text-to-image. */
 /**
  * Starts reading the input image (sharp decodes on libuv's threads) so that it overlaps with opening
  * the model's sessions; awaiting the promise gives the image or the reading error, as readInputImage.
@@ -49,6 +50,7 @@ export function startReading(settings: { image?: string }): Promise<{ path: stri
   return reading;
 }
 
+/** The `--image` of an image-to-image run, read; null for text-to-image. */
 export async function readInputImage(settings: { image?: string }): Promise<{ path: string; image: RgbImage } | null> {
   if (settings.image === undefined) return null;
   return { path: settings.image, image: await readPng(settings.image) };

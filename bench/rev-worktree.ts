@@ -15,6 +15,8 @@ export const FAMILY_BASE_REV = 'dde2e7d';
 
 export interface RevWorktree {
   rev: string;
+  /** The worktree's folder (removed by close). */
+  dir: string;
   /** One `generate` of the old code in a process of its own. */
   generate(job: RunJob): GenerateTimes;
   close(): void;
@@ -22,7 +24,8 @@ export interface RevWorktree {
 
 /**
  * `generate` of the old commit with the bench's settings (its API takes the same options), printing the
- * timings bench/child.ts prints. Its wall time ends before the sessions are released, as it did then.
+ * timings bench/child.ts prints (the peak RSS read by today's bench/peak-rss.ts). Its wall time ends
+ * before the sessions are released, as it did then.
  */
 const OLD_CHILD = `
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -30,12 +33,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate } from './src/pipeline/generate.ts';
 import { DEFAULT_SETTINGS } from './src/pipeline/settings.ts';
+import { peakRssBytes } from '${new URL('./peak-rss.ts', import.meta.url).href}';
 const job = JSON.parse(process.argv[2]);
 const tmp = mkdtempSync(join(tmpdir(), 'lockstep-old-'));
 const settings = { ...DEFAULT_SETTINGS, prompt: 'a photograph of an astronaut riding a horse', seed: 42, steps: job.steps, height: job.size, width: job.size, ...job.settings };
 const r = await generate({ model: job.model, settings, imageOut: join(tmp, 'image.png') });
 rmSync(tmp, { recursive: true, force: true });
-process.stdout.write(JSON.stringify({ wallSeconds: r.wallSeconds, ortSeconds: r.ortSeconds, ortCalls: r.ortCalls, ortSessionSeconds: r.ortSessionSeconds, peakRssBytes: 0 }) + '\\n');
+process.stdout.write(JSON.stringify({ wallSeconds: r.wallSeconds, ortSeconds: r.ortSeconds, ortCalls: r.ortCalls, ortSessionSeconds: r.ortSessionSeconds, peakRssBytes: peakRssBytes() }) + '\\n');
 `;
 
 /** The worktree, or why there is none (no git, a shallow clone without the commit, …). */
@@ -50,6 +54,7 @@ export function openRevWorktree(root: string, rev: string): RevWorktree | { unav
   writeFileSync(join(dir, 'old-child.ts'), OLD_CHILD);
   return {
     rev,
+    dir,
     generate(job) {
       const r = spawnSync(process.execPath, ['--import', 'tsx', 'old-child.ts', JSON.stringify(job)], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
       const last = r.stdout.trim().split('\n').pop() ?? '';

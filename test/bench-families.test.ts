@@ -4,6 +4,7 @@
  * family and, for image-to-image, at an input image of the run's size, or the
  * bench fails after minutes instead of here.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DIFFUSERS_GROUP, FAMILY_SIZE, familyJob, type GenerateTimes, median, medians, pairedDifference } from '../bench/families.ts';
@@ -55,4 +56,21 @@ describe('bench: SD 1.x at an earlier commit (bench/rev-worktree.ts)', () => {
     const r = openRevWorktree(REPO_ROOT, '0000000000000000000000000000000000000000');
     expect('unavailable' in r && r.unavailable).toMatch(/commit 0{40} is not in this checkout/);
   });
+
+  it("runs that commit's generate in a worktree and reads its timings and peak RSS, then removes the worktree", () => {
+    // HEAD stands in for the bench's commit: present in any clone, however shallow.
+    const r = openRevWorktree(REPO_ROOT, 'HEAD');
+    if ('unavailable' in r) throw new Error(r.unavailable);
+    let times: GenerateTimes;
+    try {
+      times = r.generate(familyJob(DIFFUSERS_GROUP.baseline));
+    } finally {
+      r.close();
+    }
+    expect(times.ortCalls).toBe(7); // text encoder (prompt, negative prompt), 4 U-Net steps, VAE decoder
+    expect(times.wallSeconds).toBeGreaterThan(times.ortSeconds + times.ortSessionSeconds);
+    expect(times.peakRssBytes).toBeGreaterThan(50 * 2 ** 20);
+    expect(existsSync(r.dir)).toBe(false);
+    expect(spawnSync('git', ['worktree', 'list'], { cwd: REPO_ROOT, encoding: 'utf8' }).stdout).not.toContain(r.dir);
+  }, 60_000);
 });

@@ -14,6 +14,7 @@ import { encodePng, readInputImage } from '../src/pipeline/image.ts';
 import { loadPipelineModel, refuseWhatCannotFit } from '../src/pipeline/load.ts';
 import { PipelineRun } from '../src/pipeline/run.ts';
 import { writeFileAtomic } from '../src/util/fs.ts';
+import { loadSharp } from '../src/util/sharp.ts';
 import type { RunJob } from './child.ts';
 import { jobSettings } from './job-settings.ts';
 
@@ -31,6 +32,7 @@ async function phase<T>(name: string, f: () => T | Promise<T>): Promise<T> {
   return r;
 }
 
+await loadSharp(); // loaded before the clock, as bench/child.ts does
 const tmp = mkdtempSync(join(tmpdir(), 'lockstep-phases-'));
 const start = performance.now();
 await phase('memory estimate', () => refuseWhatCannotFit(job.model, settings));

@@ -1,8 +1,8 @@
 /** VAE output → 8-bit RGB, exactly as diffusers' VaeImageProcessor.postprocess + numpy_to_pil. */
-import sharp from 'sharp';
 import type { Tensor } from '../tensor/tensor.ts';
 import { UsageError } from '../errors.ts';
 import { encodeRgbPng } from './png.ts';
+import { loadSharp } from '../util/sharp.ts';
 
 export interface RgbImage {
   width: number;
@@ -58,6 +58,7 @@ export async function readInputImage(settings: { image?: string }): Promise<{ pa
 
 export async function readPng(path: string): Promise<RgbImage> {
   try {
+    const sharp = await loadSharp();
     const { data, info } = await sharp(path).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
     return { width: info.width, height: info.height, data: new Uint8Array(data) };
   } catch (err) {

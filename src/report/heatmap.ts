@@ -1,11 +1,11 @@
 /**
- * Heatmaps for report.html, as PNG bytes via sharp: each final-latent
+ * Heatmaps for report.html, as PNG bytes via sharp (loaded on first use): each final-latent
  * channel of reference and candidate on one shared value scale (so they
  * can be compared by eye), and |candidate − reference| on its own scale
  * starting at 0 (so a tiny difference is still visible; its max is stated
  * in the legend). Final images get a per-pixel |diff| map the same way.
  */
-import sharp from 'sharp';
+import { loadSharp } from '../util/sharp.ts';
 import { toFloat64, type Tensor } from '../tensor/tensor.ts';
 
 type Rgb = readonly [number, number, number];
@@ -35,6 +35,7 @@ export async function heatmapPng(values: ArrayLike<number>, h: number, w: number
   const span = hi - lo || 1;
   for (let i = 0; i < h * w; i++) rgb.set(colorAt(MAPS[map], (values[i] - lo) / span), i * 3);
   const height = Math.max(1, Math.round((size * h) / w));
+  const sharp = await loadSharp();
   return sharp(rgb, { raw: { width: w, height: h, channels: 3 } }).resize(size, height, { kernel: 'nearest' }).png().toBuffer();
 }
 
@@ -122,6 +123,7 @@ export async function imageDiff(refPng: Buffer, candPng: Buffer): Promise<ImageD
 }
 
 async function rawRgb(png: Buffer): Promise<{ data: Buffer; width: number; height: number }> {
+  const sharp = await loadSharp();
   const { data, info } = await sharp(png).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
   return { data, width: info.width, height: info.height };
 }

@@ -13,7 +13,8 @@ pipeline __call__ with docs/examples/dump_diffusers_trace.py.
         PNDM with and without skip_prk_steps; the second-order Heun)
   sd2   SD 2.x-shaped: OpenCLIP tokenizer (pad token "!"), gelu text encoder, v-prediction (DDIM and Euler)
   turbo SD-Turbo-shaped: Euler, timestep_spacing "trailing", guidance 0, 1 and 4 steps
-  lcm   LCM-distilled SD 1.x (U-Net time_cond_proj_dim): LatentConsistencyModelPipeline, 1, 2 and 4 steps
+  lcm   LCM-distilled SD 1.x (U-Net time_cond_proj_dim): LatentConsistencyModelPipeline, 1, 2 and 4 steps;
+        LatentConsistencyModelImg2ImgPipeline (strength 0.6 and 0.8 with 4 steps, 1.0 with 2)
   sdxl  two tokenizers/text encoders, text_time U-Net, VAE scaling factor 0.13025: with and without a negative
         prompt, and image-to-image
 """
@@ -28,7 +29,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "docs", "examples"))
 import dump_diffusers_trace as dump  # noqa: E402
 
 from diffusers import (AutoencoderKL, DDIMScheduler, EulerAncestralDiscreteScheduler, EulerDiscreteScheduler,  # noqa: E402
-                       HeunDiscreteScheduler, LCMScheduler, LatentConsistencyModelPipeline, PNDMScheduler, StableDiffusionImg2ImgPipeline,
+                       HeunDiscreteScheduler, LCMScheduler, LatentConsistencyModelImg2ImgPipeline, LatentConsistencyModelPipeline, PNDMScheduler, StableDiffusionImg2ImgPipeline,
                        StableDiffusionPipeline, StableDiffusionXLImg2ImgPipeline, StableDiffusionXLPipeline,
                        UNet2DConditionModel)
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer  # noqa: E402
@@ -292,6 +293,13 @@ def record_traces(pipe, family, out):
     elif family == "lcm":
         for steps in (1, 2, 4):
             trace(pipe, "lcm", out, f"lcm_s{steps}_g8.5", steps=steps, guidance=8.5)
+        # LatentConsistencyModelImg2ImgPipeline passes strength to LCMScheduler.set_timesteps, which shortens the origin
+        # schedule to int(original_inference_steps * strength) and picks all `steps` from it: no get_timesteps cut.
+        image = input_image()
+        image.save(os.path.join(out, "input.png"))
+        i2i = with_scheduler(LatentConsistencyModelImg2ImgPipeline(**pipe.components), LCMScheduler, out)
+        for steps, s in ((4, 0.6), (4, 0.8), (2, 1.0)):
+            trace(i2i, "lcm", out, f"img2img_lcm_s{steps}_strength{s}", steps=steps, guidance=8.5, image=image, strength=s)
     elif family == "sdxl":
         trace(pipe, "sdxl", out, "euler_s4_negative", negative_prompt=NEGATIVE)
         trace(pipe, "sdxl", out, "euler_s4_no_negative")

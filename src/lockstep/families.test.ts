@@ -17,6 +17,7 @@ const CASES = [
   ['sd2', 'euler_s4_vpred'],
   ['turbo', 'euler_trailing_s4_g0'],
   ['lcm', 'lcm_s4_g8.5'],
+  ['lcm', 'img2img_lcm_s4_strength0.8'],
   ['sdxl', 'img2img_euler_strength0.8'],
 ] as const;
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), `lockstep-${p}-`));

@@ -22,12 +22,18 @@ export interface Family {
   classifierFree: boolean;
   /** The LCM pipeline decodes the scheduler's denoised sample, the others the latents. */
   decodes: 'latents' | 'denoised';
+  /**
+   * How the image-to-image pipeline applies `strength`: StableDiffusion(XL)Img2ImgPipeline cuts the schedule
+   * (get_timesteps: the last int(steps · strength) steps run); LatentConsistencyModelImg2ImgPipeline passes it
+   * to LCMScheduler.set_timesteps, which picks all `steps` from a shortened origin schedule.
+   */
+  strengthBy: 'get_timesteps' | 'set_timesteps';
 }
 
 export const FAMILIES: Record<FamilyName, Family> = {
-  sd: { name: 'sd', pipelineClass: 'StableDiffusionPipeline', img2imgClass: 'StableDiffusionImg2ImgPipeline', dualTextEncoders: false, classifierFree: true, decodes: 'latents' },
-  lcm: { name: 'lcm', pipelineClass: 'LatentConsistencyModelPipeline', img2imgClass: 'LatentConsistencyModelImg2ImgPipeline', dualTextEncoders: false, classifierFree: false, decodes: 'denoised' },
-  sdxl: { name: 'sdxl', pipelineClass: 'StableDiffusionXLPipeline', img2imgClass: 'StableDiffusionXLImg2ImgPipeline', dualTextEncoders: true, classifierFree: true, decodes: 'latents' },
+  sd: { name: 'sd', pipelineClass: 'StableDiffusionPipeline', img2imgClass: 'StableDiffusionImg2ImgPipeline', dualTextEncoders: false, classifierFree: true, decodes: 'latents', strengthBy: 'get_timesteps' },
+  lcm: { name: 'lcm', pipelineClass: 'LatentConsistencyModelPipeline', img2imgClass: 'LatentConsistencyModelImg2ImgPipeline', dualTextEncoders: false, classifierFree: false, decodes: 'denoised', strengthBy: 'set_timesteps' },
+  sdxl: { name: 'sdxl', pipelineClass: 'StableDiffusionXLPipeline', img2imgClass: 'StableDiffusionXLImg2ImgPipeline', dualTextEncoders: true, classifierFree: true, decodes: 'latents', strengthBy: 'get_timesteps' },
 };
 
 /** What detection needs from an opened folder. */

@@ -2,7 +2,8 @@
  * Image-to-image's start, exactly as diffusers' StableDiffusionImg2ImgPipeline
  * (and SDXL's): VaeImageProcessor.preprocess, the VAE encoder, the latent
  * distribution sampled with the run's generator (retrieve_latents), scaling,
- * the timesteps `strength` leaves (get_timesteps), then the scheduler's
+ * the timesteps `strength` leaves (get_timesteps; the LCM pipeline passes
+ * strength to the scheduler's set_timesteps instead), then the scheduler's
  * add_noise. Generator order as diffusers: the encoder sample's noise first,
  * then the noise that is added.
  */
@@ -22,14 +23,27 @@ export interface ImageStart {
   sampledInGraph: boolean;
 }
 
-/** `--strength` must leave at least one step: 0 < strength ≤ 1 and int(steps · strength) ≥ 1. */
-export function validateStrength(strength: number, steps: number): void {
+function checkStrengthRange(strength: number): void {
   if (!Number.isFinite(strength) || strength <= 0 || strength > 1) {
     throw new UsageError(`--strength must be greater than 0 and at most 1 (image-to-image), got ${strength}`);
   }
+}
+
+/** `--strength` must leave at least one step: 0 < strength ≤ 1 and int(steps · strength) ≥ 1. */
+export function validateStrength(strength: number, steps: number): void {
+  checkStrengthRange(strength);
   if (Math.trunc(steps * strength) < 1) {
     throw new UsageError(`--strength ${strength} with --steps ${steps} leaves no denoising step (int(steps × strength) = 0); raise either`);
   }
+}
+
+/** LatentConsistencyModelImg2ImgPipeline: `scheduler.set_timesteps(steps, strength=strength)`; every step of it runs. */
+export function setTimestepsForStrength(scheduler: Scheduler, steps: number, strength: number): void {
+  checkStrengthRange(strength);
+  if (!scheduler.setTimestepsForStrength) {
+    throw new UsageError(`image-to-image: this pipeline passes strength to the scheduler's set_timesteps, which ${scheduler.name} does not take (diffusers fails too); use --scheduler lcm`);
+  }
+  scheduler.setTimestepsForStrength(steps, strength);
 }
 
 /** get_timesteps: the index of the schedule image-to-image starts at (scheduler order 1). */

@@ -22,7 +22,7 @@ import { encodeConditioning } from './conditioning.ts';
 import type { Family } from './family.ts';
 import { applyGuidance } from './guidance.ts';
 import { type RgbImage, decodedToImage } from './image.ts';
-import { prepareImageLatents, preprocessImage, strengthBeginIndex, validateStrength } from './img2img.ts';
+import { prepareImageLatents, preprocessImage, setTimestepsForStrength, strengthBeginIndex, validateStrength } from './img2img.ts';
 import { DEFAULT_STRENGTH, type PipelineSettings, usesGuidance, validateSettings, withModelScheduler } from './settings.ts';
 
 /** What the pipeline needs from a model folder besides its ONNX sessions. */
@@ -82,7 +82,7 @@ export class PipelineRun {
   private unetExtras: UnetExtras = {};
   private widths: [number, number] | undefined;
   private readonly generator: NoiseGenerator;
-  /** Image-to-image skips the schedule's first steps (get_timesteps). */
+  /** Image-to-image skips the schedule's first steps (get_timesteps; 0 for LCM, whose schedule strength shortens). */
   private readonly begin: number;
 
   constructor(
@@ -105,6 +105,10 @@ export class PipelineRun {
   private imageBegin(): number {
     if (!this.inputImage) return 0;
     const strength = this.settings.strength ?? DEFAULT_STRENGTH;
+    if (this.model.family.strengthBy === 'set_timesteps') {
+      setTimestepsForStrength(this.scheduler, this.settings.steps, strength);
+      return 0;
+    }
     validateStrength(strength, this.settings.steps);
     // get_timesteps: `timesteps[t_start * order:]` and set_begin_index(t_start * order).
     const begin = strengthBeginIndex(this.settings.steps, strength) * (this.scheduler.callsPerStep ?? 1);
@@ -112,7 +116,7 @@ export class PipelineRun {
     return begin;
   }
 
-  /** The U-Net steps this run takes (image-to-image: the last int(steps · strength) of the schedule). */
+  /** The U-Net steps this run takes (image-to-image: the last int(steps · strength) of the schedule; LCM: all of its shortened one). */
   get timesteps(): readonly number[] {
     return this.scheduler.timesteps.slice(this.begin);
   }

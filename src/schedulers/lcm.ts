@@ -78,7 +78,11 @@ export class LCMScheduler implements Scheduler {
   }
 
   setTimesteps(n: number): void {
-    this.timesteps = consistencyTimesteps(n, this.T, this.originalSteps, LCMScheduler.className, 'LCM');
+    this.setTimestepsForStrength(n, 1);
+  }
+
+  setTimestepsForStrength(n: number, strength: number): void {
+    this.timesteps = consistencyTimesteps(n, this.T, this.originalSteps, LCMScheduler.className, 'LCM', strength);
     this.index.reset();
   }
 

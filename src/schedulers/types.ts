@@ -46,6 +46,11 @@ export interface Scheduler {
   step(modelOutput: Tensor<'float32'>, timestep: number, sample: Tensor<'float32'>, generator?: NoiseGenerator): Tensor<'float32'>;
   /** diffusers' class `order`: U-Net calls per step, where the timesteps hold both (2: Heun); 1 when absent. */
   readonly callsPerStep?: number;
+  /**
+   * set_timesteps(n, strength=s) of LCMScheduler, as LatentConsistencyModelImg2ImgPipeline calls it: the origin
+   * schedule shortened to int(original_inference_steps · s), all n steps picked from it (no get_timesteps cut).
+   */
+  setTimestepsForStrength?(numInferenceSteps: number, strength: number): void;
   /** diffusers' `set_begin_index`: image-to-image starts at this index of the schedule (after setTimesteps). */
   setBeginIndex?(index: number): void;
   /** LCM: the denoised sample of the last step (the LCM pipeline decodes it, not the latents). */

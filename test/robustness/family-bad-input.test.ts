@@ -38,6 +38,11 @@ const CASES: { name: string; args: () => string[]; names: RegExp }[] = [
   { name: 'an unknown --pipeline', args: () => ['generate', '--model', SD, '--pipeline', 'kandinsky', '--out', out, ...PIPELINE], names: /--pipeline/ },
   { name: '--strength 0', args: () => ['generate', '--model', SD, '--image', INPUT, '--strength', '0', '--out', out, ...PIPELINE], names: /--strength/ },
   { name: '--strength 1.5', args: () => ['generate', '--model', SD, '--image', INPUT, '--strength', '1.5', '--out', out, ...PIPELINE], names: /--strength/ },
+  {
+    name: 'LCM image-to-image whose strength leaves fewer origin timesteps than --steps',
+    args: () => ['generate', '--model', LCM, '--image', INPUT, '--strength', '0.02', '--out', out, ...PIPELINE],
+    names: /--strength 0\.02 with --steps 2: LCM image-to-image .* int\(50 × 0\.02\) = 1 origin timesteps/,
+  },
   { name: '--strength without --image', args: () => ['generate', '--model', SD, '--strength', '0.5', '--out', out, ...PIPELINE], names: /--strength.*--image/ },
   {
     name: 'image-to-image with a scheduler lockstep has no add_noise for (kdpm2)',

@@ -61,7 +61,10 @@ function familyGroup(name: string, prefix: string, folder: (family: string) => s
   const cases: Record<string, FamilyCase[]> = {
     sd: [c('sd (SD 1.x) img2img', 'sd', 5, IMG2IMG, IMG2IMG_DIFFERS)],
     sd2: [c('sd2 txt2img', 'sd2', 4, TXT2IMG, SD2_DIFFERS)],
-    lcm: [c('lcm txt2img', 'lcm', 4, { guidanceScale: 8.5 }, LCM_DIFFERS)],
+    lcm: [
+      c('lcm txt2img', 'lcm', 4, { guidanceScale: 8.5 }, LCM_DIFFERS),
+      c('lcm img2img', 'lcm', 4, { guidanceScale: 8.5, strength: 0.8, image: INPUT }, `as lcm, + VAE encoder and input PNG; strength 0.8 shortens the schedule, all 4 U-Net steps run`),
+    ],
     turbo: [c('turbo txt2img', 'turbo', 4, { guidanceScale: 0 }, 'Euler trailing, guidance 0 (batch 1, no negative prompt)')],
     sdxl: [c('sdxl txt2img', 'sdxl', 4, TXT2IMG, SDXL_DIFFERS), c('sdxl img2img', 'sdxl', 5, IMG2IMG, `as sdxl, ${IMG2IMG_DIFFERS}`)],
   };

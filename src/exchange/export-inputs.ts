@@ -9,7 +9,7 @@ import { type Tensor, int64, makeTensor } from '../tensor/tensor.ts';
 import { COND, FINAL, IMAGE, TEXT, stepDir } from '../trace/names.ts';
 import { UNET_EXTRA_INPUTS } from '../models/sd-model.ts';
 import { TraceReader } from '../trace/reader.ts';
-import { writeFileAtomic, writeJsonAtomic } from '../util/fs.ts';
+import { writeFileAtomic, writePythonJsonAtomic } from '../util/fs.ts';
 import { checkReplaceable } from '../util/safe-paths.ts';
 import { CallWriter, needFloat } from './call-writer.ts';
 import { exportTextEncoder } from './export-text.ts';
@@ -69,7 +69,7 @@ function writeExport(reader: TraceReader, components: ExchangeComponent[], dir: 
     ...(Object.keys(writer.context).length > 0 ? { context: writer.context } : {}),
     ...(writer.zeroNegative ? { zeroNegative: true } : {}),
   };
-  writeJsonAtomic(join(dir, 'manifest.json'), manifest);
+  writePythonJsonAtomic(join(dir, 'manifest.json'), manifest);
   writeFileAtomic(join(dir, 'README.md'), exchangeReadme(manifest));
   return manifest;
 }

@@ -20,6 +20,7 @@ import type { Tensor } from '../tensor/tensor.ts';
 import { TraceReader } from '../trace/reader.ts';
 import { relativeError } from './relative-error.ts';
 import { createScheduler, loadSchedulerConfig } from '../schedulers/index.ts';
+import { stringifyPythonJson } from '../util/json.ts';
 
 export interface ReproduceOptions {
   /** The model folder `generate` runs. */
@@ -85,7 +86,7 @@ export function modelForTrace(model: string, reference: string, tmp: string): st
   if (!differs) return model;
   const copy = join(tmp, 'model');
   cpSync(model, copy, { recursive: true });
-  writeFileSync(join(copy, 'scheduler', 'scheduler_config.json'), JSON.stringify({ ...recorded, _class_name: scheduler }, null, 2));
+  writeFileSync(join(copy, 'scheduler', 'scheduler_config.json'), stringifyPythonJson({ ...recorded, _class_name: scheduler }));
   return copy;
 }
 

@@ -42,4 +42,17 @@ describe('TraceWriter', () => {
     expect(existsSync(join(`${target}.partial`, 'manifest.json'))).toBe(true);
     expect(new TraceReader(`${target}.partial`).manifest.complete).toBe(false);
   });
+
+  it("keeps a scheduler config's non-finite numbers as Python writes them (DPM-Solver's lambda_min_clipped: -Infinity)", () => {
+    const target = join(mkdtempSync(join(tmpdir(), 'lockstep-tw-')), 'trace');
+    const w = new TraceWriter(target, { ...meta, schedulerConfig: { _class_name: 'DPMSolverMultistepScheduler', lambda_min_clipped: -Infinity, other: NaN } });
+    w.put('steps/000/latents', float32([1], [1]));
+    w.commit();
+    const text = readFileSync(join(target, 'manifest.json'), 'utf8');
+    expect(text).toContain('"lambda_min_clipped": -Infinity');
+    expect(text).toContain('"other": NaN');
+    const config = new TraceReader(target).manifest.schedulerConfig as Record<string, number>;
+    expect(config.lambda_min_clipped).toBe(-Infinity);
+    expect(Number.isNaN(config.other)).toBe(true);
+  });
 });

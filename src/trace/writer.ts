@@ -8,7 +8,7 @@ import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { encodeNpy } from '../tensor/npy.ts';
 import type { Tensor } from '../tensor/tensor.ts';
-import { writeFileAtomic, writeJsonAtomic } from '../util/fs.ts';
+import { writeFileAtomic, writePythonJsonAtomic } from '../util/fs.ts';
 import { LOCK_FILE, type RunLock, acquireLock } from '../util/run-lock.ts';
 import { checkReplaceable } from '../util/safe-paths.ts';
 import { TRACE_FORMAT } from './names.ts';
@@ -73,6 +73,6 @@ export class TraceWriter implements TraceSink {
 
   flush(): void {
     const sorted = Object.fromEntries(Object.entries(this.files).sort(([a], [b]) => a.localeCompare(b)));
-    writeJsonAtomic(join(this.dir, 'manifest.json'), { format: TRACE_FORMAT, ...this.meta, files: sorted });
+    writePythonJsonAtomic(join(this.dir, 'manifest.json'), { format: TRACE_FORMAT, ...this.meta, files: sorted });
   }
 }

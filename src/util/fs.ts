@@ -2,6 +2,7 @@
 import { mkdirSync, renameSync, writeFileSync, rmSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { UsageError } from '../errors.ts';
+import { stringifyPythonJson } from './json.ts';
 
 let counter = 0;
 
@@ -34,4 +35,9 @@ function cannotWrite(path: string, err: unknown): unknown {
 
 export function writeJsonAtomic(path: string, value: unknown): void {
   writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
+}
+
+/** As writeJsonAtomic, in Python's JSON dialect: non-finite numbers kept (trace manifests, scheduler configs). */
+export function writePythonJsonAtomic(path: string, value: unknown): void {
+  writeFileAtomic(path, stringifyPythonJson(value) + '\n');
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../errors.ts';
-import { parsePythonJson } from './json.ts';
+import { parsePythonJson, stringifyPythonJson } from './json.ts';
 
 describe('parsePythonJson', () => {
   it('reads what Python json writes: NaN, Infinity, -Infinity', () => {
@@ -17,5 +17,18 @@ describe('parsePythonJson', () => {
   it('names the file of what is not JSON', () => {
     expect(() => parsePythonJson('{"a": ', 'bad.json')).toThrow(UsageError);
     expect(() => parsePythonJson('{"a": ', 'bad.json')).toThrow(/^bad\.json: not valid JSON/);
+  });
+});
+
+describe('stringifyPythonJson', () => {
+  it('writes NaN, Infinity and -Infinity as Python json does, everything else as JSON.stringify', () => {
+    const value = { a: NaN, b: [Infinity, -Infinity, 1.5], c: { d: null, e: 'x', f: -0 } };
+    const text = stringifyPythonJson(value);
+    expect(text).toContain('"a": NaN');
+    expect(text).toContain('Infinity,\n    -Infinity,\n    1.5');
+    expect(stringifyPythonJson({ c: value.c })).toBe(JSON.stringify({ c: value.c }, null, 2));
+    const back = parsePythonJson(text, 'x.json') as typeof value;
+    expect(Number.isNaN(back.a)).toBe(true);
+    expect(back.b).toEqual([Infinity, -Infinity, 1.5]);
   });
 });

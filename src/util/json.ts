@@ -32,3 +32,15 @@ export function readPythonJson(path: string): unknown {
   }
   return parsePythonJson(text, path);
 }
+
+const NON_FINITE = /"@@lockstep-non-finite:(NaN|Infinity|-Infinity)@@"/g;
+
+/**
+ * JSON as Python's `json.dumps` writes it: NaN, Infinity and -Infinity stay numbers, where JSON.stringify
+ * would write null (a trace's schedulerConfig then loses diffusers' `lambda_min_clipped: -Infinity`, and
+ * `from_config` of it in Python gets None).
+ */
+export function stringifyPythonJson(value: unknown, indent = 2): string {
+  const marked = JSON.stringify(value, (_, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? `@@lockstep-non-finite:${v}@@` : v), indent);
+  return marked.replace(NON_FINITE, '$1');
+}

@@ -10,7 +10,8 @@ checks/ (lockstep's tests run the ONNX file in onnxruntime-node against it), and
 pipeline __call__ with docs/examples/dump_diffusers_trace.py.
 
   sd    SD 1.x-shaped, DDIM config of SD 1.5, with vae_encoder: image-to-image traces (strength 0.6/0.8/1.0, DDIM, Euler a;
-        PNDM with and without skip_prk_steps; the second-order Heun; DPM++ 2M with and without Karras sigmas, UniPC, LMS)
+        PNDM with and without skip_prk_steps; the second-order Heun; DPM++ 2M with and without Karras sigmas, UniPC, LMS,
+        DEIS, DPM-Solver single-step, DDPM, TCD)
   sd2   SD 2.x-shaped: OpenCLIP tokenizer (pad token "!"), gelu text encoder, v-prediction (DDIM and Euler)
   turbo SD-Turbo-shaped: Euler, timestep_spacing "trailing", guidance 0, 1 and 4 steps
   lcm   LCM-distilled SD 1.x (U-Net time_cond_proj_dim): LatentConsistencyModelPipeline, 1, 2 and 4 steps;
@@ -28,10 +29,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "docs", "examples"))
 import dump_diffusers_trace as dump  # noqa: E402
 
-from diffusers import (AutoencoderKL, DDIMScheduler, DPMSolverMultistepScheduler, EulerAncestralDiscreteScheduler, EulerDiscreteScheduler,  # noqa: E402
+from diffusers import (AutoencoderKL, DDIMScheduler, DDPMScheduler, DEISMultistepScheduler, DPMSolverMultistepScheduler, DPMSolverSinglestepScheduler, EulerAncestralDiscreteScheduler, EulerDiscreteScheduler,  # noqa: E402
                        HeunDiscreteScheduler, LCMScheduler, LatentConsistencyModelImg2ImgPipeline, LatentConsistencyModelPipeline, PNDMScheduler, StableDiffusionImg2ImgPipeline,
                        StableDiffusionPipeline, StableDiffusionXLImg2ImgPipeline, StableDiffusionXLPipeline,
-                       LMSDiscreteScheduler, UNet2DConditionModel, UniPCMultistepScheduler)
+                       LMSDiscreteScheduler, TCDScheduler, UNet2DConditionModel, UniPCMultistepScheduler)
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer  # noqa: E402
 
 CLIP_VOCAB = "/work/shared/reference/clip-vocab"
@@ -280,10 +281,13 @@ def record_traces(pipe, family, out):
         for s in (0.6, 0.8):
             i2i.scheduler = PNDMScheduler.from_config(config, skip_prk_steps=True)
             trace(i2i, "sd", out, f"img2img_plms_strength{s}", negative_prompt=NEGATIVE, steps=5, image=image, strength=s)
-        # The multistep solvers users run most (DPM++ 2M, with Karras sigmas, UniPC) and LMS: add_noise by sigma at the
-        # begin index, and the solver's history starting empty at the cut (3 of 5 steps: lower orders throughout).
+        # The multistep solvers users run most (DPM++ 2M, with Karras sigmas, UniPC), LMS, DEIS and DPM-Solver single-step:
+        # add_noise by sigma at the begin index, the solver's history starting empty at the cut (3 of 5 steps: lower
+        # orders throughout); DDPM and TCD draw noise from the generator on their steps.
         for cls, tag, extra in [(DPMSolverMultistepScheduler, "dpmpp-2m", {}), (DPMSolverMultistepScheduler, "dpmpp-2m-karras", {"use_karras_sigmas": True}),
-                                (UniPCMultistepScheduler, "unipc", {}), (LMSDiscreteScheduler, "lms", {})]:
+                                (UniPCMultistepScheduler, "unipc", {}), (LMSDiscreteScheduler, "lms", {}),
+                                (DEISMultistepScheduler, "deis", {}), (DPMSolverSinglestepScheduler, "dpm-single", {}),
+                                (DDPMScheduler, "ddpm", {}), (TCDScheduler, "tcd", {})]:
             i2i.scheduler = cls.from_config(cls.load_config(os.path.join(out, "model", "scheduler")), **extra)
             trace(i2i, "sd", out, f"img2img_{tag}_strength0.6", negative_prompt=NEGATIVE, steps=5, image=image, strength=0.6)
         with_scheduler(pipe, DDIMScheduler, out)

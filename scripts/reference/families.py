@@ -13,7 +13,7 @@ pipeline __call__ with docs/examples/dump_diffusers_trace.py.
         PNDM with and without skip_prk_steps; the second-order Heun; DPM++ 2M with and without Karras sigmas, UniPC, LMS,
         DEIS, DPM-Solver single-step, DDPM, TCD)
   sd2   SD 2.x-shaped: OpenCLIP tokenizer (pad token "!"), gelu text encoder, v-prediction (DDIM and Euler)
-  turbo SD-Turbo-shaped: Euler, timestep_spacing "trailing", guidance 0, 1 and 4 steps
+  turbo SD-Turbo-shaped: Euler, timestep_spacing "trailing", guidance 0, 1 and 4 steps; image-to-image 2 steps at 0.5
   lcm   LCM-distilled SD 1.x (U-Net time_cond_proj_dim): LatentConsistencyModelPipeline, 1, 2 and 4 steps;
         LatentConsistencyModelImg2ImgPipeline (strength 0.6 and 0.8 with 4 steps, 1.0 with 2)
   sdxl  two tokenizers/text encoders, text_time U-Net, VAE scaling factor 0.13025: with and without a negative
@@ -300,6 +300,11 @@ def record_traces(pipe, family, out):
     elif family == "turbo":
         for steps in (1, 4):
             trace(pipe, "sd", out, f"euler_trailing_s{steps}_g0", steps=steps, guidance=0.0)
+        # SD-Turbo's image-to-image as diffusers documents it: 2 steps at strength 0.5 (one U-Net step), guidance 0.
+        image = input_image()
+        image.save(os.path.join(out, "input.png"))
+        i2i = with_scheduler(StableDiffusionImg2ImgPipeline(**pipe.components), EulerDiscreteScheduler, out)
+        trace(i2i, "sd", out, "img2img_euler_trailing_s2_strength0.5_g0", steps=2, guidance=0.0, image=image, strength=0.5)
     elif family == "lcm":
         for steps in (1, 2, 4):
             trace(pipe, "lcm", out, f"lcm_s{steps}_g8.5", steps=steps, guidance=8.5)

@@ -12,12 +12,13 @@ pipeline __call__ with docs/examples/dump_diffusers_trace.py.
   sd    SD 1.x-shaped, DDIM config of SD 1.5, with vae_encoder: image-to-image traces (strength 0.6/0.8/1.0, DDIM, Euler a;
         PNDM with and without skip_prk_steps; the second-order Heun; DPM++ 2M with and without Karras sigmas, UniPC, LMS,
         DEIS, DPM-Solver single-step, DDPM, TCD)
-  sd2   SD 2.x-shaped: OpenCLIP tokenizer (pad token "!"), gelu text encoder, v-prediction (DDIM and Euler)
+  sd2   SD 2.x-shaped: OpenCLIP tokenizer (pad token "!"), gelu text encoder, v-prediction (DDIM and Euler);
+        image-to-image with DDIM at 0.6
   turbo SD-Turbo-shaped: Euler, timestep_spacing "trailing", guidance 0, 1 and 4 steps; image-to-image 2 steps at 0.5
   lcm   LCM-distilled SD 1.x (U-Net time_cond_proj_dim): LatentConsistencyModelPipeline, 1, 2 and 4 steps;
         LatentConsistencyModelImg2ImgPipeline (strength 0.6 and 0.8 with 4 steps, 1.0 with 2)
   sdxl  two tokenizers/text encoders, text_time U-Net, VAE scaling factor 0.13025: with and without a negative
-        prompt, and image-to-image
+        prompt, and image-to-image (Euler at 0.8, DPM++ 2M at 0.6)
 """
 import json, os, shutil, sys, tempfile
 
@@ -297,6 +298,11 @@ def record_traces(pipe, family, out):
         original = pipe.scheduler
         trace(with_scheduler(pipe, EulerDiscreteScheduler, out), "sd", out, "euler_s4_vpred", negative_prompt=NEGATIVE)
         pipe.scheduler = original
+        # SD 2.x image-to-image: v-prediction steps from a noised encoded image.
+        image = input_image()
+        image.save(os.path.join(out, "input.png"))
+        i2i = with_scheduler(StableDiffusionImg2ImgPipeline(**pipe.components), DDIMScheduler, out)
+        trace(i2i, "sd", out, "img2img_ddim_vpred_strength0.6", negative_prompt=NEGATIVE, steps=5, image=image, strength=0.6)
     elif family == "turbo":
         for steps in (1, 4):
             trace(pipe, "sd", out, f"euler_trailing_s{steps}_g0", steps=steps, guidance=0.0)
@@ -322,6 +328,8 @@ def record_traces(pipe, family, out):
         image.save(os.path.join(out, "input.png"))
         i2i = StableDiffusionXLImg2ImgPipeline(**pipe.components)
         trace(i2i, "sdxl", out, "img2img_euler_strength0.8", negative_prompt=NEGATIVE, steps=5, image=image, strength=0.8)
+        i2i = with_scheduler(StableDiffusionXLImg2ImgPipeline(**pipe.components), DPMSolverMultistepScheduler, out)
+        trace(i2i, "sdxl", out, "img2img_dpmpp-2m_strength0.6", negative_prompt=NEGATIVE, steps=5, image=image, strength=0.6)
 
 
 def main():

@@ -40,6 +40,8 @@ export interface ModelLayout {
 export function readModelLayout(dirArg: string): ModelLayout {
   const dir = resolve(dirArg);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${dirArg}: model folder not found`);
+  const modelIndex = readConfig(join(dir, 'model_index.json'));
+  refuseRefiner(dir, modelIndex);
   const onnx = {} as ModelLayout['onnx'];
   for (const c of REQUIRED_COMPONENTS) onnx[c] = requireFile(dir, join(c, 'model.onnx'), `the ${c} component`);
   for (const c of OPTIONAL_COMPONENTS) if (existsSync(join(dir, c, 'model.onnx'))) onnx[c] = join(dir, c, 'model.onnx');
@@ -56,7 +58,7 @@ export function readModelLayout(dirArg: string): ModelLayout {
     schedulerConfigFile,
     onnx,
     tokenizer2Dir,
-    modelIndex: readConfig(join(dir, 'model_index.json')),
+    modelIndex,
     unetConfig: {
       timeCondProjDim: typeof unet.time_cond_proj_dim === 'number' ? unet.time_cond_proj_dim : null,
       additionEmbedType: typeof unet.addition_embed_type === 'string' ? unet.addition_embed_type : null,
@@ -65,6 +67,18 @@ export function readModelLayout(dirArg: string): ModelLayout {
     vaeScaleFactor: 2 ** (blocks - 1),
     latentChannels: typeof unet.in_channels === 'number' ? unet.in_channels : 4,
   };
+}
+
+/**
+ * The SDXL refiner (model_index.json `requires_aesthetics_score: true`) conditions its U-Net on an aesthetic score
+ * (5 time ids, not the base model's 6) and has no first text encoder: lockstep runs the base path only, so it
+ * is refused here, naming why, rather than fed the base model's time ids or reported as missing text_encoder/.
+ */
+function refuseRefiner(dir: string, modelIndex: Record<string, unknown>): void {
+  if (modelIndex.requires_aesthetics_score !== true) return;
+  throw new UsageError(
+    `${join(dir, 'model_index.json')}: requires_aesthetics_score is true — an SDXL refiner (aesthetic-score time_ids, text_encoder_2 only); lockstep runs the SDXL base pipeline, not the refiner`,
+  );
 }
 
 export function isModelFolder(dir: string): boolean {

@@ -27,12 +27,23 @@ beforeAll(() => {
   fx.sdxlNoTe2 = join(root, 'sdxl-no-te2');
   cpSync(SDXL, fx.sdxlNoTe2, { recursive: true });
   rmSync(join(fx.sdxlNoTe2, 'text_encoder_2'), { recursive: true });
+  // An SDXL refiner as optimum exports it: requires_aesthetics_score, no first text encoder.
+  fx.refiner = join(root, 'sdxl-refiner');
+  cpSync(SDXL, fx.refiner, { recursive: true });
+  rmSync(join(fx.refiner, 'text_encoder'), { recursive: true });
+  const index = JSON.parse(readFileSync(join(SDXL, 'model_index.json'), 'utf8')) as Record<string, unknown>;
+  writeFileSync(join(fx.refiner, 'model_index.json'), JSON.stringify({ ...index, _class_name: 'StableDiffusionXLImg2ImgPipeline', requires_aesthetics_score: true, text_encoder: [null, null] }));
   fx.notImage = join(root, 'not-an-image.png');
   writeFileSync(fx.notImage, 'this is not a PNG');
 });
 
 const CASES: { name: string; args: () => string[]; names: RegExp }[] = [
   { name: 'an SDXL folder without text_encoder_2', args: () => ['generate', '--model', fx.sdxlNoTe2, '--out', out, ...PIPELINE], names: /text_encoder_2\/model\.onnx/ },
+  {
+    name: 'an SDXL refiner folder (requires_aesthetics_score)',
+    args: () => ['generate', '--model', fx.refiner, '--image', INPUT, '--out', out, ...PIPELINE],
+    names: /model_index\.json: requires_aesthetics_score is true — an SDXL refiner/,
+  },
   { name: 'a U-Net without timestep_cond asked to run as lcm', args: () => ['generate', '--model', SD, '--pipeline', 'lcm', '--out', out, ...PIPELINE], names: /'timestep_cond'/ },
   { name: 'an LCM model with a scheduler whose step gives no denoised sample', args: () => ['generate', '--model', LCM, '--scheduler', 'ddim', '--out', out, ...PIPELINE], names: /--scheduler ddim: the lcm pipeline .*only LCMScheduler/ },
   { name: 'an unknown --pipeline', args: () => ['generate', '--model', SD, '--pipeline', 'kandinsky', '--out', out, ...PIPELINE], names: /--pipeline/ },

@@ -44,14 +44,12 @@ export interface SuiteJob {
 }
 export type Job = RunJob | CompareJob | SuiteJob | { kind: 'load'; model: string } | { kind: 'forge'; preset: string; out: string; seed: number };
 
-const settings = jobSettings;
-
 async function runGenerate(job: RunJob, tmp: string) {
   const start = performance.now();
   let firstStepSeconds = NaN;
   const r = await generate({
     model: job.model,
-    settings: settings(job),
+    settings: jobSettings(job),
     backend: DEFAULT_BACKEND,
     imageOut: join(tmp, 'image.png'),
     onStep: (done) => {
@@ -66,7 +64,7 @@ async function runCompare(job: CompareJob, tmp: string) {
   const report = await runLockstep({
     reference: build,
     candidate: { path: job.candidate ?? job.model, backend: DEFAULT_BACKEND, label: 'candidate' },
-    settings: settings(job),
+    settings: jobSettings(job),
     thresholds: defaultThresholds(),
     reportDir: join(tmp, 'report'),
   });

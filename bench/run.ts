@@ -235,9 +235,15 @@ async function families(): Promise<Record<string, unknown>> {
       const oldRuns = old ? of(g.baseline, true) : undefined;
       const base = medians(baseRuns);
       if (oldRuns) familyLines(`${g.baseline.label} at ${old!.rev}`, 'SD 1.x before the pipeline families', medians(oldRuns), undefined, {}, false);
-      const vs = (c: FamilyCase) => ({ today: pairedDifference(of(c), baseRuns), ...(oldRuns && { before: pairedDifference(of(c), oldRuns) }) });
-      familyLines(g.baseline.label, g.baseline.differs, base, undefined, oldRuns ? { before: pairedDifference(baseRuns, oldRuns) } : {}, false);
-      for (const c of g.cases) familyLines(c.label, c.differs, medians(of(c)), base, vs(c));
+      // Each case paired once: with this run's SD 1.x (not the baseline itself) and with the old commit's.
+      const pairs = new Map<FamilyCase, FamilyPairs>(
+        [g.baseline, ...g.cases].map((c) => [
+          c,
+          { ...(c !== g.baseline && { today: pairedDifference(of(c), baseRuns) }), ...(oldRuns && { before: pairedDifference(of(c), oldRuns) }) },
+        ]),
+      );
+      familyLines(g.baseline.label, g.baseline.differs, base, undefined, pairs.get(g.baseline)!, false);
+      for (const c of g.cases) familyLines(c.label, c.differs, medians(of(c)), base, pairs.get(c)!);
       return {
         name: g.name,
         ...(oldRuns && { sd1xAtRev: { rev: old!.rev, medians: medians(oldRuns), runs: oldRuns } }),
@@ -246,8 +252,8 @@ async function families(): Promise<Record<string, unknown>> {
           ...familyJob(c),
           differs: c.differs,
           medians: medians(of(c)),
-          ...(c !== g.baseline && { pairedWithBaseline: vs(c).today }),
-          ...(oldRuns && { pairedWithRev: pairedDifference(of(c), oldRuns) }),
+          ...(pairs.get(c)!.today && { pairedWithBaseline: pairs.get(c)!.today }),
+          ...(pairs.get(c)!.before && { pairedWithRev: pairs.get(c)!.before }),
           runs: of(c),
         })),
       };

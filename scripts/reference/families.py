@@ -253,10 +253,11 @@ def trace(pipe, family, out, name, **kw):
     print("  trace", name)
 
 
-def with_scheduler(pipe, cls, out):
+def with_scheduler(pipe, cls, out, **overrides):
     """As a user swaps schedulers on the exported folder: from_config of its scheduler_config.json (which states every
-    key, so e.g. DDIM's timestep_spacing "leading" carries over to Euler, unlike an in-memory config's defaults)."""
-    pipe.scheduler = cls.from_config(cls.load_config(os.path.join(out, "model", "scheduler")))
+    key, so e.g. DDIM's timestep_spacing "leading" carries over to Euler, unlike an in-memory config's defaults),
+    with any `overrides` passed to from_config as keyword arguments."""
+    pipe.scheduler = cls.from_config(cls.load_config(os.path.join(out, "model", "scheduler")), **overrides)
     return pipe
 
 
@@ -278,9 +279,8 @@ def record_traces(pipe, family, out):
         with_scheduler(i2i, PNDMScheduler, out)
         trace(i2i, "sd", out, "img2img_pndm_strength0.8", negative_prompt=NEGATIVE, steps=5, image=image, strength=0.8)
         # PLMS as SD 1.5 ships it (skip_prk_steps True); the trace's schedulerConfig says so.
-        config = PNDMScheduler.load_config(os.path.join(out, "model", "scheduler"))
         for s in (0.6, 0.8):
-            i2i.scheduler = PNDMScheduler.from_config(config, skip_prk_steps=True)
+            with_scheduler(i2i, PNDMScheduler, out, skip_prk_steps=True)
             trace(i2i, "sd", out, f"img2img_plms_strength{s}", negative_prompt=NEGATIVE, steps=5, image=image, strength=s)
         # The multistep solvers users run most (DPM++ 2M, with Karras sigmas, UniPC), LMS, DEIS and DPM-Solver single-step:
         # add_noise by sigma at the begin index, the solver's history starting empty at the cut (3 of 5 steps: lower
@@ -289,7 +289,7 @@ def record_traces(pipe, family, out):
                                 (UniPCMultistepScheduler, "unipc", {}), (LMSDiscreteScheduler, "lms", {}),
                                 (DEISMultistepScheduler, "deis", {}), (DPMSolverSinglestepScheduler, "dpm-single", {}),
                                 (DDPMScheduler, "ddpm", {}), (TCDScheduler, "tcd", {})]:
-            i2i.scheduler = cls.from_config(cls.load_config(os.path.join(out, "model", "scheduler")), **extra)
+            with_scheduler(i2i, cls, out, **extra)
             trace(i2i, "sd", out, f"img2img_{tag}_strength0.6", negative_prompt=NEGATIVE, steps=5, image=image, strength=0.6)
         with_scheduler(pipe, DDIMScheduler, out)
         trace(pipe, "sd", out, "ddim_s4", negative_prompt=NEGATIVE)
